@@ -1,0 +1,78 @@
+//! The one table of exit codes (DESIGN.md, "Contracts") and the error that carries one.
+//! Inside modules use thiserror enums; whatever reaches `main` is mapped through `Failure`.
+
+use std::fmt;
+
+/// Exit codes, one table for every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExitKind {
+    Success = 0,
+    /// `manifest diff`, `profile diff`: differences found, like `diff`.
+    Differences = 1,
+    /// Usage or bad input; nothing was started.
+    Usage = 2,
+    Preflight = 3,
+    Tools = 4,
+    Cluster = 5,
+    Tunnel = 6,
+    Mesh = 7,
+    Verify = 8,
+    Timeout = 9,
+    Locked = 10,
+    Interrupted = 130,
+    Terminated = 143,
+}
+
+impl ExitKind {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error that knows which exit code it means, with hints saying what to do next.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: ExitKind,
+    pub message: String,
+    pub hints: Vec<String>,
+    /// Machine-readable details for `--output json` (e.g. minikube's reason id and exit code).
+    pub details: serde_json::Value,
+}
+
+impl Failure {
+    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+            hints: Vec::new(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The exit kind of any error that reached the edge: a `Failure` anywhere in the chain decides,
+/// anything else is an internal error reported as a usage-independent failure of the stage.
+pub fn exit_kind_of(err: &anyhow::Error) -> Option<ExitKind> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>())
+        .map(|f| f.kind)
+}

@@ -1,0 +1,4 @@
+//! meshup: one command from nothing to a local Kubernetes cluster with a verified Istio mesh.
+//! The module map is in `docs/architecture.md`.
+
+pub mod error;
