@@ -8,4 +8,4 @@ pub mod server;
 pub mod world;
 
 pub use knobs::Knobs;
-pub use world::World;
+

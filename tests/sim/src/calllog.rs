@@ -1,0 +1,1 @@
+//! The call log every fake appends to (CONTRACT.md, "Call log").

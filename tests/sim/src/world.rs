@@ -1,0 +1,1 @@
+//! The test harness: starts a world, gives its environment, cleans up.
