@@ -1,4 +1,6 @@
 //! meshup: one command from nothing to a local Kubernetes cluster with a verified Istio mesh.
 //! The module map is in `docs/architecture.md`.
 
+pub mod compat;
 pub mod error;
+pub mod scenario;
