@@ -3,4 +3,5 @@
 
 pub mod compat;
 pub mod error;
+pub mod plan;
 pub mod scenario;
