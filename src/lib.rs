@@ -2,3 +2,4 @@
 //! The module map is in `docs/architecture.md`.
 
 pub mod error;
+pub mod exec;
