@@ -4,4 +4,5 @@
 pub mod advice;
 pub mod change;
 pub mod events;
+pub mod minikube;
 pub mod status;
