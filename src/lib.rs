@@ -4,4 +4,5 @@
 pub mod cluster;
 pub mod error;
 pub mod exec;
+pub mod stages;
 pub mod state;
