@@ -54,7 +54,8 @@ pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
         if let Some(sentence) = istio::support_sentence(istio_minor) {
             let mut alternatives = Vec::new();
             if let Some(alt) = istio::nearest_supporting(istio_minor, k8s_minor) {
-                let (lo, hi) = istio::supported_kubernetes(alt).expect("offered minors have ranges");
+                let (lo, hi) =
+                    istio::supported_kubernetes(alt).expect("offered minors have ranges");
                 alternatives.push(format!(
                     "Istio {} (supports Kubernetes {lo}–{hi})",
                     istio::newest_patch(alt).map_or(alt.to_string(), |v| v.to_string())
@@ -144,9 +145,17 @@ mod tests {
         let f = versions(&combo(&k, &i));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
-        assert!(f[0].message.contains("Istio 1.5 is tested on Kubernetes 1.14–1.16"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("Istio 1.5 is tested on Kubernetes 1.14–1.16"),
+            "{}",
+            f[0].message
+        );
         let alt = f[0].alternative.as_deref().unwrap();
-        assert!(alt.contains("Istio 1.6.14") && alt.contains("Kubernetes v1.16.15"), "{alt}");
+        assert!(
+            alt.contains("Istio 1.6.14") && alt.contains("Kubernetes v1.16.15"),
+            "{alt}"
+        );
     }
 
     #[test]

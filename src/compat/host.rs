@@ -102,9 +102,14 @@ pub fn check(demand: &Demand<'_>, host: &HostFacts) -> Vec<Finding> {
                     Severity::Error,
                     Scope::Host,
                     "memory-exceeds-host",
-                    format!("{want} MB of memory requested but this host (or docker) has {have} MB"),
+                    format!(
+                        "{want} MB of memory requested but this host (or docker) has {have} MB"
+                    ),
                 )
-                .alternative(format!("use --memory {}mb (or `max`)", have.saturating_sub(48))),
+                .alternative(format!(
+                    "use --memory {}mb (or `max`)",
+                    have.saturating_sub(48)
+                )),
             );
         }
     }

@@ -182,7 +182,9 @@ pub fn download_url(tool: Tool, version: &Version) -> String {
             } else {
                 format!("linux-{arch}")
             };
-            format!("https://github.com/istio/istio/releases/download/{version}/istioctl-{version}-{suffix}.tar.gz")
+            format!(
+                "https://github.com/istio/istio/releases/download/{version}/istioctl-{version}-{suffix}.tar.gz"
+            )
         }
     }
 }

@@ -124,7 +124,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Document, ScenarioError> {
         _ => {
             let raw: RawScenario =
                 serde_yaml::from_str(text).map_err(|e| ScenarioError::yaml(path, &e))?;
-            check_header(path, raw.api_version.as_ref(), raw.kind.as_ref(), "Scenario")?;
+            check_header(
+                path,
+                raw.api_version.as_ref(),
+                raw.kind.as_ref(),
+                "Scenario",
+            )?;
             Ok(Document::Scenario(to_layer(raw, &path_origin(path))))
         }
     }
