@@ -5,10 +5,18 @@ mod common;
 
 use common::{Fakes, stderr, stdout};
 
-const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/seed-istio-1.5-k8s-1.15.yaml");
+const SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scenarios/seed-istio-1.5-k8s-1.15.yaml"
+);
 
 fn plan_json(fakes: &Fakes, args: &[&str]) -> serde_json::Value {
-    let out = fakes.meshup().args(["plan", "--output", "json"]).args(args).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["plan", "--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
     assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).expect("one JSON document")
 }
@@ -23,18 +31,33 @@ fn only_version_queries(fakes: &Fakes) {
 }
 
 fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
-    vec![(r"/[^\s]*/bin/", "[BIN]/"), (r"(linux|osx|darwin)-(amd64|arm64)", "[PLATFORM]")]
+    vec![
+        (r"/[^\s]*/bin/", "[BIN]/"),
+        (r"(linux|osx|darwin)-(amd64|arm64)", "[PLATFORM]"),
+    ]
 }
 
 #[test]
 fn the_seed_dry_run_shows_the_minikube_and_istioctl_lines() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start", "--dry-run", "-f", SEED]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "-f", SEED])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("minikube start -p meshup --kubernetes-version=v1.15.10 --cpus=4 --memory=8192mb"), "{text}");
+    assert!(
+        text.contains(
+            "minikube start -p meshup --kubernetes-version=v1.15.10 --cpus=4 --memory=8192mb"
+        ),
+        "{text}"
+    );
     assert!(text.contains("istioctl manifest apply -y --set profile=default --set values.global.proxy.accessLogFile=/dev/stdout --set values.global.proxy.accessLogEncoding=JSON"), "{text}");
-    assert!(text.contains("jwtPolicy   auto (detected from the cluster at install)"), "{text}");
+    assert!(
+        text.contains("jwtPolicy   auto (detected from the cluster at install)"),
+        "{text}"
+    );
     assert!(stderr(&out).contains("dry run: nothing was started"));
     only_version_queries(&fakes);
     insta::with_settings!({ filters => snapshot_filters() }, {
@@ -45,16 +68,31 @@ fn the_seed_dry_run_shows_the_minikube_and_istioctl_lines() {
 #[test]
 fn the_seed_plan_as_json_lists_stages_in_dependency_order() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start", "--dry-run", "--output", "json", "-f", SEED]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "--output", "json", "-f", SEED])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 1, "start prints JSON lines");
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["schema"], "meshup.plan/v1");
-    let names: Vec<&str> = plan["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"]);
+    let names: Vec<&str> = plan["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"]
+    );
     for (i, stage) in plan["stages"].as_array().unwrap().iter().enumerate() {
         for need in stage["needs"].as_array().unwrap() {
-            let at = names.iter().position(|n| *n == need.as_str().unwrap()).unwrap();
+            let at = names
+                .iter()
+                .position(|n| *n == need.as_str().unwrap())
+                .unwrap();
             assert!(at < i, "{} needs {need}, which comes later", names[i]);
         }
     }
@@ -73,7 +111,9 @@ fn the_seed_plan_as_json_lists_stages_in_dependency_order() {
 
 #[test]
 fn a_minikube_on_path_that_fits_is_used() {
-    let fakes = Fakes::new().knob("FAKE_MINIKUBE_VERSION", "v1.24.0").knob("FAKE_ISTIOCTL_VERSION", "1.5.0");
+    let fakes = Fakes::new()
+        .knob("FAKE_MINIKUBE_VERSION", "v1.24.0")
+        .knob("FAKE_ISTIOCTL_VERSION", "1.5.0");
     let plan = plan_json(&fakes, &["-f", SEED]);
     assert_eq!(plan["tools"][0]["source"]["kind"], "path");
     assert_eq!(plan["tools"][1]["source"]["kind"], "path");
@@ -83,11 +123,21 @@ fn a_minikube_on_path_that_fits_is_used() {
 #[test]
 fn istio_1_5_on_kubernetes_1_17_warns() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start", "--dry-run", "--k8s", "v1.17.0", "--istio", "1.5.0"]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "--k8s", "v1.17.0", "--istio", "1.5.0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("! warning: Istio 1.5 is tested on Kubernetes 1.14–1.16, not 1.17"), "{text}");
-    assert!(text.contains("→ use Istio 1.6.14 (supports Kubernetes 1.15–1.18) or Kubernetes v1.16.15"), "{text}");
+    assert!(
+        text.contains("! warning: Istio 1.5 is tested on Kubernetes 1.14–1.16, not 1.17"),
+        "{text}"
+    );
+    assert!(
+        text.contains("→ use Istio 1.6.14 (supports Kubernetes 1.15–1.18) or Kubernetes v1.16.15"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -96,8 +146,17 @@ fn kubernetes_alone_picks_a_supporting_istio_and_says_why() {
     let plan = plan_json(&fakes, &["--k8s", "v1.15.10"]);
     assert_eq!(plan["resolved"]["istio"], "1.6.14");
     let why = plan["resolved"]["istioReason"].as_str().unwrap();
-    assert!(why.contains("supports Kubernetes 1.15") && why.contains("1.15–1.18"), "{why}");
-    assert!(plan["findings"].as_array().unwrap().iter().all(|f| f["code"] != "istio-kubernetes-unsupported"));
+    assert!(
+        why.contains("supports Kubernetes 1.15") && why.contains("1.15–1.18"),
+        "{why}"
+    );
+    assert!(
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["code"] != "istio-kubernetes-unsupported")
+    );
     // The newest Istio keeps its place when it supports the version.
     let plan = plan_json(&fakes, &["--k8s", "1.33"]);
     assert_eq!(plan["resolved"]["kubernetes"], "v1.33.1");
@@ -110,20 +169,38 @@ fn the_default_scenario_uses_minikubes_stable() {
     let out = fakes.meshup().args(["plan"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("Kubernetes  v1.35.1    `stable` of minikube v1.38.1 (on PATH)"), "{text}");
+    assert!(
+        text.contains("Kubernetes  v1.35.1    `stable` of minikube v1.38.1 (on PATH)"),
+        "{text}"
+    );
     insta::with_settings!({ filters => snapshot_filters() }, {
         insta::assert_snapshot!("default_plan", text);
     });
     // Without minikube, `stable` is the one meshup would fetch.
     let fakes = Fakes::new().without("minikube");
     let plan = plan_json(&fakes, &[]);
-    assert!(plan["resolved"]["kubernetesReason"].as_str().unwrap().contains("meshup would fetch"));
+    assert!(
+        plan["resolved"]["kubernetesReason"]
+            .as_str()
+            .unwrap()
+            .contains("meshup would fetch")
+    );
 }
 
 #[test]
 fn set_values_are_passed_as_given() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["plan", "--set", "tag=1.10", "--set", "components.egressGateways.[name:istio-egressgateway].enabled=true"]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args([
+            "plan",
+            "--set",
+            "tag=1.10",
+            "--set",
+            "components.egressGateways.[name:istio-egressgateway].enabled=true",
+        ])
+        .output()
+        .unwrap();
     let text = stdout(&out);
     assert!(text.contains("--set tag=1.10 --set 'components.egressGateways.[name:istio-egressgateway].enabled=true'"), "{text}");
     // Istio 1.22+ has no jwtPolicy value: nothing is passed for it.
@@ -133,7 +210,11 @@ fn set_values_are_passed_as_given() {
 #[test]
 fn versions_no_minikube_can_start_fail_the_plan_with_3() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["plan", "--k8s", "v1.36.2"]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["plan", "--k8s", "v1.36.2"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).contains("no minikube release meshup knows starts Kubernetes v1.36.2"));
     assert!(stdout(&out).contains("→ use Kubernetes v1.35.1"));
@@ -142,7 +223,11 @@ fn versions_no_minikube_can_start_fail_the_plan_with_3() {
 #[test]
 fn host_problems_show_in_the_plan_without_failing_it() {
     let fakes = Fakes::new().knob("FAKE_DOCKER_CGROUP", "2");
-    let out = fakes.meshup().args(["start", "--dry-run", "-f", SEED]).output().unwrap();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "-f", SEED])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Kubernetes v1.15.10 cannot run on this cgroup v2 host"));
     assert!(stderr(&out).contains("preflight would stop at 1 error(s)"));
@@ -153,8 +238,26 @@ fn manifest_method_generates_then_applies_with_kubectl() {
     let fakes = Fakes::new();
     let f = fakes.file("m.yaml", "apiVersion: meshup/v1\nkind: Scenario\ncluster:\n  kubernetes: v1.30.0\nmesh:\n  istio: \"1.21\"\n  method: manifest\n");
     let plan = plan_json(&fakes, &["-f", f.to_str().unwrap()]);
-    let cmds: Vec<String> = plan["stages"][4]["commands"].as_array().unwrap().iter().map(|c| format!("{} {}", c["program"].as_str().unwrap(), c["args"][0].as_str().unwrap())).collect();
-    assert_eq!(cmds, ["istioctl manifest", "kubectl --context", "kubectl --context"]);
+    let cmds: Vec<String> = plan["stages"][4]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["program"].as_str().unwrap(),
+                c["args"][0].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        cmds,
+        [
+            "istioctl manifest",
+            "kubectl --context",
+            "kubectl --context"
+        ]
+    );
     assert_eq!(plan["resolved"]["istio"], "1.21.6");
 }
 

@@ -30,7 +30,10 @@ impl Fakes {
         for tool in TOOLS {
             write_script(&dir.path().join("bin").join(tool), &script(tool));
         }
-        Fakes { dir, env: BTreeMap::new() }
+        Fakes {
+            dir,
+            env: BTreeMap::new(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -95,19 +98,26 @@ fn write_script(path: &Path, text: &str) {
 /// Only shell builtins: PATH holds nothing but the fakes.
 fn script(tool: &str) -> String {
     let body = match tool {
-        "minikube" => r#"case "$1" in
+        "minikube" => {
+            r#"case "$1" in
   version) printf '{"commit":"fake","minikubeVersion":"%s"}\n' "${FAKE_MINIKUBE_VERSION:-v1.38.1}" ;;
   *) printf 'fake minikube: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#,
-        "istioctl" => r#"case "$1" in
+esac"#
+        }
+        "istioctl" => {
+            r#"case "$1" in
   version) printf '{"clientVersion":{"version":"%s","revision":"fake","golang_version":"go1.24","status":"Clean","tag":"%s"}}\n' "${FAKE_ISTIOCTL_VERSION:-1.30.5}" "${FAKE_ISTIOCTL_VERSION:-1.30.5}" ;;
   *) printf 'fake istioctl: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#,
-        "kubectl" => r#"case "$1" in
+esac"#
+        }
+        "kubectl" => {
+            r#"case "$1" in
   version) printf '{"clientVersion":{"major":"1","gitVersion":"%s"}}\n' "${FAKE_KUBECTL_VERSION:-v1.35.1}" ;;
   *) printf 'fake kubectl: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#,
-        _ => r#"case "$1" in
+esac"#
+        }
+        _ => {
+            r#"case "$1" in
   info)
     if [ -n "$FAKE_DOCKER_DOWN" ]; then
       printf 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' >&2
@@ -115,7 +125,8 @@ esac"#,
     fi
     printf '{"ServerVersion":"27.3.1","CgroupVersion":"%s","NCPU":%s,"MemTotal":%s}\n' "${FAKE_DOCKER_CGROUP:-1}" "${FAKE_DOCKER_NCPU:-8}" "${FAKE_DOCKER_MEM:-17179869184}" ;;
   *) printf 'fake docker: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#,
+esac"#
+        }
     };
     format!("#!/bin/sh\nprintf '%s\\n' \"{tool} $*\" >> \"$MESHUP_FAKE_LOG\"\n{body}\n")
 }
