@@ -1,7 +1,6 @@
 //! Scenario flags (and the env vars clap read for them) → layers → a validated Scenario.
 
 use crate::cli::ScenarioArgs;
-use crate::error::Failure;
 use crate::scenario::{self, Layer, Origin, Problem, Scalar, Scenario, ScenarioError, Sourced};
 
 /// Which scenario flags were filled from their environment variable rather than the command
@@ -40,7 +39,7 @@ pub const ENV_IDS: &[&str] = &[
 ];
 
 /// default < file (-f) < environment < flags.
-pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> Result<Scenario, Failure> {
+pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> anyhow::Result<Scenario> {
     let mut err = ScenarioError::default();
     let mut layers = Vec::new();
     if let Some(path) = &args.file {
@@ -53,9 +52,9 @@ pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> Result<Scenario, Failu
     layers.push(env_layer);
     layers.push(flag_layer);
     if !err.is_empty() {
-        return Err(err.into_failure("the scenario"));
+        return Err(err.into_failure("the scenario").into());
     }
-    scenario::resolve(&layers).map_err(|e| e.into_failure("the scenario"))
+    scenario::resolve(&layers).map_err(|e| e.into_failure("the scenario").into())
 }
 
 fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -> (Layer, Layer) {

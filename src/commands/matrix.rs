@@ -33,7 +33,7 @@ pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKin
                 .into());
         }
     };
-    let entries = matrix::expand(raw, &args.file).map_err(|e| e.into_failure(&subject))?;
+    let entries = matrix::expand(*raw, &args.file).map_err(|e| e.into_failure(&subject))?;
     if !args.dry_run {
         return Err(Failure::new(
             ExitKind::Usage,

@@ -13,7 +13,7 @@ pub fn validate(path: &Path, printer: &Printer) -> anyhow::Result<ExitKind> {
     let doc = scenario::file::load(path).map_err(|e| e.into_failure(&subject))?;
     let (kind, summary, count) = match doc {
         Document::Scenario(layer) => {
-            let s = scenario::resolve(&[layer]).map_err(|e| e.into_failure(&subject))?;
+            let s = scenario::resolve(&[*layer]).map_err(|e| e.into_failure(&subject))?;
             let summary = format!(
                 "profile {}, Kubernetes {}, Istio {}, {} CPUs, memory {}",
                 s.cluster.profile,
@@ -25,7 +25,7 @@ pub fn validate(path: &Path, printer: &Printer) -> anyhow::Result<ExitKind> {
             ("Scenario", summary, 1)
         }
         Document::Matrix(raw) => {
-            let entries = matrix::expand(raw, path).map_err(|e| e.into_failure(&subject))?;
+            let entries = matrix::expand(*raw, path).map_err(|e| e.into_failure(&subject))?;
             let names: Vec<&str> = entries
                 .iter()
                 .map(|e| e.scenario.cluster.profile.as_str())

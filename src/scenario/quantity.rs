@@ -175,7 +175,7 @@ fn nonzero(d: Duration) -> Result<Duration, QuantityError> {
 /// Renders a duration the way it is written in scenarios (`5m`, `1h30m`, `750ms`).
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut secs = d.as_secs();

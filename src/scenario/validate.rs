@@ -157,15 +157,15 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
             .from_origin(&v.origin),
         );
     }
-    if let Some(d) = &driver {
-        if !DRIVERS.contains(&d.as_str()) {
-            err.push(Problem::bad_value(
-                "cluster.driver",
-                layer.driver.as_ref().expect("set"),
-                "a minikube driver",
-                &DRIVERS.join(", "),
-            ));
-        }
+    if let Some(d) = &driver
+        && !DRIVERS.contains(&d.as_str())
+    {
+        err.push(Problem::bad_value(
+            "cluster.driver",
+            layer.driver.as_ref().expect("set"),
+            "a minikube driver",
+            &DRIVERS.join(", "),
+        ));
     }
 
     let kube = match kubernetes.as_deref() {
@@ -182,7 +182,7 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         &mut err,
         "cluster.cpus",
         &layer.cpus,
-        |s| quantity::parse_cpus(s),
+        quantity::parse_cpus,
         quantity::CPUS_ACCEPTED,
         "a CPU count",
         Cpus::Count(2),
@@ -191,7 +191,7 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         &mut err,
         "cluster.memory",
         &layer.memory,
-        |s| quantity::parse_memory(s),
+        quantity::parse_memory,
         quantity::MEMORY_ACCEPTED,
         "a memory size",
         Memory::Mb(4096),
