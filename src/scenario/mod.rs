@@ -8,9 +8,11 @@ pub mod layer;
 pub mod matrix;
 pub mod model;
 pub mod name;
+pub mod overrides;
 pub mod quantity;
 pub mod set;
 pub mod validate;
+pub mod versions;
 
 use std::path::Path;
 

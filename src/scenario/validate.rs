@@ -1,13 +1,12 @@
 //! Merged layer → `Scenario`, collecting every problem instead of stopping at the first.
 
-use indexmap::IndexMap;
-
 use super::error::{Problem, ScenarioError};
-use super::layer::{Field, Layer, Origin, Scalar, Sourced};
+use super::layer::{Field, Layer, Scalar};
 use super::model::*;
+use super::name;
+use super::overrides::{collect_set, reconcile};
 use super::quantity::{self, Cpus, Memory, QuantityError};
-use super::{name, set};
-use crate::compat::{Minor, Version, istio, kubernetes};
+pub use super::versions::{KUBERNETES_ACCEPTED, parse_istio, parse_kubernetes};
 
 pub const DRIVERS: &[&str] = &[
     "docker",
@@ -28,20 +27,7 @@ pub const DRIVERS: &[&str] = &[
     "none",
     "native",
 ];
-pub const KUBERNETES_ACCEPTED: &str =
-    "v1.15.10, 1.15.10, 1.15 (newest known patch), stable or latest";
 pub const JWT_ACCEPTED: &str = "auto, third-party-jwt or first-party-jwt";
-
-/// How strongly a value's origin binds: two settings of one thing from the same level that
-/// disagree are an error; otherwise the higher level wins.
-fn rank(origin: &Origin) -> u8 {
-    match origin {
-        Origin::Default => 0,
-        Origin::File(_) | Origin::Matrix(_) => 1,
-        Origin::Env(_) => 2,
-        Origin::Flag(_) => 3,
-    }
-}
 
 pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
     let mut err = ScenarioError::default();
@@ -364,60 +350,6 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
     })
 }
 
-pub fn parse_kubernetes(s: &str) -> Result<KubeSpec, String> {
-    let lower = s.to_ascii_lowercase();
-    match lower.as_str() {
-        "stable" => return Ok(KubeSpec::Stable),
-        "latest" | "newest" => return Ok(KubeSpec::Latest),
-        _ => {}
-    }
-    let range = kubernetes::known_range_text();
-    if let Some(minor) = Minor::parse(s) {
-        return kubernetes::newest_patch(minor)
-            .map(|v| KubeSpec::Minor(minor, v))
-            .ok_or_else(|| format!("`{s}` is outside the Kubernetes releases meshup knows ({range}); accepted: {KUBERNETES_ACCEPTED}"));
-    }
-    match Version::parse(s) {
-        Some(v) if kubernetes::is_known_minor(v.minor()) => Ok(KubeSpec::Exact(v)),
-        Some(_) => Err(format!(
-            "`{s}` is outside the Kubernetes releases meshup knows ({range}); accepted: {KUBERNETES_ACCEPTED}"
-        )),
-        None => Err(format!(
-            "`{s}` is not a Kubernetes version; accepted: {KUBERNETES_ACCEPTED}"
-        )),
-    }
-}
-
-pub fn parse_istio(s: &str) -> Result<IstioSpec, String> {
-    let range = istio::offered_range_text();
-    let accepted = format!("an Istio release meshup offers ({range}) as 1.5.0 or 1.5, or auto");
-    if let Some(minor) = Minor::parse(s) {
-        return istio::newest_patch(minor)
-            .map(|v| IstioSpec::Minor(minor, v))
-            .ok_or_else(|| {
-                format!("`{s}` is not an Istio minor meshup offers; accepted: {accepted}")
-            });
-    }
-    let Some(v) = Version::parse(s.strip_prefix('v').unwrap_or(s)) else {
-        return Err(format!(
-            "`{s}` is not an Istio version; accepted: {accepted}"
-        ));
-    };
-    if istio::is_offered(&v) {
-        return Ok(IstioSpec::Exact(v));
-    }
-    let patches = istio::patches(v.minor());
-    match (patches.first(), patches.last()) {
-        (Some(first), Some(last)) => Err(format!(
-            "`{s}` is not an Istio release meshup offers; {} patches: {first}–{last}",
-            v.minor()
-        )),
-        _ => Err(format!(
-            "`{s}` is not an Istio minor meshup offers; accepted: {accepted}"
-        )),
-    }
-}
-
 fn quantity_field<T>(
     err: &mut ScenarioError,
     field: &str,
@@ -483,82 +415,4 @@ fn duration_field(
         ));
         default
     })
-}
-
-type SetParts = (
-    IndexMap<String, String>,
-    Option<Sourced<String>>,
-    Option<Sourced<String>>,
-);
-
-/// Splits `mesh.set` into plain overrides and the two keys that have their own fields.
-fn collect_set(err: &mut ScenarioError, entries: &IndexMap<String, Sourced<Scalar>>) -> SetParts {
-    let mut out = IndexMap::new();
-    let (mut profile, mut jwt) = (None, None);
-    for (key, v) in entries {
-        if let Err(why) = set::check_path(key) {
-            err.push(
-                Problem::new(
-                    format!("mesh.set.{key}"),
-                    format!("{why}; accepted: {}", set::SET_ACCEPTED),
-                )
-                .from_origin(&v.origin),
-            );
-            continue;
-        }
-        let value = match &v.value {
-            Scalar::Str(s) => s.clone(),
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            _ => {
-                err.push(Problem::bad_value(
-                    &format!("mesh.set.{key}"),
-                    v,
-                    "a value istioctl can take",
-                    "a string (quote numbers like \"1.10\")",
-                ));
-                continue;
-            }
-        };
-        match key.as_str() {
-            "profile" => profile = Some(Sourced::new(value, v.origin.clone())),
-            "values.global.jwtPolicy" => jwt = Some(Sourced::new(value, v.origin.clone())),
-            _ => {
-                out.insert(key.clone(), value);
-            }
-        }
-    }
-    (out, profile, jwt)
-}
-
-/// A field that can also be given through `--set`: equal levels must agree, else the higher
-/// level wins.
-fn reconcile(
-    err: &mut ScenarioError,
-    field: &str,
-    set_key: &str,
-    field_src: Option<&Sourced<Scalar>>,
-    field_value: Option<String>,
-    via_set: Option<Sourced<String>>,
-) -> Option<String> {
-    let Some(set_v) = via_set else {
-        return field_value;
-    };
-    let (Some(fv), Some(fsrc)) = (field_value, field_src) else {
-        return Some(set_v.value);
-    };
-    if fv == set_v.value {
-        return Some(fv);
-    }
-    match rank(&fsrc.origin).cmp(&rank(&set_v.origin)) {
-        std::cmp::Ordering::Greater => Some(fv),
-        std::cmp::Ordering::Less => Some(set_v.value),
-        std::cmp::Ordering::Equal => {
-            err.push(Problem::new(
-                field,
-                format!("`{fv}` (from {}) disagrees with `--set {set_key}={}` (from {}); accepted: one value, given once", fsrc.origin, set_v.value, set_v.origin),
-            ));
-            Some(fv)
-        }
-    }
 }
