@@ -430,3 +430,6 @@ fn stages(
 
     vec![preflight, tools_stage, cluster, tunnel_stage, mesh, verify]
 }
+
+#[cfg(test)]
+mod tests;
