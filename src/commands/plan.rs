@@ -33,6 +33,12 @@ pub async fn show(
 ) -> anyhow::Result<ExitKind> {
     let probes = probe::probe(false).await;
     let plan = planner::build(scenario, &probes);
+    tracing::info!(
+        kubernetes = %plan.resolved.kubernetes,
+        istio = %plan.resolved.istio,
+        findings = plan.findings.len(),
+        "planned"
+    );
     if printer.json() {
         printer.out_json(&plan, shape == Shape::Plan);
     } else {

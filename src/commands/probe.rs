@@ -37,6 +37,14 @@ pub async fn probe(kubectl_version: bool) -> Probes {
             .memory_mb
             .or(Some(sys.total_memory() / (1024 * 1024)).filter(|m| *m > 0));
     }
+    tracing::debug!(
+        ?minikube,
+        ?istioctl,
+        ?kubectl,
+        ?docker,
+        ?host,
+        "probed the host"
+    );
     Probes {
         minikube,
         istioctl,
