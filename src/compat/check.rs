@@ -12,6 +12,8 @@ pub struct Combination<'a> {
     pub set_paths: Vec<&'a str>,
     /// An explicit `jwtPolicy` (None for `auto`).
     pub jwt_policy: Option<&'a str>,
+    /// The Istio profile.
+    pub profile: &'a str,
 }
 
 pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
@@ -78,6 +80,32 @@ pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
         out.push(f);
     }
 
+    let known = istio::profiles(c.istio);
+    if !known.contains(&c.profile) {
+        let mut f = Finding::new(
+            Severity::Error,
+            Scope::Versions,
+            "istio-profile-unknown",
+            format!(
+                "Istio {} has no `{}` profile; it has {}",
+                c.istio,
+                c.profile,
+                known.join(", ")
+            ),
+        );
+        if let Some(m) = istio::offered_minors().find(|m| {
+            istio::newest_patch(*m).is_some_and(|v| istio::profiles(&v).contains(&c.profile))
+        }) {
+            f = f.alternative(format!(
+                "use the `default` profile, or Istio {m} or newer for `{}`",
+                c.profile
+            ));
+        } else {
+            f = f.alternative("use the `default` profile");
+        }
+        out.push(f);
+    }
+
     if c.jwt_policy == Some("first-party-jwt") && !istio::first_party_jwt_allowed(c.istio) {
         out.push(
             Finding::new(
@@ -135,6 +163,7 @@ mod tests {
             istio,
             set_paths: Vec::new(),
             jwt_policy: None,
+            profile: "default",
         }
     }
 
@@ -175,6 +204,23 @@ mod tests {
         let mut c = combo(&k, &i);
         c.jwt_policy = Some("first-party-jwt");
         assert_eq!(versions(&c)[0].code, "jwt-first-party-removed");
+    }
+
+    #[test]
+    fn profiles_that_a_version_does_not_have() {
+        let (k, i) = (v("1.15.10"), v("1.5.0"));
+        let mut c = combo(&k, &i);
+        c.profile = "ambient";
+        let f = versions(&c);
+        assert_eq!(f[0].code, "istio-profile-unknown");
+        assert!(
+            f[0].alternative
+                .as_deref()
+                .unwrap()
+                .contains("Istio 1.16 or newer"),
+            "{:?}",
+            f[0]
+        );
     }
 
     #[test]

@@ -170,6 +170,67 @@ pub fn nearest_supporting(istio: Minor, k8s: Minor) -> Option<Minor> {
         .min_by_key(|m| (m.minor.abs_diff(istio.minor), u64::MAX - m.minor))
 }
 
+/// Built-in profiles by version: `manifests/profiles/*.yaml` at each tag (1.5:
+/// `operator/data/profiles`), research/istio.md §2.1.
+pub fn profiles(istio: &Version) -> &'static [&'static str] {
+    let m = istio.minor().minor;
+    match m {
+        ..=5 => &["default", "demo", "empty", "minimal", "remote", "separate"],
+        6..=7 => &["default", "demo", "empty", "minimal", "preview", "remote"],
+        8..=9 => &[
+            "default",
+            "demo",
+            "empty",
+            "minimal",
+            "openshift",
+            "preview",
+            "remote",
+        ],
+        10..=14 => &[
+            "default",
+            "demo",
+            "empty",
+            "external",
+            "minimal",
+            "openshift",
+            "preview",
+            "remote",
+        ],
+        15 => &[
+            "default",
+            "demo",
+            "empty",
+            "external",
+            "minimal",
+            "openshift",
+            "preview",
+        ],
+        16..=21 => &[
+            "ambient",
+            "default",
+            "demo",
+            "empty",
+            "external",
+            "minimal",
+            "openshift",
+            "preview",
+            "remote",
+        ],
+        _ => &[
+            "ambient",
+            "default",
+            "demo",
+            "empty",
+            "minimal",
+            "openshift",
+            "openshift-ambient",
+            "preview",
+            "remote",
+            "stable",
+        ],
+    }
+}
+
 /// How istioctl installs, by version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape {
@@ -294,6 +355,14 @@ mod tests {
         assert!(!shape(&v("1.22.0")).jwt_policy_value);
         assert!(first_party_jwt_allowed(&v("1.21.6")));
         assert!(!first_party_jwt_allowed(&v("1.22.0")));
+    }
+
+    #[test]
+    fn profiles_by_version() {
+        assert!(profiles(&v("1.5.0")).contains(&"separate"));
+        assert!(!profiles(&v("1.5.0")).contains(&"ambient"));
+        assert!(profiles(&v("1.16.0")).contains(&"ambient"));
+        assert!(!profiles(&v("1.22.0")).contains(&"external"));
     }
 
     #[test]

@@ -216,6 +216,7 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
             JwtPolicy::Auto => None,
             p => Some(p.as_str()),
         },
+        profile: &s.mesh.profile,
     });
     findings.extend(compat::host::check(
         &compat::host::Demand {
