@@ -1,0 +1,3 @@
+//! Knowledge tables. Other tables (minikube and Istio support ranges) arrive from the foundation branch.
+
+pub mod archives;

@@ -1,0 +1,84 @@
+//! meshup's own tools: which minikube / istioctl / kubectl a scenario needs (`resolve`), and
+//! getting them pinned, checksum-verified and cached (`install`, `lock`). Cache layout and the
+//! lock's purpose: docs/tools.md.
+
+pub mod cache;
+pub mod download;
+pub mod error;
+pub mod extract;
+pub mod install;
+pub mod lock;
+pub mod probe;
+pub mod resolve;
+pub mod verify;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+pub use crate::compat::archives::Tool;
+pub use download::{DownloadConfig, Progress, Quiet};
+pub use error::ToolError;
+pub use install::{Installed, Installer};
+pub use lock::Lock;
+pub use resolve::{Origin, Request, Resolution, Resolved};
+
+/// Where each resolved tool is, once everything needed is on disk.
+#[derive(Debug, Clone)]
+pub struct ToolPaths {
+    pub minikube: PathBuf,
+    pub istioctl: PathBuf,
+    pub kubectl: PathBuf,
+    /// `profiles/` of the cached Istio release, when istioctl came from the cache.
+    pub istio_profiles: Option<PathBuf>,
+}
+
+impl ToolPaths {
+    /// PATH for child processes: kubectl's and istioctl's folders first (Istio 1.5's `manifest
+    /// apply` runs whatever `kubectl` PATH gives it), then the caller's PATH, which meshup never
+    /// modifies for itself.
+    pub fn child_path(&self) -> OsString {
+        let mut dirs: Vec<PathBuf> = [&self.kubectl, &self.istioctl]
+            .into_iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        dirs.dedup();
+        if let Some(path) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(dirs).unwrap_or_default()
+    }
+}
+
+/// Downloads (or finds in the cache) every needed tool of `resolution`, verifying each against
+/// its `.sha256` or, when resolved from a lock, the locked digest.
+pub async fn ensure(
+    resolution: &Resolution,
+    installer: &Installer,
+    progress: &dyn Progress,
+) -> Result<ToolPaths, ToolError> {
+    let mut paths = Vec::new();
+    let mut profiles = None;
+    for r in resolution.all() {
+        let path = match &r.origin {
+            Origin::Path { path } => path.clone(),
+            _ if !r.needed => r.path().clone(),
+            _ => {
+                let done = installer
+                    .ensure(r.tool, &r.semver, r.sha256.as_deref(), progress)
+                    .await?;
+                if r.tool == Tool::Istioctl {
+                    profiles = Some(done.entry.dir.join(extract::PROFILES_DIR));
+                }
+                done.entry.binary
+            }
+        };
+        paths.push(path);
+    }
+    let [minikube, istioctl, kubectl]: [PathBuf; 3] = paths.try_into().expect("three tools");
+    Ok(ToolPaths {
+        minikube,
+        istioctl,
+        kubectl,
+        istio_profiles: profiles,
+    })
+}
