@@ -13,12 +13,56 @@ use super::extract;
 use super::verify::parse_checksum_file;
 use crate::compat::archives::{self, Artifact, Payload, Platform, Tool};
 
-/// The base URL for a tool: its mirror variable when set, else upstream.
-pub fn base_url(tool: Tool) -> String {
-    std::env::var(tool.mirror_env())
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| tool.upstream_base().to_owned())
+/// The base URL per tool: upstream, or a mirror with the upstream layout below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources {
+    pub minikube: String,
+    pub istio: String,
+    pub kubectl: String,
+}
+
+impl Sources {
+    pub fn upstream() -> Sources {
+        Sources {
+            minikube: Tool::Minikube.upstream_base().to_owned(),
+            istio: Tool::Istioctl.upstream_base().to_owned(),
+            kubectl: Tool::Kubectl.upstream_base().to_owned(),
+        }
+    }
+
+    /// Upstream, except where `MESHUP_MINIKUBE_MIRROR`, `MESHUP_ISTIO_MIRROR` or
+    /// `MESHUP_KUBECTL_MIRROR` is set.
+    pub fn from_env() -> Sources {
+        let pick = |tool: Tool| {
+            std::env::var(tool.mirror_env())
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| tool.upstream_base().to_owned())
+        };
+        Sources {
+            minikube: pick(Tool::Minikube),
+            istio: pick(Tool::Istioctl),
+            kubectl: pick(Tool::Kubectl),
+        }
+    }
+
+    /// A single mirror serving all three tools below `<base>/<tool>/` (tests, air-gapped sites).
+    pub fn single(base: &str) -> Sources {
+        let base = base.trim_end_matches('/');
+        Sources {
+            minikube: format!("{base}/minikube"),
+            istio: format!("{base}/istio"),
+            kubectl: format!("{base}/kubectl"),
+        }
+    }
+
+    pub fn base(&self, tool: Tool) -> &str {
+        match tool {
+            Tool::Minikube => &self.minikube,
+            Tool::Istioctl => &self.istio,
+            Tool::Kubectl => &self.kubectl,
+        }
+    }
 }
 
 /// What `ensure` did.
@@ -32,14 +76,21 @@ pub struct Installed {
 pub struct Installer {
     pub cache: Cache,
     pub platform: Platform,
+    pub sources: Sources,
     downloader: Downloader,
 }
 
 impl Installer {
-    pub fn new(cache: Cache, platform: Platform, cfg: DownloadConfig) -> Result<Self> {
+    pub fn new(
+        cache: Cache,
+        platform: Platform,
+        sources: Sources,
+        cfg: DownloadConfig,
+    ) -> Result<Self> {
         Ok(Installer {
             cache,
             platform,
+            sources,
             downloader: Downloader::new(cfg)?,
         })
     }
@@ -51,7 +102,12 @@ impl Installer {
             version: "any".into(),
             platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         })?;
-        Installer::new(Cache::from_env()?, platform, DownloadConfig::from_env())
+        Installer::new(
+            Cache::from_env()?,
+            platform,
+            Sources::from_env(),
+            DownloadConfig::from_env(),
+        )
     }
 
     pub fn artifact(&self, tool: Tool, version: &Version) -> Result<Artifact> {
@@ -64,7 +120,9 @@ impl Installer {
 
     /// The URL the artifact would be downloaded from now.
     pub fn url(&self, tool: Tool, version: &Version) -> Result<String> {
-        Ok(self.artifact(tool, version)?.url(&base_url(tool)))
+        Ok(self
+            .artifact(tool, version)?
+            .url(&self.sources.base(tool).to_owned()))
     }
 
     /// The cached entry, if complete.
@@ -98,7 +156,7 @@ impl Installer {
                 downloaded: false,
             });
         }
-        let base = base_url(tool);
+        let base = self.sources.base(tool).to_owned();
         let url = artifact.url(&base);
         let expected = match pinned {
             Some(pin) => pin.to_ascii_lowercase(),
@@ -191,7 +249,7 @@ impl Installer {
             return Ok((entry.meta.url, entry.meta.sha256));
         }
         let artifact = self.artifact(tool, version)?;
-        let base = base_url(tool);
+        let base = self.sources.base(tool).to_owned();
         let sha = self.published_checksum(&artifact, &base).await?;
         Ok((artifact.url(&base), sha))
     }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 pub use crate::compat::archives::Tool;
 pub use download::{DownloadConfig, Progress, Quiet};
 pub use error::ToolError;
-pub use install::{Installed, Installer};
+pub use install::{Installed, Installer, Sources};
 pub use lock::Lock;
 pub use resolve::{Origin, Request, Resolution, Resolved};
 

@@ -1,5 +1,6 @@
 //! Asking the user's own tools (on PATH) which version they are, through `meshup::exec`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,19 +18,27 @@ pub trait Probe: Sync {
 /// The real probe: `which` on the current PATH, then the tool's own version command.
 pub struct ExecProbe {
     pub timeout: Duration,
+    /// Where to look instead of this process's PATH (tests, or a scenario's own PATH).
+    pub search_path: Option<OsString>,
 }
 
 impl Default for ExecProbe {
     fn default() -> Self {
         ExecProbe {
             timeout: Duration::from_secs(10),
+            search_path: None,
         }
     }
 }
 
 impl Probe for ExecProbe {
     fn find(&self, tool: Tool) -> Option<PathBuf> {
-        which::which(tool.name()).ok()
+        match &self.search_path {
+            Some(paths) => {
+                which::which_in(tool.name(), Some(paths), std::env::current_dir().ok()?).ok()
+            }
+            None => which::which(tool.name()).ok(),
+        }
     }
 
     async fn version(&self, tool: Tool, path: &Path) -> Option<Version> {
