@@ -1,6 +1,7 @@
 //! meshup: one command from nothing to a local Kubernetes cluster with a verified Istio mesh.
 //! The module map is in `docs/architecture.md`.
 
+pub mod commands;
 pub mod compat;
 pub mod error;
 pub mod exec;

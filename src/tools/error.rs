@@ -90,6 +90,9 @@ pub enum ToolError {
         resolved: String,
     },
 
+    #[error("--locked was given but there is no {}", path.display())]
+    LockMissing { path: PathBuf },
+
     #[error("meshup.lock has no entry for {tool}")]
     NotLocked { tool: Tool },
 
@@ -171,6 +174,9 @@ impl ToolError {
                 "run `meshup lock` to pin what this scenario resolves to now, and review the diff".into(),
                 "or run without --locked".into(),
             ],
+            ToolError::LockMissing { .. } => vec![
+                "run `meshup lock` (next to the scenario file) and commit meshup.lock".into(),
+            ],
             ToolError::BadLock { .. } => vec!["fix the file or write it again with `meshup lock`".into()],
             ToolError::NoMinikubeFor { .. } => {
                 vec!["choose a Kubernetes version minikube supports (`meshup tools list --help`)".into()]
@@ -202,6 +208,13 @@ impl From<ToolError> for Failure {
             failure = failure.details(serde_json::json!({ "tool": tool.name() }));
         }
         failure
+    }
+}
+
+impl ToolError {
+    /// For the edge (`anyhow`): the error as a `Failure`, so `main` finds its exit code.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        Failure::from(self).into()
     }
 }
 

@@ -120,9 +120,7 @@ impl Installer {
 
     /// The URL the artifact would be downloaded from now.
     pub fn url(&self, tool: Tool, version: &Version) -> Result<String> {
-        Ok(self
-            .artifact(tool, version)?
-            .url(&self.sources.base(tool).to_owned()))
+        Ok(self.artifact(tool, version)?.url(self.sources.base(tool)))
     }
 
     /// The cached entry, if complete.

@@ -98,6 +98,28 @@ impl Lock {
         Ok(())
     }
 
+    /// The lock a run must honour: with `--locked` the file must exist; in CI mode one is used
+    /// when present; otherwise none (what was resolved is printed instead).
+    pub fn for_run(
+        locked: bool,
+        ci: bool,
+        scenario: Option<&Path>,
+        platform: Platform,
+    ) -> Result<Option<Lock>> {
+        if !locked && !ci {
+            return Ok(None);
+        }
+        let path = Lock::path_for(scenario);
+        match Lock::read(&path)? {
+            Some(lock) => {
+                lock.check_platform(platform)?;
+                Ok(Some(lock))
+            }
+            None if locked => Err(ToolError::LockMissing { path }),
+            None => Ok(None),
+        }
+    }
+
     /// A lock made on another platform pins other files: refuse rather than guess.
     pub fn check_platform(&self, platform: Platform) -> Result<()> {
         let here = platform.to_string();

@@ -3,6 +3,7 @@
 //! lock's purpose: docs/tools.md.
 
 pub mod cache;
+pub mod consent;
 pub mod download;
 pub mod error;
 pub mod extract;
@@ -81,4 +82,38 @@ pub async fn ensure(
         kubectl,
         istio_profiles: profiles,
     })
+}
+
+/// How a run treats the lock and the consent question.
+#[derive(Debug, Clone, Default)]
+pub struct PrepareOptions {
+    /// `--locked`: meshup.lock must exist and everything must match it.
+    pub locked: bool,
+    /// CI mode: no prompt; a lock, when present, is honoured as if `--locked` was given.
+    pub ci: bool,
+    /// `--yes`: download without asking.
+    pub yes: bool,
+    /// The scenario file, whose folder holds meshup.lock (else the current directory).
+    pub scenario: Option<PathBuf>,
+}
+
+/// The tools stage in one call: read the lock the run must honour, resolve, ask once on a
+/// terminal, then download and verify what is missing.
+pub async fn prepare(
+    req: &Request,
+    opts: &PrepareOptions,
+    installer: &Installer,
+    probe: &impl probe::Probe,
+    progress: &dyn Progress,
+) -> Result<(Resolution, ToolPaths), ToolError> {
+    let lock = Lock::for_run(
+        opts.locked,
+        opts.ci,
+        opts.scenario.as_deref(),
+        installer.platform,
+    )?;
+    let resolution = resolve::resolve(req, probe, installer, lock.as_ref()).await?;
+    consent::confirm(&resolution.downloads(), opts.yes, opts.ci, lock.is_some())?;
+    let paths = ensure(&resolution, installer, progress).await?;
+    Ok((resolution, paths))
 }

@@ -1,0 +1,405 @@
+//! `meshup tools list | install | prune`: what is in meshup's tool cache, fetching named
+//! versions into it, and clearing it. Each command returns a report that prints as text
+//! (`Display`) or as one JSON document (`Serialize`), as the `--output` flag decides.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::tools::cache::Entry;
+use crate::tools::probe::parse_tag;
+use crate::tools::resolve::newest_minikube_for;
+use crate::tools::{Installer, Lock, Progress, Request, Tool, ToolError};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ToolsArgs {
+    #[command(subcommand)]
+    pub command: ToolsCommand,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ToolsCommand {
+    /// List cached tools: versions, sizes, and which scenario or lock uses them.
+    List,
+    /// Download, verify and cache tools, e.g. `minikube@v1.24.0 istioctl@1.5.0 kubectl@v1.15.12`.
+    Install(InstallArgs),
+    /// Remove cached tools no scenario or lock uses, and leftovers of interrupted downloads.
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InstallArgs {
+    /// `tool@version`; tools: minikube, istioctl, kubectl.
+    #[arg(required = true, value_name = "TOOL@VERSION")]
+    pub specs: Vec<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PruneArgs {
+    /// Remove every cached tool, used or not.
+    #[arg(long)]
+    pub all: bool,
+    /// Show what would be removed without removing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What the caller knows about the project: its scenarios (for "used by") and its lock.
+pub struct ToolsContext {
+    pub installer: Installer,
+    /// (scenario name, what it asks for).
+    pub scenarios: Vec<(String, Request)>,
+    pub lock: Option<Lock>,
+}
+
+impl ToolsContext {
+    /// Who would use `tool@version`: scenarios fetching it when nothing fits on PATH, and the lock.
+    fn used_by(&self, tool: Tool, version: &str) -> Vec<String> {
+        let mut users: Vec<String> = self
+            .scenarios
+            .iter()
+            .filter(|(_, req)| wanted(req, tool).is_some_and(|v| v == version))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if let Some(lock) = &self.lock
+            && lock.tools.get(&tool).is_some_and(|t| t.version == version)
+        {
+            users.push("meshup.lock".into());
+        }
+        users
+    }
+}
+
+/// The version a scenario downloads for `tool` when nothing suitable is on PATH.
+fn wanted(req: &Request, tool: Tool) -> Option<String> {
+    match tool {
+        Tool::Minikube => newest_minikube_for(&req.kubernetes).map(|v| tool.version_tag(&v)),
+        Tool::Istioctl => Some(tool.version_tag(&req.istio)),
+        Tool::Kubectl => Some(tool.version_tag(&req.kubernetes)),
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedTool {
+    pub tool: Tool,
+    pub version: String,
+    pub bytes: u64,
+    pub used_by: Vec<String>,
+    pub path: PathBuf,
+    pub url: String,
+    pub sha256: String,
+    pub installed_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListReport {
+    pub cache_dir: PathBuf,
+    pub tools: Vec<CachedTool>,
+    /// Folders of interrupted downloads (`meshup tools prune` removes them).
+    pub leftovers: Vec<PathBuf>,
+}
+
+pub fn list(ctx: &ToolsContext) -> ListReport {
+    let cache = &ctx.installer.cache;
+    let tools = cache.list().into_iter().map(|e| cached(ctx, e)).collect();
+    ListReport {
+        cache_dir: cache.root().to_owned(),
+        tools,
+        leftovers: cache.leftovers(),
+    }
+}
+
+fn cached(ctx: &ToolsContext, entry: Entry) -> CachedTool {
+    CachedTool {
+        tool: entry.meta.tool,
+        used_by: ctx.used_by(entry.meta.tool, &entry.meta.version),
+        bytes: entry.size(),
+        version: entry.meta.version,
+        path: entry.binary,
+        url: entry.meta.url,
+        sha256: entry.meta.sha256,
+        installed_at: entry.meta.installed_at,
+    }
+}
+
+impl fmt::Display for ListReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.tools.is_empty() {
+            writeln!(f, "No tools cached in {}.", self.cache_dir.display())?;
+        } else {
+            let rows: Vec<[String; 5]> = self
+                .tools
+                .iter()
+                .map(|t| {
+                    let used = if t.used_by.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        t.used_by.join(", ")
+                    };
+                    [
+                        t.tool.to_string(),
+                        t.version.clone(),
+                        human_bytes(t.bytes),
+                        used,
+                        t.path.display().to_string(),
+                    ]
+                })
+                .collect();
+            table(f, ["TOOL", "VERSION", "SIZE", "USED BY", "PATH"], &rows)?;
+        }
+        if !self.leftovers.is_empty() {
+            writeln!(
+                f,
+                "{} interrupted download(s) left over; `meshup tools prune` removes them.",
+                self.leftovers.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallReport {
+    pub installed: Vec<InstalledTool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstalledTool {
+    pub tool: Tool,
+    pub version: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    /// False when it was already cached.
+    pub downloaded: bool,
+}
+
+/// Parses `tool@version` (`minikube@v1.24.0`, `istioctl@1.5.0`).
+pub fn parse_spec(spec: &str) -> Result<(Tool, semver::Version), ToolError> {
+    let bad = |reason| ToolError::BadSpec {
+        spec: spec.to_owned(),
+        reason,
+    };
+    let (name, version) = spec
+        .split_once('@')
+        .ok_or_else(|| bad("expected tool@version"))?;
+    let tool =
+        Tool::parse(name).ok_or_else(|| bad("the tool must be minikube, istioctl or kubectl"))?;
+    let version =
+        parse_tag(version).ok_or_else(|| bad("the version must look like v1.24.0 or 1.5.0"))?;
+    Ok((tool, version))
+}
+
+/// Installs each named tool (all specs are checked before anything is downloaded).
+pub async fn install(
+    ctx: &ToolsContext,
+    args: &InstallArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<InstallReport> {
+    install_all(ctx, args, progress)
+        .await
+        .map_err(ToolError::into_anyhow)
+}
+
+async fn install_all(
+    ctx: &ToolsContext,
+    args: &InstallArgs,
+    progress: &dyn Progress,
+) -> Result<InstallReport, ToolError> {
+    let specs = args
+        .specs
+        .iter()
+        .map(|s| parse_spec(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut installed = Vec::new();
+    for (tool, version) in specs {
+        let done = ctx.installer.ensure(tool, &version, None, progress).await?;
+        installed.push(InstalledTool {
+            tool,
+            version: done.entry.meta.version.clone(),
+            path: done.entry.binary.clone(),
+            sha256: done.entry.meta.sha256.clone(),
+            downloaded: done.downloaded,
+        });
+    }
+    Ok(InstallReport { installed })
+}
+
+impl fmt::Display for InstallReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for t in &self.installed {
+            let how = if t.downloaded {
+                "downloaded, sha256 verified"
+            } else {
+                "already cached"
+            };
+            writeln!(
+                f,
+                "✓ {} {} ({how}): {}",
+                t.tool,
+                t.version,
+                t.path.display()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PruneReport {
+    pub dry_run: bool,
+    pub removed: Vec<PathBuf>,
+    pub freed_bytes: u64,
+    /// Versions kept because a scenario or the lock uses them.
+    pub kept: Vec<String>,
+}
+
+pub fn prune(ctx: &ToolsContext, args: &PruneArgs) -> anyhow::Result<PruneReport> {
+    prune_cache(ctx, args).map_err(ToolError::into_anyhow)
+}
+
+fn prune_cache(ctx: &ToolsContext, args: &PruneArgs) -> Result<PruneReport, ToolError> {
+    let cache = &ctx.installer.cache;
+    let mut removed = Vec::new();
+    let mut kept = Vec::new();
+    let mut freed = 0;
+    for dir in cache.leftovers() {
+        freed += dir_bytes(&dir);
+        removed.push(dir);
+    }
+    for entry in cache.list() {
+        let users = ctx.used_by(entry.meta.tool, &entry.meta.version);
+        if args.all || users.is_empty() {
+            freed += entry.size();
+            removed.push(entry.dir);
+        } else {
+            kept.push(format!(
+                "{}@{} ({})",
+                entry.meta.tool,
+                entry.meta.version,
+                users.join(", ")
+            ));
+        }
+    }
+    if !args.dry_run {
+        for dir in &removed {
+            cache.remove(dir)?;
+        }
+    }
+    Ok(PruneReport {
+        dry_run: args.dry_run,
+        removed,
+        freed_bytes: freed,
+        kept,
+    })
+}
+
+impl fmt::Display for PruneReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.dry_run {
+            "Would remove"
+        } else {
+            "Removed"
+        };
+        for dir in &self.removed {
+            writeln!(f, "{verb} {}", dir.display())?;
+        }
+        writeln!(
+            f,
+            "{verb} {} folder(s), {}.",
+            self.removed.len(),
+            human_bytes(self.freed_bytes)
+        )?;
+        for k in &self.kept {
+            writeln!(f, "Kept {k}")?;
+        }
+        Ok(())
+    }
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn table<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    head: [&str; N],
+    rows: &[[String; N]],
+) -> fmt::Result {
+    let mut widths = head.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |f: &mut fmt::Formatter<'_>, cells: Vec<&str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        writeln!(f, "{}", text.trim_end())
+    };
+    line(f, head.to_vec())?;
+    for row in rows {
+        line(f, row.iter().map(String::as_str).collect())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs() {
+        assert_eq!(
+            parse_spec("minikube@v1.24.0").unwrap(),
+            (Tool::Minikube, semver::Version::new(1, 24, 0))
+        );
+        assert_eq!(parse_spec("istioctl@1.5.0").unwrap().0, Tool::Istioctl);
+        for bad in ["minikube", "helm@3.0.0", "kubectl@latest", "kubectl@"] {
+            assert!(
+                matches!(parse_spec(bad), Err(ToolError::BadSpec { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(52 * 1024 * 1024 + 300_000), "52.3 MiB");
+    }
+}
