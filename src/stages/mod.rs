@@ -1,0 +1,4 @@
+//! The stages of `meshup start`, one file each (kind's actions): each does one thing to the
+//! world and reports what it did.
+
+pub mod cluster;
