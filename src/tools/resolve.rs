@@ -10,6 +10,7 @@ use super::error::{Result, ToolError};
 use super::install::Installer;
 use super::lock::Lock;
 use super::probe::Probe;
+use crate::compat;
 use crate::compat::archives::Tool;
 
 /// What a scenario asks of its tools.
@@ -82,56 +83,21 @@ impl Resolution {
     }
 }
 
-// minikube release -> [oldest, newest] Kubernetes version `minikube start` accepts without
-// --force, from minikube's constants.go at each tag (../shared/research/minikube.md §3).
-// Between two listed releases the earlier row holds.
-// TODO(found): replace with the foundation's compat table once `src/compat/` has it.
-const MINIKUBE_SUPPORT: &[(&str, &str, &str)] = &[
-    ("1.9.0", "1.11.10", "1.18.0"),
-    ("1.12.0", "1.13.0", "1.18.4-rc.0"),
-    ("1.15.0", "1.13.0", "1.20.0-beta.1"),
-    ("1.18.0", "1.14.0", "1.20.5-rc.0"),
-    ("1.20.0", "1.14.0", "1.22.0-alpha.1"),
-    ("1.24.0", "1.14.0", "1.22.4-rc.0"),
-    ("1.25.0", "1.16.0", "1.23.2-rc.0"),
-    ("1.28.0", "1.16.0", "1.25.3"),
-    ("1.30.0", "1.16.0", "1.27.0-rc.0"),
-    ("1.32.0", "1.16.0", "1.28.3"),
-    ("1.33.0", "1.20.0", "1.30.0"),
-    ("1.35.0", "1.20.0", "1.32.0"),
-    ("1.36.0", "1.20.0", "1.33.1"),
-    ("1.37.0", "1.28.0", "1.34.0"),
-    ("1.38.0", "1.28.0", "1.35.0"),
-    ("1.38.1", "1.28.0", "1.35.1"),
-];
-
-fn minikube_table() -> impl DoubleEndedIterator<Item = (Version, Version, Version)> {
-    MINIKUBE_SUPPORT.iter().map(|(r, o, n)| {
-        let p = |s: &str| Version::parse(s).expect("valid version in the minikube table");
-        (p(r), p(o), p(n))
-    })
-}
-
-/// The Kubernetes range `minikube start` of this release accepts, or `None` if older than the table.
+/// The Kubernetes range `minikube start` of this release accepts (`compat::minikube`, from
+/// minikube's constants.go per tag), or `None` if older than the table.
 pub fn minikube_range(release: &Version) -> Option<(Version, Version)> {
     let plain = Version::new(release.major, release.minor, release.patch);
-    minikube_table()
-        .rev()
-        .find(|(r, _, _)| *r <= plain)
-        .map(|(_, o, n)| (o, n))
+    compat::minikube::kubernetes_range(&compat::Version(plain)).map(|r| (r.oldest.0, r.newest.0))
+}
+
+/// The newest listed minikube release that starts `kubernetes` without --force.
+pub fn newest_minikube_for(kubernetes: &Version) -> Option<Version> {
+    compat::minikube::newest_release_for(&compat::Version(kubernetes.clone())).map(|v| v.0)
 }
 
 pub fn minikube_supports(release: &Version, kubernetes: &Version) -> bool {
     minikube_range(release)
         .is_some_and(|(oldest, newest)| oldest <= *kubernetes && *kubernetes <= newest)
-}
-
-/// The newest listed minikube release that starts `kubernetes` without --force.
-pub fn newest_minikube_for(kubernetes: &Version) -> Option<Version> {
-    minikube_table()
-        .rev()
-        .find(|(_, o, n)| o <= kubernetes && kubernetes <= n)
-        .map(|(r, _, _)| r)
 }
 
 /// kubectl's version skew policy: one minor older or newer than the API server.
