@@ -181,16 +181,13 @@ async fn seed_kubernetes_with_a_new_minikube_on_path_resolves_minikube_1_24_from
         Some(w.tmp.path().join("tools/istioctl/1.5.0/profiles"))
     );
     let child_path = paths.child_path().into_string().unwrap();
+    let first: Vec<&str> = child_path.split(':').take(3).collect();
+    let kubectl_dir = w.tmp.path().join("tools/kubectl/v1.15.10");
     assert!(
-        child_path.starts_with(
-            &w.tmp
-                .path()
-                .join("tools/kubectl/v1.15.10")
-                .display()
-                .to_string()
-        ),
-        "{child_path}"
+        first.contains(&kubectl_dir.to_str().unwrap()),
+        "kubectl's folder leads PATH: {child_path}"
     );
+    assert!(!first.contains(&bin.to_str().unwrap()));
 
     // A second run finds everything in the cache and makes no request.
     let before = w.mirror.requests().len();

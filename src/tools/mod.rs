@@ -14,7 +14,7 @@ pub mod resolve;
 pub mod verify;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use crate::compat::archives::Tool;
 pub use download::{DownloadConfig, Progress, Quiet};
@@ -31,18 +31,17 @@ pub struct ToolPaths {
     pub kubectl: PathBuf,
     /// `profiles/` of the cached Istio release, when istioctl came from the cache.
     pub istio_profiles: Option<PathBuf>,
+    /// Cache folders of the tools meshup brought (never a folder from the user's PATH, whose
+    /// order must not change for the children).
+    pub path_prefix: Vec<PathBuf>,
 }
 
 impl ToolPaths {
-    /// PATH for child processes: kubectl's and istioctl's folders first (Istio 1.5's `manifest
-    /// apply` runs whatever `kubectl` PATH gives it), then the caller's PATH, which meshup never
-    /// modifies for itself.
+    /// PATH for child processes: the folders of the tools meshup brought first (Istio 1.5's
+    /// `manifest apply` runs whatever `kubectl` PATH gives it), then the caller's PATH, which
+    /// meshup never modifies for itself.
     pub fn child_path(&self) -> OsString {
-        let mut dirs: Vec<PathBuf> = [&self.kubectl, &self.istioctl]
-            .into_iter()
-            .filter_map(|p| p.parent().map(Path::to_path_buf))
-            .collect();
-        dirs.dedup();
+        let mut dirs = self.path_prefix.clone();
         if let Some(path) = std::env::var_os("PATH") {
             dirs.extend(std::env::split_paths(&path));
         }
@@ -59,6 +58,7 @@ pub async fn ensure(
 ) -> Result<ToolPaths, ToolError> {
     let mut paths = Vec::new();
     let mut profiles = None;
+    let mut path_prefix = Vec::new();
     for r in resolution.all() {
         let path = match &r.origin {
             Origin::Path { path } => path.clone(),
@@ -70,6 +70,7 @@ pub async fn ensure(
                 if r.tool == Tool::Istioctl {
                     profiles = Some(done.entry.dir.join(extract::PROFILES_DIR));
                 }
+                path_prefix.push(done.entry.dir.clone());
                 done.entry.binary
             }
         };
@@ -81,6 +82,7 @@ pub async fn ensure(
         istioctl,
         kubectl,
         istio_profiles: profiles,
+        path_prefix,
     })
 }
 
