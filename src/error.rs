@@ -76,3 +76,43 @@ pub fn exit_kind_of(err: &anyhow::Error) -> Option<ExitKind> {
         .find_map(|e| e.downcast_ref::<Failure>())
         .map(|f| f.kind)
 }
+
+impl Failure {
+    /// `error: ...` then `hint: ...` lines, for stderr.
+    pub fn render_text(&self, color: bool) -> String {
+        let paint = |code: &str, t: &str| {
+            if color {
+                format!("\x1b[{code}m{t}\x1b[0m")
+            } else {
+                t.to_string()
+            }
+        };
+        let mut out = format!("{} {}\n", paint("1;31", "error:"), self.message);
+        for h in &self.hints {
+            out.push_str(&format!("{} {h}\n", paint("1;36", "hint:")));
+        }
+        out
+    }
+
+    /// The JSON error object; as a `result` event for commands that print JSON lines.
+    pub fn to_json(&self, as_event: bool) -> serde_json::Value {
+        let error = serde_json::json!({
+            "kind": self.kind,
+            "exitCode": self.kind.code(),
+            "message": self.message,
+            "hints": self.hints,
+            "details": self.details,
+        });
+        if as_event {
+            serde_json::json!({
+                "schema": "meshup.events/v1",
+                "event": "result",
+                "ok": false,
+                "exitCode": self.kind.code(),
+                "error": error,
+            })
+        } else {
+            serde_json::json!({ "schema": "meshup.error/v1", "error": error })
+        }
+    }
+}

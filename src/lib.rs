@@ -1,12 +1,14 @@
 //! meshup: one command from nothing to a local Kubernetes cluster with a verified Istio mesh.
 //! The module map is in `docs/architecture.md`.
 
+pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compat;
 pub mod error;
 pub mod exec;
 pub mod plan;
+pub mod report;
 pub mod scenario;
 pub mod stages;
 pub mod state;

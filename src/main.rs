@@ -1,3 +1,137 @@
-fn main() {
-    std::process::exit(meshup::error::ExitKind::Success as i32);
+//! Thin: parse, run, map the error to an exit code.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use meshup::cli::{Cli, Command, ScenarioCommand};
+use meshup::commands::{self, input::EnvSourced};
+use meshup::error::{ExitKind, Failure};
+use meshup::exec::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
+use meshup::report::Printer;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            // clap: exit 2 for usage errors, 0 for --help / --version.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(ExitKind::Usage.code() as u8);
+        }
+    };
+    let printer = Printer::from_args(&cli.global);
+    init_tracing(&cli.global, &printer);
+    let env = env_sourced(&matches);
+    tokio::spawn(watch_signals());
+
+    let token = shutdown_token();
+    let result = tokio::select! {
+        r = dispatch(&cli, &env, &printer) => r,
+        // Dropping the command's future stops its children (exec kills their process groups).
+        _ = token.cancelled() => Ok(match shutdown_reason() {
+            Some(ShutdownReason::Terminate) => ExitKind::Terminated,
+            _ => ExitKind::Interrupted,
+        }),
+    };
+    let kind = match result {
+        Ok(kind) => kind,
+        Err(err) => report_error(&err, &cli, &printer),
+    };
+    ExitCode::from(kind.code() as u8)
+}
+
+async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+    match &cli.command {
+        Command::Start(args) => commands::start::run(args, env, printer).await,
+        Command::Plan(args) => commands::plan::run(args, env, printer).await,
+        Command::Doctor(args) => commands::doctor::run(args, env, printer).await,
+        Command::Scenario(ScenarioCommand::Validate { file }) => {
+            commands::scenario::validate(file, printer)
+        }
+        Command::Matrix(args) => commands::matrix::run(args, printer).await,
+        Command::Completions { shell } => commands::completions(*shell),
+    }
+}
+
+fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
+    let failure = err.chain().find_map(|e| e.downcast_ref::<Failure>());
+    let kind = failure.map_or(ExitKind::Differences, |f| f.kind);
+    if printer.json() {
+        let events = matches!(cli.command, Command::Start(_));
+        let json = match failure {
+            Some(f) => f.to_json(events),
+            None => Failure::new(kind, format!("{err:#}")).to_json(events),
+        };
+        printer.out_json(&json, false);
+    }
+    if printer.verbosity >= -1 {
+        let text = match failure {
+            Some(f) => f.render_text(printer.color),
+            // Not a Failure: a bug or an unexpected I/O error; show the whole chain.
+            None => Failure::new(kind, format!("{err:#}"))
+                .hint("this is unexpected; rerun with -vv and report it")
+                .render_text(printer.color),
+        };
+        eprint!("{text}");
+    }
+    kind
+}
+
+/// Which scenario flags clap filled from their environment variable.
+fn env_sourced(matches: &clap::ArgMatches) -> EnvSourced {
+    let mut out = Vec::new();
+    let mut cur = Some(matches);
+    while let Some(m) = cur {
+        for id in commands::input::ENV_IDS {
+            if m.ids().any(|i| i.as_str() == *id)
+                && m.value_source(id) == Some(clap::parser::ValueSource::EnvVariable)
+            {
+                out.push(id.to_string());
+            }
+        }
+        cur = m.subcommand().map(|(_, s)| s);
+    }
+    EnvSourced(out)
+}
+
+fn init_tracing(g: &meshup::cli::GlobalArgs, printer: &Printer) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (g.quiet, g.verbose) {
+        (q, _) if q > 0 => "error",
+        (_, 0) => "warn",
+        (_, 1) => "meshup=info",
+        (_, 2) => "meshup=debug",
+        _ => "trace",
+    };
+    let filter = std::env::var("MESHUP_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(printer.color)
+        .with_target(false)
+        .try_init();
+}
+
+async fn watch_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => shutdown(ShutdownReason::Interrupt),
+        _ = term.recv() => shutdown(ShutdownReason::Terminate),
+    }
 }

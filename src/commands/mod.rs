@@ -1,4 +1,26 @@
-//! One module per subcommand: argument structs and the function that runs it.
+//! One module per subcommand: `async fn run(args, printer) -> anyhow::Result<ExitKind>`.
+//! Errors that mean a specific exit code carry a `Failure`; main renders them.
 
+pub mod doctor;
+pub mod input;
 pub mod lock;
+pub mod matrix;
+pub mod plan;
+pub mod probe;
+pub mod scenario;
+pub mod start;
 pub mod tools;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+use crate::error::ExitKind;
+
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitKind> {
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut Cli::command(), "meshup", &mut out);
+    out.flush()?;
+    Ok(ExitKind::Success)
+}

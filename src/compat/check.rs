@@ -35,47 +35,47 @@ pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
         out.push(f);
     }
 
-    if let Some(newest) = kubernetes::newest_patch(k8s_minor) {
-        if *c.kubernetes > newest {
-            out.push(Finding::new(
-                Severity::Warning,
-                Scope::Versions,
-                "kubernetes-unknown-patch",
-                format!(
-                    "Kubernetes {} is newer than any {k8s_minor} release meshup knows (newest: {})",
-                    c.kubernetes.v(),
-                    newest.v()
-                ),
-            ));
-        }
+    if let Some(newest) = kubernetes::newest_patch(k8s_minor)
+        && *c.kubernetes > newest
+    {
+        out.push(Finding::new(
+            Severity::Warning,
+            Scope::Versions,
+            "kubernetes-unknown-patch",
+            format!(
+                "Kubernetes {} is newer than any {k8s_minor} release meshup knows (newest: {})",
+                c.kubernetes.v(),
+                newest.v()
+            ),
+        ));
     }
 
-    if !istio::supports(istio_minor, k8s_minor) {
-        if let Some(sentence) = istio::support_sentence(istio_minor) {
-            let mut alternatives = Vec::new();
-            if let Some(alt) = istio::nearest_supporting(istio_minor, k8s_minor) {
-                let (lo, hi) = istio::supported_kubernetes(alt).expect("offered minors have ranges");
-                alternatives.push(format!(
-                    "Istio {} (supports Kubernetes {lo}–{hi})",
-                    istio::newest_patch(alt).map_or(alt.to_string(), |v| v.to_string())
-                ));
-            }
-            let (lo, hi) = istio::supported_kubernetes(istio_minor).expect("checked above");
-            let nearest_k8s = if k8s_minor > hi { hi } else { lo };
-            if let Some(k) = kubernetes::newest_patch(nearest_k8s) {
-                alternatives.push(format!("Kubernetes {}", k.v()));
-            }
-            let mut f = Finding::new(
-                Severity::Warning,
-                Scope::Versions,
-                "istio-kubernetes-unsupported",
-                format!("{sentence}, not {k8s_minor}"),
-            );
-            if !alternatives.is_empty() {
-                f = f.alternative(format!("use {}", alternatives.join(" or ")));
-            }
-            out.push(f);
+    if !istio::supports(istio_minor, k8s_minor)
+        && let Some(sentence) = istio::support_sentence(istio_minor)
+    {
+        let mut alternatives = Vec::new();
+        if let Some(alt) = istio::nearest_supporting(istio_minor, k8s_minor) {
+            let (lo, hi) = istio::supported_kubernetes(alt).expect("offered minors have ranges");
+            alternatives.push(format!(
+                "Istio {} (supports Kubernetes {lo}–{hi})",
+                istio::newest_patch(alt).map_or(alt.to_string(), |v| v.to_string())
+            ));
         }
+        let (lo, hi) = istio::supported_kubernetes(istio_minor).expect("checked above");
+        let nearest_k8s = if k8s_minor > hi { hi } else { lo };
+        if let Some(k) = kubernetes::newest_patch(nearest_k8s) {
+            alternatives.push(format!("Kubernetes {}", k.v()));
+        }
+        let mut f = Finding::new(
+            Severity::Warning,
+            Scope::Versions,
+            "istio-kubernetes-unsupported",
+            format!("{sentence}, not {k8s_minor}"),
+        );
+        if !alternatives.is_empty() {
+            f = f.alternative(format!("use {}", alternatives.join(" or ")));
+        }
+        out.push(f);
     }
 
     if c.jwt_policy == Some("first-party-jwt") && !istio::first_party_jwt_allowed(c.istio) {
@@ -144,9 +144,17 @@ mod tests {
         let f = versions(&combo(&k, &i));
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
-        assert!(f[0].message.contains("Istio 1.5 is tested on Kubernetes 1.14–1.16"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("Istio 1.5 is tested on Kubernetes 1.14–1.16"),
+            "{}",
+            f[0].message
+        );
         let alt = f[0].alternative.as_deref().unwrap();
-        assert!(alt.contains("Istio 1.6.14") && alt.contains("Kubernetes v1.16.15"), "{alt}");
+        assert!(
+            alt.contains("Istio 1.6.14") && alt.contains("Kubernetes v1.16.15"),
+            "{alt}"
+        );
     }
 
     #[test]

@@ -67,10 +67,11 @@ pub fn check(demand: &Demand<'_>, host: &HostFacts) -> Vec<Finding> {
             ),
         ));
     }
-    if demand.driver.is_none_or(|d| d == "docker") {
-        if let Some(docker) = &host.docker_version {
-            if *docker < v("18.9.0") {
-                out.push(
+    if demand.driver.is_none_or(|d| d == "docker")
+        && let Some(docker) = &host.docker_version
+        && *docker < v("18.9.0")
+    {
+        out.push(
                     Finding::new(
                         Severity::Error,
                         Scope::Host,
@@ -79,34 +80,35 @@ pub fn check(demand: &Demand<'_>, host: &HostFacts) -> Vec<Finding> {
                     )
                     .alternative("upgrade Docker to 20.10 or newer"),
                 );
-            }
-        }
     }
-    if let (Some(want), Some(have)) = (demand.cpus, host.cpus) {
-        if want > have {
-            out.push(
-                Finding::new(
-                    Severity::Error,
-                    Scope::Host,
-                    "cpus-exceed-host",
-                    format!("{want} CPUs requested but this host has {have}"),
-                )
-                .alternative(format!("use --cpus {have} (or `max`)")),
-            );
-        }
+    if let (Some(want), Some(have)) = (demand.cpus, host.cpus)
+        && want > have
+    {
+        out.push(
+            Finding::new(
+                Severity::Error,
+                Scope::Host,
+                "cpus-exceed-host",
+                format!("{want} CPUs requested but this host has {have}"),
+            )
+            .alternative(format!("use --cpus {have} (or `max`)")),
+        );
     }
-    if let (Some(want), Some(have)) = (demand.memory_mb, host.memory_mb) {
-        if want > have {
-            out.push(
-                Finding::new(
-                    Severity::Error,
-                    Scope::Host,
-                    "memory-exceeds-host",
-                    format!("{want} MB of memory requested but this host (or docker) has {have} MB"),
-                )
-                .alternative(format!("use --memory {}mb (or `max`)", have.saturating_sub(48))),
-            );
-        }
+    if let (Some(want), Some(have)) = (demand.memory_mb, host.memory_mb)
+        && want > have
+    {
+        out.push(
+            Finding::new(
+                Severity::Error,
+                Scope::Host,
+                "memory-exceeds-host",
+                format!("{want} MB of memory requested but this host (or docker) has {have} MB"),
+            )
+            .alternative(format!(
+                "use --memory {}mb (or `max`)",
+                have.saturating_sub(48)
+            )),
+        );
     }
     out
 }

@@ -145,7 +145,9 @@ pub fn is_offered(version: &Version) -> bool {
 
 /// The newest Istio meshup offers (the built-in default when nothing constrains it).
 pub fn newest_offered() -> Version {
-    let minor = offered_minors().next_back().expect("the table is not empty");
+    let minor = offered_minors()
+        .next_back()
+        .expect("the table is not empty");
     newest_patch(minor).expect("every offered minor has patches")
 }
 
@@ -251,13 +253,19 @@ mod tests {
             "Istio 1.5 is tested on Kubernetes 1.14–1.16"
         );
         assert!(!supports(Minor::new(1, 5), Minor::new(1, 17)));
-        assert_eq!(nearest_supporting(Minor::new(1, 5), Minor::new(1, 17)), Some(Minor::new(1, 6)));
+        assert_eq!(
+            nearest_supporting(Minor::new(1, 5), Minor::new(1, 17)),
+            Some(Minor::new(1, 6))
+        );
     }
 
     #[test]
     fn picks_the_newest_istio_for_a_kubernetes() {
         assert_eq!(newest_supporting(Minor::new(1, 15)), Some(Minor::new(1, 6)));
-        assert_eq!(newest_supporting(Minor::new(1, 35)), Some(Minor::new(1, 30)));
+        assert_eq!(
+            newest_supporting(Minor::new(1, 35)),
+            Some(Minor::new(1, 30))
+        );
         assert_eq!(newest_supporting(Minor::new(1, 12)), None);
     }
 
@@ -278,7 +286,10 @@ mod tests {
         assert_eq!(shape(&v("1.6.0")).install_argv, ["install"]);
         assert_eq!(shape(&v("1.5.0")).gateway_status_port, 15020);
         assert_eq!(shape(&v("1.6.14")).gateway_status_port, 15021);
-        assert_eq!(shape(&v("1.7.0")).access_log_file, "meshConfig.accessLogFile");
+        assert_eq!(
+            shape(&v("1.7.0")).access_log_file,
+            "meshConfig.accessLogFile"
+        );
         assert!(shape(&v("1.21.0")).jwt_policy_value);
         assert!(!shape(&v("1.22.0")).jwt_policy_value);
         assert!(first_party_jwt_allowed(&v("1.21.6")));

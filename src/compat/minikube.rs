@@ -85,7 +85,12 @@ pub fn newest_release_for(k8s: &Version) -> Option<Version> {
 /// The Kubernetes version nearest to `k8s` that some listed minikube release can start,
 /// for "use vX instead" advice.
 pub fn nearest_startable(k8s: &Version) -> Option<Version> {
-    let newest = RELEASES.iter().map(row).map(|(_, r)| r.newest).filter(|v| !v.is_prerelease()).max()?;
+    let newest = RELEASES
+        .iter()
+        .map(row)
+        .map(|(_, r)| r.newest)
+        .filter(|v| !v.is_prerelease())
+        .max()?;
     let oldest = RELEASES.iter().map(row).map(|(_, r)| r.oldest).min()?;
     if *k8s > newest {
         Some(newest)
@@ -115,7 +120,11 @@ mod tests {
         assert_eq!(newest_release_for(&v("1.35.1")), Some(v("1.38.1")));
         assert_eq!(newest_release_for(&v("1.36.2")), None);
         assert_eq!(newest_release_for(&v("1.10.0")), None);
-        assert!(!kubernetes_range(&v("1.38.1")).unwrap().contains(&v("1.15.10")));
+        assert!(
+            !kubernetes_range(&v("1.38.1"))
+                .unwrap()
+                .contains(&v("1.15.10"))
+        );
     }
 
     #[test]

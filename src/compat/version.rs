@@ -68,7 +68,8 @@ impl Minor {
         let s = input.trim();
         let s = s.strip_prefix('v').unwrap_or(s);
         let (major, minor) = s.split_once('.')?;
-        let digits = |p: &str| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |p: &str| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit());
         if !digits(major) || !digits(minor) || (minor.len() > 1 && minor.starts_with('0')) {
             return None;
         }
@@ -114,7 +115,16 @@ mod tests {
         assert_eq!(Version::parse("v1.15.10"), Version::parse("1.15.10"));
         assert_eq!(Version::parse("1.15.10").unwrap().v(), "v1.15.10");
         assert!(Version::parse("1.20.0-beta.1").unwrap().is_prerelease());
-        for bad in ["1.15", "v", "", "1.15.10+abc", "=1.15.10", "vv1.15.10", "1.15.x", "01.15.10"] {
+        for bad in [
+            "1.15",
+            "v",
+            "",
+            "1.15.10+abc",
+            "=1.15.10",
+            "vv1.15.10",
+            "1.15.x",
+            "01.15.10",
+        ] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }
         assert!(Version::parse("1.20.0-rc.0").unwrap() < Version::parse("1.20.0").unwrap());

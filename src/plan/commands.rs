@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::cluster::minikube::StartArgs;
 use crate::compat::{Version, istio};
 use crate::scenario::{JwtPolicy, Method, Scenario};
 
@@ -55,25 +56,25 @@ impl fmt::Display for CommandLine {
     }
 }
 
-/// `minikube start -p P --kubernetes-version=V --cpus=N --memory=Mmb [--driver=D] [extra] --output=json`
-pub fn minikube_start(s: &Scenario, kubernetes: &Version) -> CommandLine {
+/// What the cluster stage passes to `minikube start` (cluster::minikube builds the argv, so
+/// the dry-run and the live run cannot drift apart).
+pub fn start_args(s: &Scenario, kubernetes: &Version) -> StartArgs {
     let c = &s.cluster;
-    let mut args = vec![
-        "start".to_string(),
-        "-p".to_string(),
-        c.profile.clone(),
-        format!("--kubernetes-version={}", kubernetes.v()),
-        format!("--cpus={}", c.cpus),
-        format!("--memory={}", c.memory.minikube_arg()),
-    ];
-    if let Some(d) = &c.driver {
-        args.push(format!("--driver={d}"));
+    StartArgs {
+        kubernetes: kubernetes.v(),
+        cpus: c.cpus.to_string(),
+        memory: c.memory.minikube_arg(),
+        driver: c.driver.clone(),
+        extra: c.extra_args.clone(),
     }
-    args.extend(c.extra_args.iter().cloned());
-    // Step events as JSON lines: minikube's text output depends on the terminal (research
-    // minikube.md §0), its JSON events do not.
-    args.push("--output=json".to_string());
-    CommandLine::new("minikube", args)
+}
+
+/// `minikube start -p P --kubernetes-version=V --cpus=N --memory=Mmb [--driver=D] [extra] -o json`
+pub fn minikube_start(s: &Scenario, kubernetes: &Version) -> CommandLine {
+    CommandLine::new(
+        "minikube",
+        start_args(s, kubernetes).to_args(&s.cluster.profile),
+    )
 }
 
 pub fn minikube_tunnel(s: &Scenario) -> CommandLine {
@@ -123,10 +124,17 @@ pub fn mesh_install(s: &Scenario, istio_version: &Version, jwt: Option<&str>) ->
             let mut gen_args = vec!["manifest".to_string(), "generate".to_string()];
             gen_args.extend(sets);
             vec![
-                CommandLine::new("istioctl", gen_args).note("output saved as manifest.yaml in the profile's state dir"),
-                CommandLine::new("kubectl", ["--context", &context, "create", "namespace", "istio-system"])
-                    .note("skipped when it exists"),
-                CommandLine::new("kubectl", ["--context", &context, "apply", "-f", "manifest.yaml"]),
+                CommandLine::new("istioctl", gen_args)
+                    .note("output saved as manifest.yaml in the profile's state dir"),
+                CommandLine::new(
+                    "kubectl",
+                    ["--context", &context, "create", "namespace", "istio-system"],
+                )
+                .note("skipped when it exists"),
+                CommandLine::new(
+                    "kubectl",
+                    ["--context", &context, "apply", "-f", "manifest.yaml"],
+                ),
             ]
         }
     }

@@ -36,6 +36,19 @@ pub enum StageName {
     Verify,
 }
 
+impl StageName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageName::Preflight => "preflight",
+            StageName::Tools => "tools",
+            StageName::Cluster => "cluster",
+            StageName::Tunnel => "tunnel",
+            StageName::Mesh => "mesh",
+            StageName::Verify => "verify",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Stage {
     pub name: StageName,
@@ -97,12 +110,21 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
         .filter(|v| minikube::kubernetes_range(v).is_some());
     // `stable`/`latest` resolve against the minikube that will be used: the one on PATH, else
     // the release meshup would fetch.
-    let symbolic_base = path_minikube.cloned().unwrap_or_else(minikube::default_release);
+    let symbolic_base = path_minikube
+        .cloned()
+        .unwrap_or_else(minikube::default_release);
     let base_range = minikube::kubernetes_range(&symbolic_base).expect("table release");
-    let base_where = if path_minikube.is_some() { "on PATH" } else { "meshup would fetch" };
+    let base_where = if path_minikube.is_some() {
+        "on PATH"
+    } else {
+        "meshup would fetch"
+    };
     let (kubernetes, kubernetes_reason) = match &s.cluster.kubernetes {
         KubeSpec::Exact(v) => (v.clone(), "as given".to_string()),
-        KubeSpec::Minor(m, v) => (v.clone(), format!("{m} pinned to the newest patch meshup knows")),
+        KubeSpec::Minor(m, v) => (
+            v.clone(),
+            format!("{m} pinned to the newest patch meshup knows"),
+        ),
         KubeSpec::Stable => (
             base_range.stable.clone(),
             format!("`stable` of minikube {} ({base_where})", symbolic_base.v()),
@@ -116,12 +138,16 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
 
     let (istio_version, istio_reason) = match &s.mesh.istio {
         IstioSpec::Exact(v) => (v.clone(), "as given".to_string()),
-        IstioSpec::Minor(m, v) => (v.clone(), format!("{m} pinned to the newest patch meshup offers")),
+        IstioSpec::Minor(m, v) => (
+            v.clone(),
+            format!("{m} pinned to the newest patch meshup offers"),
+        ),
         IstioSpec::Auto => auto_istio(k8s_minor),
     };
     let shape = istio::shape(&istio_version);
 
-    let want_minikube = minikube::newest_release_for(&kubernetes).unwrap_or_else(minikube::default_release);
+    let want_minikube =
+        minikube::newest_release_for(&kubernetes).unwrap_or_else(minikube::default_release);
     let minikube_choice = tools::choose(
         Tool::Minikube,
         &probes.minikube,
@@ -135,7 +161,11 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
                 kubernetes.v(),
                 want_minikube.v()
             ),
-            None => format!("no usable minikube on PATH; {} starts Kubernetes {}", want_minikube.v(), kubernetes.v()),
+            None => format!(
+                "no usable minikube on PATH; {} starts Kubernetes {}",
+                want_minikube.v(),
+                kubernetes.v()
+            ),
         },
     );
     let istioctl_choice = tools::choose(
@@ -160,7 +190,10 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
             ToolProbe::Found { path, .. } => ToolChoice {
                 tool: Tool::Kubectl,
                 version: None,
-                source: ToolSource::Path { path: path.clone(), version: None },
+                source: ToolSource::Path {
+                    path: path.clone(),
+                    version: None,
+                },
                 reason: format!("{why}; the one on PATH is used"),
             },
             ToolProbe::Missing => ToolChoice {
@@ -208,11 +241,21 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
         TunnelMode::Auto => !s.verify.load_balancers.is_empty(),
     };
     let jwt_policy = match (s.mesh.jwt_policy, shape.jwt_policy_value) {
-        (_, false) => format!("third-party-jwt (the only policy Istio {} has)", istio_version.minor()),
+        (_, false) => format!(
+            "third-party-jwt (the only policy Istio {} has)",
+            istio_version.minor()
+        ),
         (JwtPolicy::Auto, true) => "auto (detected from the cluster at install)".to_string(),
         (p, true) => p.as_str().to_string(),
     };
-    let stages = stages(s, &kubernetes, &istio_version, &tool_choices, &findings, tunnel);
+    let stages = stages(
+        s,
+        &kubernetes,
+        &istio_version,
+        &tool_choices,
+        &findings,
+        tunnel,
+    );
     Plan {
         schema: "meshup.plan/v1",
         profile: s.cluster.profile.clone(),
@@ -241,14 +284,25 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
 fn auto_istio(k8s: compat::Minor) -> (Version, String) {
     let newest = istio::newest_offered();
     if istio::supports(newest.minor(), k8s) {
-        return (newest.clone(), format!("the newest Istio meshup knows; it supports Kubernetes {k8s}"));
+        return (
+            newest.clone(),
+            format!("the newest Istio meshup knows; it supports Kubernetes {k8s}"),
+        );
     }
     match istio::newest_supporting(k8s).and_then(istio::newest_patch) {
         Some(v) => {
             let sentence = istio::support_sentence(v.minor()).unwrap_or_default();
-            (v, format!("the newest Istio meshup knows that supports Kubernetes {k8s} ({sentence})"))
+            (
+                v,
+                format!(
+                    "the newest Istio meshup knows that supports Kubernetes {k8s} ({sentence})"
+                ),
+            )
         }
-        None => (newest, format!("no Istio meshup knows supports Kubernetes {k8s}; using the newest")),
+        None => (
+            newest,
+            format!("no Istio meshup knows supports Kubernetes {k8s}; using the newest"),
+        ),
     }
 }
 
@@ -257,11 +311,15 @@ fn docker_findings(s: &Scenario, docker: &ToolProbe) -> Vec<Finding> {
     if !needs_docker {
         return Vec::new();
     }
-    let severity = if s.cluster.driver.is_some() { Severity::Error } else { Severity::Warning };
+    let severity = if s.cluster.driver.is_some() {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
     match docker {
         ToolProbe::Missing => vec![Finding::new(severity, Scope::Host, "docker-missing", "docker is not on PATH (minikube's docker driver needs it)")
             .alternative("install Docker (https://docs.docker.com/engine/install/), or set cluster.driver to a VM driver such as kvm2")],
-        ToolProbe::Found { problem: Some(p), .. } => vec![Finding::new(severity, Scope::Host, "docker-not-running", format!("docker is installed but `docker info` failed: {p}"))
+        ToolProbe::Found { problem: Some(p), .. } => vec![Finding::new(severity, Scope::Host, "docker-not-running", format!("docker is installed but `docker info` failed ({p})"))
             .alternative("start the Docker daemon, and make sure your user is in the `docker` group")],
         _ => Vec::new(),
     }
@@ -276,31 +334,53 @@ fn stages(
     tunnel: bool,
 ) -> Vec<Stage> {
     use StageName::*;
-    let stage = |name, needs: &[StageName]| Stage { name, needs: needs.to_vec(), commands: Vec::new(), steps: Vec::new(), skipped: None };
+    let stage = |name, needs: &[StageName]| Stage {
+        name,
+        needs: needs.to_vec(),
+        commands: Vec::new(),
+        steps: Vec::new(),
+        skipped: None,
+    };
 
     let mut preflight = stage(Preflight, &[]);
     preflight.commands = commands::version_queries();
     preflight.steps.push(format!(
         "check versions, host and compatibility: {} error(s), {} warning(s)",
-        findings.iter().filter(|f| f.severity == Severity::Error).count(),
-        findings.iter().filter(|f| f.severity == Severity::Warning).count()
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count(),
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count()
     ));
 
     let mut tools_stage = stage(Tools, &[Preflight]);
     for t in tools {
         tools_stage.steps.push(match &t.source {
-            ToolSource::Download { version, url } => format!("download {} {version} from {url}", t.tool.name()),
-            ToolSource::Cache { path } => format!("use {} from the cache: {}", t.tool.name(), path.display()),
-            ToolSource::Path { path, .. } => format!("use {} on PATH: {}", t.tool.name(), path.display()),
+            ToolSource::Download { version, url } => {
+                format!("download {} {version} from {url}", t.tool.name())
+            }
+            ToolSource::Cache { path } => {
+                format!("use {} from the cache: {}", t.tool.name(), path.display())
+            }
+            ToolSource::Path { path, .. } => {
+                format!("use {} on PATH: {}", t.tool.name(), path.display())
+            }
         });
     }
 
     let mut cluster = stage(Cluster, &[Tools]);
-    cluster.commands.push(commands::minikube_start(s, kubernetes));
+    cluster
+        .commands
+        .push(commands::minikube_start(s, kubernetes));
 
     let mut tunnel_stage = stage(Tunnel, &[Cluster]);
     if tunnel {
-        tunnel_stage.commands.push(commands::minikube_tunnel(s).note("supervised in the background; restarted if it dies"));
+        tunnel_stage.commands.push(
+            commands::minikube_tunnel(s).note("supervised in the background; restarted if it dies"),
+        );
     } else {
         tunnel_stage.skipped = Some(match s.tunnel {
             TunnelMode::Off => "tunnel: off".to_string(),
@@ -314,24 +394,39 @@ fn stages(
         mesh.steps.push("detect the JWT policy: is serviceaccounts/token served by the API server? → third-party-jwt, else first-party-jwt".to_string());
     }
     mesh.commands = commands::mesh_install(s, istio_version, None);
-    mesh.steps.push("save the generated manifest in the profile's state dir".to_string());
+    mesh.steps
+        .push("save the generated manifest in the profile's state dir".to_string());
 
     let mut verify = stage(Verify, if tunnel { &[Mesh, Tunnel] } else { &[Mesh] });
-    verify.steps.push(format!("control plane: deployment istio-system/istiod available (timeout {})", s.verify.check_timeout_text()));
+    verify.steps.push(format!(
+        "control plane: deployment istio-system/istiod available (timeout {})",
+        s.verify.check_timeout_text()
+    ));
     if tunnel {
         for lb in &s.verify.load_balancers {
-            verify.steps.push(format!("service {lb} has a LoadBalancer ingress address"));
+            verify
+                .steps
+                .push(format!("service {lb} has a LoadBalancer ingress address"));
         }
-        verify.steps.push(format!("gateway status port {} answers /healthz/ready", shape.gateway_status_port));
+        verify.steps.push(format!(
+            "gateway status port {} answers /healthz/ready",
+            shape.gateway_status_port
+        ));
     }
     verify.steps.push(format!(
         "smoke workload ({}) in namespace {} (istio-injection=enabled) is Ready with an istio-proxy sidecar",
         s.verify.smoke_image, s.verify.smoke_namespace
     ));
     if tunnel {
-        verify.steps.push("a request through the gateway (Gateway + VirtualService) reaches the smoke workload".to_string());
+        verify.steps.push(
+            "a request through the gateway (Gateway + VirtualService) reaches the smoke workload"
+                .to_string(),
+        );
     }
-    verify.steps.push(format!("whole run within {}", s.verify.total_timeout_text()));
+    verify.steps.push(format!(
+        "whole run within {}",
+        s.verify.total_timeout_text()
+    ));
 
     vec![preflight, tools_stage, cluster, tunnel_stage, mesh, verify]
 }

@@ -112,18 +112,17 @@ pub fn choose(
         version: Some(found),
         ..
     } = probe
+        && accept(found)
     {
-        if accept(found) {
-            return ToolChoice {
-                tool,
+        return ToolChoice {
+            tool,
+            version: Some(display(found)),
+            source: ToolSource::Path {
+                path: path.clone(),
                 version: Some(display(found)),
-                source: ToolSource::Path {
-                    path: path.clone(),
-                    version: Some(display(found)),
-                },
-                reason: format!("{} {} on PATH fits", tool.name(), display(found)),
-            };
-        }
+            },
+            reason: format!("{} {} on PATH fits", tool.name(), display(found)),
+        };
     }
     let reason = why_not_path(probe.version());
     if let Some(c) = cached.iter().find(|c| c.tool == tool && c.version == *want) {
@@ -182,7 +181,9 @@ pub fn download_url(tool: Tool, version: &Version) -> String {
             } else {
                 format!("linux-{arch}")
             };
-            format!("https://github.com/istio/istio/releases/download/{version}/istioctl-{version}-{suffix}.tar.gz")
+            format!(
+                "https://github.com/istio/istio/releases/download/{version}/istioctl-{version}-{suffix}.tar.gz"
+            )
         }
     }
 }

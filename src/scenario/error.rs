@@ -37,7 +37,9 @@ impl Problem {
         let shown = value.value.display();
         let mut message = format!("`{shown}` is not {what}; accepted: {accepted}");
         if matches!(value.value, Scalar::Float(_)) {
-            message.push_str(" (YAML reads an unquoted 1.10 as the number 1.1: quote versions and sizes)");
+            message.push_str(
+                " (YAML reads an unquoted 1.10 as the number 1.1: quote versions and sizes)",
+            );
         }
         Problem::new(field, message).from_origin(&value.origin)
     }

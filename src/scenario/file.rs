@@ -91,8 +91,8 @@ pub struct RawMatrix {
 
 /// A parsed document: either kind.
 pub enum Document {
-    Scenario(Layer),
-    Matrix(RawMatrix),
+    Scenario(Box<Layer>),
+    Matrix(Box<RawMatrix>),
 }
 
 /// Only the `kind`, to pick the document type; anything else is checked by the full parse.
@@ -119,13 +119,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Document, ScenarioError> {
             let raw: RawMatrix =
                 serde_yaml::from_str(text).map_err(|e| ScenarioError::yaml(path, &e))?;
             check_header(path, raw.api_version.as_ref(), raw.kind.as_ref(), "Matrix")?;
-            Ok(Document::Matrix(raw))
+            Ok(Document::Matrix(Box::new(raw)))
         }
         _ => {
             let raw: RawScenario =
                 serde_yaml::from_str(text).map_err(|e| ScenarioError::yaml(path, &e))?;
-            check_header(path, raw.api_version.as_ref(), raw.kind.as_ref(), "Scenario")?;
-            Ok(Document::Scenario(to_layer(raw, &path_origin(path))))
+            check_header(
+                path,
+                raw.api_version.as_ref(),
+                raw.kind.as_ref(),
+                "Scenario",
+            )?;
+            Ok(Document::Scenario(Box::new(to_layer(
+                raw,
+                &path_origin(path),
+            ))))
         }
     }
 }

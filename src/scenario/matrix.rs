@@ -34,11 +34,26 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
     let mut axes: Vec<(String, Vec<Scalar>)> = Vec::new();
     for (axis, values) in &raw.axes {
         if !AXIS_PATHS.contains(&axis.as_str()) {
-            err.push(Problem::new(format!("axes.{axis}"), format!("`{axis}` is not a field a matrix can vary; accepted: {}", AXIS_PATHS.join(", "))).from_origin(&origin));
+            err.push(
+                Problem::new(
+                    format!("axes.{axis}"),
+                    format!(
+                        "`{axis}` is not a field a matrix can vary; accepted: {}",
+                        AXIS_PATHS.join(", ")
+                    ),
+                )
+                .from_origin(&origin),
+            );
             continue;
         }
         if values.is_empty() {
-            err.push(Problem::new(format!("axes.{axis}"), "has no values; accepted: a non-empty list").from_origin(&origin));
+            err.push(
+                Problem::new(
+                    format!("axes.{axis}"),
+                    "has no values; accepted: a non-empty list",
+                )
+                .from_origin(&origin),
+            );
             continue;
         }
         axes.push((axis.clone(), values.iter().map(Scalar::from_yaml).collect()));
@@ -46,7 +61,16 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
     for (i, ex) in raw.exclude.iter().enumerate() {
         for key in ex.keys() {
             if !raw.axes.contains_key(key) {
-                err.push(Problem::new(format!("exclude[{i}].{key}"), format!("`{key}` is not one of this matrix's axes; accepted: {}", raw.axes.keys().cloned().collect::<Vec<_>>().join(", "))).from_origin(&origin));
+                err.push(
+                    Problem::new(
+                        format!("exclude[{i}].{key}"),
+                        format!(
+                            "`{key}` is not one of this matrix's axes; accepted: {}",
+                            raw.axes.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                    .from_origin(&origin),
+                );
             }
         }
     }
@@ -57,7 +81,10 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
     let mut entries = Vec::new();
     let mut seen_names = HashSet::new();
     for combo in product(&axes) {
-        let values: Vec<(String, String)> = combo.iter().map(|(a, v)| (a.to_string(), v.display())).collect();
+        let values: Vec<(String, String)> = combo
+            .iter()
+            .map(|(a, v)| (a.to_string(), v.display()))
+            .collect();
         if raw.exclude.iter().any(|ex| excluded(ex, &values)) {
             continue;
         }
@@ -113,7 +140,8 @@ fn excluded(ex: &indexmap::IndexMap<String, Value>, values: &[(String, String)])
 fn profile_name(prefix: &str, values: &[(String, String)], seen: &mut HashSet<String>) -> String {
     let joined: Vec<String> = values.iter().map(|(_, v)| slug(v)).collect();
     let mut candidate = format!("{prefix}-{}", joined.join("-"));
-    if candidate.len() > 63 || seen.contains(&candidate) || name::check_profile(&candidate).is_err() {
+    if candidate.len() > 63 || seen.contains(&candidate) || name::check_profile(&candidate).is_err()
+    {
         let canonical: String = values.iter().map(|(a, v)| format!("{a}={v};")).collect();
         let hash = format!("{:08x}", fnv1a(&canonical) as u32);
         let keep = 63 - hash.len() - 1;
@@ -138,7 +166,9 @@ fn slug(value: &str) -> String {
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    s.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 #[cfg(test)]
@@ -148,12 +178,23 @@ mod tests {
     #[test]
     fn names_are_slugs_and_collisions_get_a_hash() {
         let mut seen = HashSet::new();
-        let a = profile_name("meshup", &[("cluster.memory".into(), "8g".into())], &mut seen);
-        let b = profile_name("meshup", &[("cluster.memory".into(), "8G".into())], &mut seen);
+        let a = profile_name(
+            "meshup",
+            &[("cluster.memory".into(), "8g".into())],
+            &mut seen,
+        );
+        let b = profile_name(
+            "meshup",
+            &[("cluster.memory".into(), "8G".into())],
+            &mut seen,
+        );
         assert_eq!(a, "meshup-8g");
         assert_ne!(a, b);
         assert!(name::check_profile(&b).is_ok(), "{b}");
         let long = profile_name("meshup", &[("x".into(), "a".repeat(80))], &mut seen);
-        assert!(long.len() <= 63 && name::check_profile(&long).is_ok(), "{long}");
+        assert!(
+            long.len() <= 63 && name::check_profile(&long).is_ok(),
+            "{long}"
+        );
     }
 }

@@ -39,7 +39,7 @@ pub fn default_layer() -> Layer {
 /// Loads a Scenario file into a layer; a Matrix file is an error here.
 pub fn load_scenario_file(path: &Path) -> Result<Layer, ScenarioError> {
     match file::load(path)? {
-        file::Document::Scenario(layer) => Ok(layer),
+        file::Document::Scenario(layer) => Ok(*layer),
         file::Document::Matrix(_) => Err(ScenarioError::one(
             Problem::new(
                 "kind",

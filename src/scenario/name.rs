@@ -1,8 +1,7 @@
 //! Names that end up as minikube profiles, kube contexts, docker containers and namespaces.
 
 pub const DEFAULT_PROFILE: &str = "meshup";
-pub const PROFILE_ACCEPTED: &str =
-    "a DNS label: 2–63 lowercase letters, digits or `-`, starting and ending with a letter or digit, not `minikube`";
+pub const PROFILE_ACCEPTED: &str = "a DNS label: 2–63 lowercase letters, digits or `-`, starting and ending with a letter or digit, not `minikube`";
 
 /// A cluster profile name (DESIGN.md "Names"): a DNS label of 2–63 characters, and never
 /// minikube's own `minikube` profile, which meshup must not take over.
@@ -26,7 +25,8 @@ pub fn check_profile(name: &str) -> Result<(), &'static str> {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -45,7 +45,18 @@ mod tests {
         for ok in ["meshup", "ci-1", "a1", "x-y-z"] {
             assert!(check_profile(ok).is_ok(), "{ok}");
         }
-        for bad in ["../x", "A B", "-p", "p-", "a", "minikube", "Meshup", "a_b", "a.b", &"a".repeat(64)] {
+        for bad in [
+            "../x",
+            "A B",
+            "-p",
+            "p-",
+            "a",
+            "minikube",
+            "Meshup",
+            "a_b",
+            "a.b",
+            &"a".repeat(64),
+        ] {
             assert!(check_profile(bad).is_err(), "{bad}");
         }
     }

@@ -138,13 +138,19 @@ pub fn parse_duration(input: &str) -> Result<Duration, QuantityError> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(QuantityError::Malformed);
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| QuantityError::TooLarge)?;
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| QuantityError::TooLarge)?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let part = match &rest[..unit_len] {
             "ms" => Duration::from_millis(n),
             "s" => Duration::from_secs(n),
@@ -169,7 +175,7 @@ fn nonzero(d: Duration) -> Result<Duration, QuantityError> {
 /// Renders a duration the way it is written in scenarios (`5m`, `1h30m`, `750ms`).
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut secs = d.as_secs();
@@ -214,10 +220,13 @@ mod tests {
     #[test]
     fn memory_rejections() {
         for bad in [
-            "", "8gbx", "g", "8x", "-8g", "8..5g", ".5g", "8.g", "8  gb", "8gbb", "8bi",
-            "1.2.3g",
+            "", "8gbx", "g", "8x", "-8g", "8..5g", ".5g", "8.g", "8  gb", "8gbb", "8bi", "1.2.3g",
         ] {
-            assert_eq!(parse_memory_mb(bad), Err(QuantityError::Malformed), "{bad:?}");
+            assert_eq!(
+                parse_memory_mb(bad),
+                Err(QuantityError::Malformed),
+                "{bad:?}"
+            );
         }
         assert_eq!(parse_memory("1024"), Err(QuantityError::TooSmall));
         assert_eq!(parse_memory("1g"), Err(QuantityError::TooSmall));

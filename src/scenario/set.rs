@@ -103,11 +103,15 @@ fn split_segments(path: &str) -> Result<Vec<&str>, SetError> {
             _ => {}
         }
         if !(0..=1).contains(&depth) {
-            return Err(SetError::BadPath(format!("`{path}` has unbalanced brackets")));
+            return Err(SetError::BadPath(format!(
+                "`{path}` has unbalanced brackets"
+            )));
         }
     }
     if depth != 0 {
-        return Err(SetError::BadPath(format!("`{path}` has unbalanced brackets")));
+        return Err(SetError::BadPath(format!(
+            "`{path}` has unbalanced brackets"
+        )));
     }
     out.push(&path[start..]);
     Ok(out)
@@ -121,10 +125,15 @@ mod tests {
     fn istioctl_forms() {
         assert_eq!(
             parse_set("values.global.proxy.accessLogFile=/dev/stdout"),
-            Ok(("values.global.proxy.accessLogFile".into(), "/dev/stdout".into()))
+            Ok((
+                "values.global.proxy.accessLogFile".into(),
+                "/dev/stdout".into()
+            ))
         );
         assert_eq!(
-            parse_set("components.egressGateways.[name:istio-egressgateway].enabled=true").unwrap().1,
+            parse_set("components.egressGateways.[name:istio-egressgateway].enabled=true")
+                .unwrap()
+                .1,
             "true"
         );
         assert!(parse_set("components.egressGateways[0].enabled=true").is_ok());
@@ -138,7 +147,16 @@ mod tests {
         assert_eq!(parse_set("novalue"), Err(SetError::NoEquals));
         assert_eq!(parse_set("=x"), Err(SetError::EmptyKey));
         assert_eq!(parse_set(" =x"), Err(SetError::EmptyKey));
-        for bad in ["a..b=1", "a.=1", ".a=1", "a.[name].b=1", "a.[x:].b=1", "a b=1", "a.[name:x=1", "a[x]=1"] {
+        for bad in [
+            "a..b=1",
+            "a.=1",
+            ".a=1",
+            "a.[name].b=1",
+            "a.[x:].b=1",
+            "a b=1",
+            "a.[name:x=1",
+            "a[x]=1",
+        ] {
             assert!(matches!(parse_set(bad), Err(SetError::BadPath(_))), "{bad}");
         }
     }

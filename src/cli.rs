@@ -1,0 +1,158 @@
+//! Command-line definitions only (clap derive); behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit-code table (DESIGN.md "Contracts"), shown in `meshup --help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0        success
+  1        differences found (manifest diff, profile diff)
+  2        usage or bad input (nothing was started)
+  3        preflight failed (host, versions, compatibility)
+  4        tools: download, checksum, lock mismatch
+  5        cluster stage failed (minikube's reason and exit code in the message)
+  6        tunnel failed
+  7        mesh install failed
+  8        verification failed
+  9        the global timeout expired
+  10       the profile is locked by another meshup
+  130/143  interrupted by SIGINT / SIGTERM
+
+Environment: MESHUP_LOG (log filter, e.g. debug), NO_COLOR, CI=true (implies --ci).
+Docs: docs/scenarios.md (every scenario field), docs/exit-codes.md.";
+
+/// One command from nothing to a local Kubernetes cluster with a verified Istio mesh.
+#[derive(Debug, Parser)]
+#[command(name = "meshup", version, after_long_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More output (-v: info logs, -vv: debug, -vvv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors and results.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Output format: human text, or JSON (one document; JSON lines for long-running commands).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, env = "MESHUP_OUTPUT")]
+    pub output: OutputFormat,
+
+    /// No prompts and no spinners (implied by CI=true). Does not change the output format.
+    #[arg(long, global = true)]
+    pub ci: bool,
+
+    /// No progress spinners (logs and results still print).
+    #[arg(long, global = true, env = "MESHUP_NO_PROGRESS")]
+    pub no_progress: bool,
+
+    /// Answer yes to every question (upgrades, downloads).
+    #[arg(short = 'y', long, global = true, env = "MESHUP_YES")]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a cluster with a verified Istio mesh (use --dry-run to see the plan).
+    Start(StartArgs),
+    /// Show what `start` would do: versions, tools, findings, stages and command lines.
+    Plan(ScenarioArgs),
+    /// Check this host against a scenario: tools, versions, cgroups, CPUs, memory.
+    Doctor(ScenarioArgs),
+    /// Scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+    /// Expand a matrix of scenarios (versions × sizes) and show their plans.
+    Matrix(MatrixArgs),
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+
+    /// Print the plan and run nothing (only read-only version queries).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Check a Scenario or Matrix file; exit 2 with every problem if it is not valid.
+    Validate {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// The Matrix file.
+    pub file: PathBuf,
+
+    /// Expand and plan every scenario without running anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What a run is described by; flags beat the environment, which beats the file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScenarioArgs {
+    /// Scenario file (YAML, kind: Scenario).
+    #[arg(short = 'f', long = "file", env = "MESHUP_SCENARIO")]
+    pub file: Option<PathBuf>,
+
+    /// Kubernetes version: v1.15.10, 1.15.10, 1.15, stable or latest.
+    #[arg(long = "k8s", env = "MESHUP_K8S")]
+    pub kubernetes: Option<String>,
+
+    /// CPUs for the cluster: an integer ≥ 2, or max.
+    #[arg(long, env = "MESHUP_CPUS")]
+    pub cpus: Option<String>,
+
+    /// Memory for the cluster: 8192 (MB), 8g, 8gb, 8GiB, 8192mb, 7.5g or max.
+    #[arg(long, env = "MESHUP_MEMORY")]
+    pub memory: Option<String>,
+
+    /// Istio version: 1.5.0, 1.5 (newest patch) or auto.
+    #[arg(long, env = "MESHUP_ISTIO")]
+    pub istio: Option<String>,
+
+    /// Istio profile (default, demo, minimal, ...); same as --set profile=X.
+    #[arg(long, env = "MESHUP_ISTIO_PROFILE")]
+    pub istio_profile: Option<String>,
+
+    /// istioctl value override, path=value (repeatable), passed as the exact string given.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+
+    /// The minikube profile and kube context (a DNS label; never `minikube`).
+    #[arg(
+        short = 'p',
+        long,
+        env = "MESHUP_CLUSTER_PROFILE",
+        allow_hyphen_values = true
+    )]
+    pub cluster_profile: Option<String>,
+}

@@ -1,0 +1,105 @@
+//! Scenario flags (and the env vars clap read for them) → layers → a validated Scenario.
+
+use crate::cli::ScenarioArgs;
+use crate::scenario::{self, Layer, Origin, Problem, Scalar, Scenario, ScenarioError, Sourced};
+
+/// Which scenario flags were filled from their environment variable rather than the command
+/// line (clap merges both; main.rs asks clap which it was).
+#[derive(Debug, Clone, Default)]
+pub struct EnvSourced(pub Vec<String>);
+
+impl EnvSourced {
+    fn has(&self, id: &str) -> bool {
+        self.0.iter().any(|i| i == id)
+    }
+}
+
+/// The flag ids (clap) with their flag and env names.
+const FLAGS: &[(&str, &str, &str)] = &[
+    ("kubernetes", "--k8s", "MESHUP_K8S"),
+    ("cpus", "--cpus", "MESHUP_CPUS"),
+    ("memory", "--memory", "MESHUP_MEMORY"),
+    ("istio", "--istio", "MESHUP_ISTIO"),
+    ("istio_profile", "--istio-profile", "MESHUP_ISTIO_PROFILE"),
+    (
+        "cluster_profile",
+        "--cluster-profile",
+        "MESHUP_CLUSTER_PROFILE",
+    ),
+];
+
+pub const ENV_IDS: &[&str] = &[
+    "file",
+    "kubernetes",
+    "cpus",
+    "memory",
+    "istio",
+    "istio_profile",
+    "cluster_profile",
+];
+
+/// default < file (-f) < environment < flags.
+pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> anyhow::Result<Scenario> {
+    let mut err = ScenarioError::default();
+    let mut layers = Vec::new();
+    if let Some(path) = &args.file {
+        match scenario::load_scenario_file(path) {
+            Ok(layer) => layers.push(layer),
+            Err(e) => err.problems.extend(e.problems),
+        }
+    }
+    let (env_layer, flag_layer) = flag_layers(args, env, &mut err);
+    layers.push(env_layer);
+    layers.push(flag_layer);
+    if !err.is_empty() {
+        return Err(err.into_failure("the scenario").into());
+    }
+    scenario::resolve(&layers).map_err(|e| e.into_failure("the scenario").into())
+}
+
+fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -> (Layer, Layer) {
+    let mut from_env = Layer::default();
+    let mut from_flags = Layer::default();
+    let values = [
+        &args.kubernetes,
+        &args.cpus,
+        &args.memory,
+        &args.istio,
+        &args.istio_profile,
+        &args.cluster_profile,
+    ];
+    for ((id, flag, var), value) in FLAGS.iter().zip(values) {
+        let Some(value) = value else { continue };
+        let (layer, origin) = if env.has(id) {
+            (&mut from_env, Origin::Env(var))
+        } else {
+            (&mut from_flags, Origin::Flag(flag))
+        };
+        let v = Some(Sourced::new(Scalar::Str(value.clone()), origin));
+        match *id {
+            "kubernetes" => layer.kubernetes = v,
+            "cpus" => layer.cpus = v,
+            "memory" => layer.memory = v,
+            "istio" => layer.istio = v,
+            "istio_profile" => layer.istio_profile = v,
+            _ => layer.cluster_profile = v,
+        }
+    }
+    for entry in &args.set {
+        match scenario::set::parse_set(entry) {
+            Ok((k, v)) => {
+                from_flags
+                    .set
+                    .insert(k, Sourced::new(Scalar::Str(v), Origin::Flag("--set")));
+            }
+            Err(why) => err.push(
+                Problem::new(
+                    "--set",
+                    format!("`{entry}` {why}; accepted: {}", scenario::set::SET_ACCEPTED),
+                )
+                .from_origin(&Origin::Flag("--set")),
+            ),
+        }
+    }
+    (from_env, from_flags)
+}

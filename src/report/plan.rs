@@ -1,0 +1,96 @@
+//! The human rendering of a plan (`meshup plan`, `meshup start --dry-run`).
+
+use std::fmt::Write;
+
+use super::style::Style;
+use crate::compat::Finding;
+use crate::plan::{Plan, ToolSource};
+
+pub fn render(plan: &Plan, st: Style) -> String {
+    let mut o = String::new();
+    let r = &plan.resolved;
+    let title = match &plan.scenario {
+        Some(name) => format!("Plan for profile {} (scenario {name})", plan.profile),
+        None => format!("Plan for profile {}", plan.profile),
+    };
+    let _ = writeln!(o, "{}\n", st.bold(&title));
+    let _ = writeln!(
+        o,
+        "  Kubernetes  {:<10} {}",
+        r.kubernetes,
+        st.dim(&r.kubernetes_reason)
+    );
+    let _ = writeln!(
+        o,
+        "  Istio       {:<10} {}",
+        r.istio,
+        st.dim(&r.istio_reason)
+    );
+    let _ = writeln!(o, "  Profile     {}", r.istio_profile);
+    let _ = writeln!(o, "  jwtPolicy   {}", r.jwt_policy);
+    let _ = writeln!(
+        o,
+        "  Cluster     {} CPUs, memory {}, driver {}",
+        plan.cpus,
+        plan.memory,
+        plan.driver.as_deref().unwrap_or("auto (minikube picks)")
+    );
+    let _ = writeln!(o, "  Tunnel      {}", if r.tunnel { "on" } else { "off" });
+
+    let _ = writeln!(o, "\n{}", st.bold("Tools"));
+    for t in &plan.tools {
+        let version = t.version.as_deref().unwrap_or("any");
+        let from = match &t.source {
+            ToolSource::Path { path, .. } => format!("PATH {}", path.display()),
+            ToolSource::Cache { path } => format!("cache {}", path.display()),
+            ToolSource::Download { url, .. } => format!("download {url}"),
+        };
+        let _ = writeln!(o, "  {:<9} {:<9} {from}", t.tool.name(), version);
+        let _ = writeln!(o, "  {:<9} {:<9} {}", "", "", st.dim(&t.reason));
+    }
+
+    let _ = writeln!(o, "\n{}", st.bold("Findings"));
+    if plan.findings.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {}",
+            st.green("✓ none: these versions are known to work together")
+        );
+    }
+    for f in &plan.findings {
+        o.push_str(&finding(f, st));
+    }
+
+    let _ = writeln!(o, "\n{}", st.bold("Stages"));
+    for (i, stage) in plan.stages.iter().enumerate() {
+        let name = stage.name.as_str();
+        let needs: Vec<&str> = stage.needs.iter().map(|n| n.as_str()).collect();
+        let after = if needs.is_empty() {
+            String::new()
+        } else {
+            st.dim(&format!("  (after {})", needs.join(", ")))
+        };
+        let _ = writeln!(o, "  {}. {}{after}", i + 1, st.bold(name));
+        if let Some(why) = &stage.skipped {
+            let _ = writeln!(o, "       skipped: {why}");
+        }
+        for c in &stage.commands {
+            let _ = writeln!(o, "       $ {c}");
+            if let Some(note) = &c.note {
+                let _ = writeln!(o, "         {}", st.dim(note));
+            }
+        }
+        for s in &stage.steps {
+            let _ = writeln!(o, "       · {s}");
+        }
+    }
+    o
+}
+
+pub fn finding(f: &Finding, st: Style) -> String {
+    let mut o = format!("  {}: {}\n", st.severity(f.severity), f.message);
+    if let Some(alt) = &f.alternative {
+        o.push_str(&format!("      → {alt}\n"));
+    }
+    o
+}

@@ -1,0 +1,85 @@
+//! The CLI's manners: help with the exit-code table, completions, version, usage errors.
+
+mod common;
+
+use common::{Fakes, stderr, stdout};
+
+#[test]
+fn help_lists_the_exit_codes_and_only_working_commands() {
+    let fakes = Fakes::new();
+    let out = fakes.meshup().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for line in [
+        "2        usage or bad input",
+        "10       the profile is locked",
+        "130/143",
+    ] {
+        assert!(text.contains(line), "{line} missing in\n{text}");
+    }
+    for cmd in [
+        "start",
+        "plan",
+        "doctor",
+        "scenario",
+        "matrix",
+        "completions",
+    ] {
+        assert!(
+            text.contains(&format!("  {cmd}")),
+            "{cmd} missing in\n{text}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_bash() {
+    let fakes = Fakes::new();
+    let out = fakes
+        .meshup()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("_meshup()"));
+}
+
+#[test]
+fn unknown_flags_are_usage_errors() {
+    let fakes = Fakes::new();
+    let out = fakes.meshup().args(["start", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--bogus"));
+    assert!(fakes.calls().is_empty());
+}
+
+#[test]
+fn quiet_and_verbose_conflict() {
+    let fakes = Fakes::new();
+    let out = fakes.meshup().args(["plan", "-q", "-v"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn quiet_hides_commentary_but_not_results() {
+    let fakes = Fakes::new();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("Plan for profile meshup"));
+    assert!(!stderr(&out).contains("dry run"), "{}", stderr(&out));
+}
+
+#[test]
+fn no_color_output_has_no_escape_codes() {
+    let fakes = Fakes::new();
+    let out = fakes
+        .meshup()
+        .args(["plan", "--memory", "x"])
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains('\x1b'));
+}
