@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::input::{self, EnvSourced};
+use crate::cli::ScenarioArgs;
+use crate::error::ExitKind;
+use crate::report::Printer;
 use crate::tools::lock::LockedTool;
+use crate::tools::probe::ExecProbe;
 use crate::tools::probe::Probe;
 use crate::tools::resolve::resolve;
 use crate::tools::{Installer, Lock, Request, ToolError};
@@ -18,6 +23,20 @@ pub struct LockArgs {
     /// write nothing.
     #[arg(long)]
     pub check: bool,
+
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
+/// `meshup lock`: the entry point main dispatches to.
+pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+    let scenario = input::scenario(&args.scenario, env)?;
+    let req = super::tools::request_for(&scenario).await;
+    let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
+    let probe = ExecProbe::default();
+    let report = lock(&req, args.scenario.file.as_deref(), args, &installer, &probe).await?;
+    super::tools::emit(printer, &report);
+    Ok(ExitKind::Success)
 }
 
 #[derive(Debug, Serialize)]

@@ -7,10 +7,19 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::input::{self, EnvSourced};
+use super::probe;
+use crate::cli::ScenarioArgs;
+use crate::error::ExitKind;
+use crate::plan as planner;
+use crate::report::Printer;
+use crate::scenario::Scenario;
 use crate::tools::cache::Entry;
 use crate::tools::probe::parse_tag;
 use crate::tools::resolve::newest_minikube_for;
-use crate::tools::{Installer, Lock, Progress, Request, Tool, ToolError};
+use crate::tools::{
+    Installer, Lock, PrepareOptions, Progress, Request, Resolution, Tool, ToolError,
+};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ToolsArgs {
@@ -28,11 +37,19 @@ pub enum ToolsCommand {
     Prune(PruneArgs),
 }
 
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct InstallArgs {
-    /// `tool@version`; tools: minikube, istioctl, kubectl.
-    #[arg(required = true, value_name = "TOOL@VERSION")]
+    /// `tool@version`; tools: minikube, istioctl, kubectl. Without any: the tools the scenario
+    /// (-f, --k8s, --istio) needs, e.g. to fill a CI cache before `meshup start`.
+    #[arg(value_name = "TOOL@VERSION")]
     pub specs: Vec<String>,
+
+    /// With the scenario's tools: use exactly those in meshup.lock; exit 4 if anything differs.
+    #[arg(long, conflicts_with = "specs")]
+    pub locked: bool,
+
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -51,6 +68,108 @@ pub struct ToolsContext {
     /// (scenario name, what it asks for).
     pub scenarios: Vec<(String, Request)>,
     pub lock: Option<Lock>,
+}
+
+/// `meshup tools ...`: the entry point main dispatches to.
+pub async fn run(args: &ToolsArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+    let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
+    let progress = DownloadProgress::for_printer(printer);
+    match &args.command {
+        ToolsCommand::List => {
+            let ctx = context(installer).await?;
+            emit(printer, &list(&ctx));
+        }
+        ToolsCommand::Install(a) if a.specs.is_empty() => {
+            let scenario = input::scenario(&a.scenario, env)?;
+            let req = request_for(&scenario).await;
+            let opts = PrepareOptions {
+                locked: a.locked,
+                ci: printer.ci,
+                // Asking for the scenario's tools is consent to download them.
+                yes: true,
+                scenario: a.scenario.file.clone(),
+            };
+            let probe = crate::tools::probe::ExecProbe::default();
+            let (resolution, _) = crate::tools::prepare(&req, &opts, &installer, &probe, &progress)
+                .await
+                .map_err(ToolError::into_anyhow)?;
+            emit(printer, &ResolutionReport(resolution));
+        }
+        ToolsCommand::Install(a) => {
+            let ctx = context(installer).await?;
+            emit(printer, &install(&ctx, a, &progress).await?);
+        }
+        ToolsCommand::Prune(a) => {
+            let ctx = context(installer).await?;
+            emit(printer, &prune(&ctx, a)?);
+        }
+    }
+    Ok(ExitKind::Success)
+}
+
+pub(super) fn emit<T: Serialize + fmt::Display>(printer: &Printer, report: &T) {
+    if printer.json() {
+        printer.out_json(report, true);
+    } else {
+        printer.out(&report.to_string());
+    }
+}
+
+/// The concrete Kubernetes and Istio versions of a scenario (`stable`, `auto` resolved as the
+/// plan resolves them).
+pub async fn request_for(scenario: &Scenario) -> Request {
+    let probes = probe::probe(false).await;
+    request_from_plan(&planner::build(scenario, &probes))
+}
+
+fn request_from_plan(plan: &planner::Plan) -> Request {
+    Request { kubernetes: plan.kubernetes.0.clone(), istio: plan.istio.0.clone() }
+}
+
+/// The project's scenarios (`scenarios/*.yaml` here) and its lock (./meshup.lock), for "used by".
+async fn context(installer: Installer) -> anyhow::Result<ToolsContext> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files.dedup();
+    let mut scenarios = Vec::new();
+    if !files.is_empty() {
+        let probes = probe::probe(false).await;
+        for file in files {
+            let args = ScenarioArgs { file: Some(file.clone()), ..ScenarioArgs::default() };
+            // Matrix files and broken scenarios use nothing; `scenario validate` reports them.
+            if let Ok(scenario) = input::scenario(&args, &EnvSourced::default()) {
+                let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                scenarios.push((name, request_from_plan(&planner::build(&scenario, &probes))));
+            }
+        }
+    }
+    let lock = Lock::read(&Lock::path_for(None)).ok().flatten();
+    Ok(ToolsContext { installer, scenarios, lock })
+}
+
+/// What `meshup tools install` (scenario mode) resolved and where each tool is now.
+#[derive(Debug, Serialize)]
+pub struct ResolutionReport(pub Resolution);
+
+impl fmt::Display for ResolutionReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in self.0.all() {
+            let state = match (&r.origin, r.needed) {
+                (crate::tools::Origin::Path { .. }, _) => "on PATH",
+                (_, false) => "not needed by this scenario",
+                _ => "cached",
+            };
+            writeln!(f, "✓ {} {} ({state}): {}", r.tool, r.version, r.path().display())?;
+            writeln!(f, "  {}", r.why)?;
+        }
+        Ok(())
+    }
 }
 
 impl ToolsContext {
@@ -424,6 +543,17 @@ impl DownloadProgress {
             mode,
             bar: std::sync::Mutex::new(None),
         }
+    }
+
+    pub fn for_printer(printer: &Printer) -> Self {
+        let mode = if printer.json() || printer.verbosity < 0 {
+            ProgressMode::Silent
+        } else if printer.progress {
+            ProgressMode::Bar
+        } else {
+            ProgressMode::Lines
+        };
+        DownloadProgress::new(mode)
     }
 }
 
