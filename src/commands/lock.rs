@@ -34,7 +34,14 @@ pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     let req = super::tools::request_for(&scenario).await;
     let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
     let probe = ExecProbe::default();
-    let report = lock(&req, args.scenario.file.as_deref(), args, &installer, &probe).await?;
+    let report = lock(
+        &req,
+        args.scenario.file.as_deref(),
+        args,
+        &installer,
+        &probe,
+    )
+    .await?;
     super::tools::emit(printer, &report);
     Ok(ExitKind::Success)
 }

@@ -71,7 +71,11 @@ pub struct ToolsContext {
 }
 
 /// `meshup tools ...`: the entry point main dispatches to.
-pub async fn run(args: &ToolsArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+pub async fn run(
+    args: &ToolsArgs,
+    env: &EnvSourced,
+    printer: &Printer,
+) -> anyhow::Result<ExitKind> {
     let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
     let progress = DownloadProgress::for_printer(printer);
     match &args.command {
@@ -123,7 +127,10 @@ pub async fn request_for(scenario: &Scenario) -> Request {
 }
 
 fn request_from_plan(plan: &planner::Plan) -> Request {
-    Request { kubernetes: plan.kubernetes.0.clone(), istio: plan.istio.0.clone() }
+    Request {
+        kubernetes: plan.kubernetes.0.clone(),
+        istio: plan.istio.0.clone(),
+    }
 }
 
 /// The project's scenarios (`scenarios/*.yaml` here) and its lock (./meshup.lock), for "used by".
@@ -141,16 +148,26 @@ async fn context(installer: Installer) -> anyhow::Result<ToolsContext> {
     if !files.is_empty() {
         let probes = probe::probe(false).await;
         for file in files {
-            let args = ScenarioArgs { file: Some(file.clone()), ..ScenarioArgs::default() };
+            let args = ScenarioArgs {
+                file: Some(file.clone()),
+                ..ScenarioArgs::default()
+            };
             // Matrix files and broken scenarios use nothing; `scenario validate` reports them.
             if let Ok(scenario) = input::scenario(&args, &EnvSourced::default()) {
-                let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 scenarios.push((name, request_from_plan(&planner::build(&scenario, &probes))));
             }
         }
     }
     let lock = Lock::read(&Lock::path_for(None)).ok().flatten();
-    Ok(ToolsContext { installer, scenarios, lock })
+    Ok(ToolsContext {
+        installer,
+        scenarios,
+        lock,
+    })
 }
 
 /// What `meshup tools install` (scenario mode) resolved and where each tool is now.
@@ -165,7 +182,13 @@ impl fmt::Display for ResolutionReport {
                 (_, false) => "not needed by this scenario",
                 _ => "cached",
             };
-            writeln!(f, "✓ {} {} ({state}): {}", r.tool, r.version, r.path().display())?;
+            writeln!(
+                f,
+                "✓ {} {} ({state}): {}",
+                r.tool,
+                r.version,
+                r.path().display()
+            )?;
             writeln!(f, "  {}", r.why)?;
         }
         Ok(())

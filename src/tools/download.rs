@@ -271,17 +271,12 @@ impl Downloader {
     }
 }
 
-/// reqwest's Display stops at "error sending request"; the cause (refused, reset) is below.
+/// reqwest's own message repeats the URL ("error sending request for url (...)"); the useful
+/// part is the deepest cause ("Connection refused (os error 111)").
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+    let mut deepest = e;
+    while let Some(cause) = deepest.source() {
+        deepest = cause;
     }
-    text
+    deepest.to_string()
 }
