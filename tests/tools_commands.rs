@@ -116,6 +116,7 @@ async fn install_list_and_prune() {
     ];
     let args = InstallArgs {
         specs: specs.iter().map(|s| s.to_string()).collect(),
+        ..InstallArgs::default()
     };
     let report = install(&ctx, &args, &Quiet).await.unwrap();
     assert!(report.installed.iter().all(|t| t.downloaded));
@@ -208,6 +209,7 @@ async fn a_bad_download_through_install_is_exit_4_and_leaves_nothing() {
         &ctx,
         &InstallArgs {
             specs: vec!["minikube@v1.24.0".into()],
+            ..InstallArgs::default()
         },
         &Quiet,
     )
@@ -220,6 +222,7 @@ async fn a_bad_download_through_install_is_exit_4_and_leaves_nothing() {
         &ctx,
         &InstallArgs {
             specs: vec!["helm@3.0.0".into()],
+            ..InstallArgs::default()
         },
         &Quiet,
     )
@@ -256,7 +259,10 @@ async fn lock_then_locked_runs_use_exactly_the_locked_files() {
     let written = Lock::read(&lock_path).unwrap().unwrap();
     assert_eq!(written.tools[&Tool::Minikube].version, "v1.24.0");
     assert_eq!(written.platform, "linux-amd64");
-    let check = LockArgs { check: true };
+    let check = LockArgs {
+        check: true,
+        ..LockArgs::default()
+    };
     lock(&seed(), Some(&scenario), &check, &installer, &w.probe())
         .await
         .unwrap();

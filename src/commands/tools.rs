@@ -32,7 +32,7 @@ pub enum ToolsCommand {
     /// List cached tools: versions, sizes, and which scenario or lock uses them.
     List,
     /// Download, verify and cache tools, e.g. `minikube@v1.24.0 istioctl@1.5.0 kubectl@v1.15.12`.
-    Install(InstallArgs),
+    Install(Box<InstallArgs>),
     /// Remove cached tools no scenario or lock uses, and leftovers of interrupted downloads.
     Prune(PruneArgs),
 }
