@@ -239,7 +239,6 @@ async fn lock_then_locked_runs_use_exactly_the_locked_files() {
     std::fs::create_dir_all(scenario.parent().unwrap()).unwrap();
     let installer = w.installer();
 
-    // `meshup lock` pins from the .sha256 files: nothing large is downloaded.
     let report = lock(
         &seed(),
         Some(&scenario),
@@ -250,8 +249,20 @@ async fn lock_then_locked_runs_use_exactly_the_locked_files() {
     .await
     .unwrap();
     assert!(report.changed);
+    // `meshup lock` pins from the .sha256 files; only kubectl v1.15, which publishes a
+    // .sha512 only, is downloaded (verified against it) so its sha256 can be computed.
+    let large: Vec<String> = w
+        .mirror
+        .requests()
+        .into_iter()
+        .filter(|r| !r.ends_with(".sha256") && !r.ends_with(".sha512"))
+        .collect();
+    assert_eq!(large, ["GET /kubectl/v1.15.10/bin/linux/amd64/kubectl"]);
     assert!(
-        w.mirror.requests().iter().all(|r| r.ends_with(".sha256")),
+        w.tmp
+            .path()
+            .join("tools/kubectl/v1.15.10/kubectl")
+            .is_file(),
         "{:?}",
         w.mirror.requests()
     );

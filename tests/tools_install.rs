@@ -541,3 +541,35 @@ async fn a_lock_pinning_a_minikube_that_refuses_the_version_is_a_mismatch() {
     );
     assert_eq!(plan.kubectl.version, "v1.15.12");
 }
+
+#[tokio::test]
+async fn kubectl_before_1_16_is_verified_against_its_sha512() {
+    let w = world();
+    let path = "kubectl/v1.15.10/bin/linux/amd64/kubectl";
+    let body = fake_binary("kubectl", "v1.15.10");
+    let digest = publish(&w.mirror, path, body.clone());
+    let done = w
+        .installer
+        .ensure(Tool::Kubectl, &v("1.15.10"), None, &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.entry.meta.sha256, digest,
+        "meshup records the sha256 it computed"
+    );
+    assert!(w.mirror.requests().contains(&format!("GET /{path}.sha512")));
+
+    let w = world();
+    w.mirror.serve(
+        &format!("{path}.sha512"),
+        Reply::Body(format!("{}\n", "0".repeat(128)).into_bytes()),
+    );
+    w.mirror.serve(path, Reply::Body(body));
+    let err = w
+        .installer
+        .ensure(Tool::Kubectl, &v("1.15.10"), None, &Quiet)
+        .await
+        .unwrap_err();
+    let text = assert_clean_failure(&w, err);
+    assert!(text.contains("its .sha512 file"), "{text}");
+}

@@ -4,7 +4,9 @@
 //! - minikube: GitHub releases `kubernetes/minikube`, assets `minikube-<os>-<arch>` and
 //!   `minikube-<os>-<arch>.sha256` (bare hex digest) under `releases/download/<tag>/`.
 //! - kubectl: `https://dl.k8s.io/release/<v>/bin/<os>/<arch>/kubectl` and `kubectl.sha256`
-//!   (bare hex), as documented on kubernetes.io "Install kubectl on Linux".
+//!   (bare hex), as documented on kubernetes.io "Install kubectl on Linux". Releases before
+//!   v1.16.0 have no `.sha256` (404), only `.sha512` (from v1.12.0) and `.sha1`
+//!   (flavio/kuberlr#80, kubernetes/kubernetes#68555).
 //! - istio: release-builder `pkg/build/archive.go` per branch and `release/downloadIstioCandidate.sh`
 //!   (../shared/research/istio.md §5, ../shared/data/compat.yaml `istio_release_archive`):
 //!   the archive name changed at 1.6 (arch suffix on Linux), 1.10 (`osx-arm64`) and 1.19
@@ -151,9 +153,35 @@ pub struct Artifact {
     pub version: String,
     /// Path below the base URL, e.g. `v1.24.0/minikube-linux-amd64`.
     pub path: String,
-    /// `path`'s last segment: the name the `.sha256` file may mention.
+    /// `path`'s last segment: the name the checksum file may mention.
     pub file_name: String,
     pub payload: Payload,
+    /// Which published checksum file sits next to it.
+    pub checksum: Checksum,
+}
+
+/// The digest a release publishes next to an artifact (meshup always records sha256 itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    Sha256,
+    Sha512,
+}
+
+impl Checksum {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Checksum::Sha256 => "sha256",
+            Checksum::Sha512 => "sha512",
+        }
+    }
+
+    /// Hex digits in a digest.
+    pub fn hex_len(self) -> usize {
+        match self {
+            Checksum::Sha256 => 64,
+            Checksum::Sha512 => 128,
+        }
+    }
 }
 
 impl Artifact {
@@ -162,7 +190,7 @@ impl Artifact {
     }
 
     pub fn checksum_url(&self, base: &str) -> String {
-        format!("{}.sha256", self.url(base))
+        format!("{}.{}", self.url(base), self.checksum.extension())
     }
 }
 
@@ -255,12 +283,17 @@ pub fn artifact(tool: Tool, version: &Version, platform: Platform) -> Option<Art
             (name.clone(), format!("{tag}/{name}"), payload)
         }
     };
+    let checksum = match tool {
+        Tool::Kubectl if *version < Version::new(1, 16, 0) => Checksum::Sha512,
+        _ => Checksum::Sha256,
+    };
     Some(Artifact {
         tool,
         version: tag,
         path,
         file_name,
         payload,
+        checksum,
     })
 }
 
@@ -356,6 +389,15 @@ mod tests {
         assert_eq!(mk.file_name, "minikube-darwin-arm64");
         let k = artifact(Tool::Kubectl, &v("1.15.12"), LINUX_ARM).unwrap();
         assert_eq!(k.path, "v1.15.12/bin/linux/arm64/kubectl");
+        assert_eq!(
+            k.checksum_url("b"),
+            "b/v1.15.12/bin/linux/arm64/kubectl.sha512"
+        );
+        let k = artifact(Tool::Kubectl, &v("1.16.0"), LINUX).unwrap();
+        assert_eq!(
+            k.checksum_url("b"),
+            "b/v1.16.0/bin/linux/amd64/kubectl.sha256"
+        );
         assert_eq!(k.payload, Payload::Binary);
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 use super::error::{Result, ToolError};
 use crate::compat::archives::Tool;
@@ -73,6 +73,8 @@ impl Progress for Quiet {}
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub sha256: String,
+    /// Only when asked for (kubectl before v1.16 publishes `.sha512` only).
+    pub sha512: Option<String>,
     pub bytes: u64,
 }
 
@@ -109,8 +111,15 @@ impl Downloader {
     /// A small text file (a `.sha256`), whole.
     pub async fn text(&self, tool: Tool, url: &str) -> Result<String> {
         let mut buf = Vec::new();
-        self.retrying(tool, url, &Quiet, |b: &mut Vec<u8>| b.clear(), &mut buf)
-            .await?;
+        self.retrying(
+            tool,
+            url,
+            &Quiet,
+            false,
+            |b: &mut Vec<u8>| b.clear(),
+            &mut buf,
+        )
+        .await?;
         String::from_utf8(buf).map_err(|_| ToolError::BadChecksumFile {
             tool,
             url: url.to_owned(),
@@ -124,6 +133,7 @@ impl Downloader {
         url: &str,
         out: &mut std::fs::File,
         progress: &dyn Progress,
+        with_sha512: bool,
     ) -> Result<Fetched> {
         let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out);
         let fetched = self
@@ -131,6 +141,7 @@ impl Downloader {
                 tool,
                 url,
                 progress,
+                with_sha512,
                 |w: &mut std::io::BufWriter<&mut std::fs::File>| {
                     // Best effort: a failed rewind shows up as a write error on the next attempt.
                     let _ = w.flush();
@@ -152,13 +163,17 @@ impl Downloader {
         tool: Tool,
         url: &str,
         progress: &dyn Progress,
+        with_sha512: bool,
         mut reset: impl FnMut(&mut W),
         out: &mut W,
     ) -> Result<Fetched> {
         let attempts = self.cfg.retries + 1;
         let mut attempt = 1;
         loop {
-            match self.once(tool, url, progress, out, attempt).await {
+            match self
+                .once(tool, url, progress, with_sha512, out, attempt)
+                .await
+            {
                 Ok(fetched) => {
                     progress.finished(tool);
                     return Ok(fetched);
@@ -181,6 +196,7 @@ impl Downloader {
         tool: Tool,
         url: &str,
         progress: &dyn Progress,
+        with_sha512: bool,
         out: &mut W,
         attempts: u32,
     ) -> std::result::Result<Fetched, Attempt> {
@@ -237,6 +253,7 @@ impl Downloader {
         let total = response.content_length();
         progress.started(tool, url, total);
         let mut hasher = Sha256::new();
+        let mut hasher512 = with_sha512.then(Sha512::new);
         let mut got = 0u64;
         let truncated = |got| ToolError::Truncated {
             tool,
@@ -255,6 +272,9 @@ impl Downloader {
                 Ok(Ok(Some(chunk))) => chunk,
             };
             hasher.update(&chunk);
+            if let Some(h) = hasher512.as_mut() {
+                h.update(&chunk);
+            }
             out.write_all(&chunk).map_err(|e| {
                 Attempt::Final(ToolError::io("could not write the download of", url, e))
             })?;
@@ -266,6 +286,7 @@ impl Downloader {
         }
         Ok(Fetched {
             sha256: hex::encode(hasher.finalize()),
+            sha512: hasher512.map(|h| hex::encode(h.finalize())),
             bytes: got,
         })
     }

@@ -55,7 +55,7 @@ pub enum ToolError {
     },
 
     #[error(
-        "{url} is not a sha256 checksum file (expected \"<64 hex digits>  <name>\" or bare hex)"
+        "{url} is not a checksum file (expected \"<hex digest>  <name>\" or a bare hex digest)"
     )]
     BadChecksumFile { tool: Tool, url: String },
 

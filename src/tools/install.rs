@@ -10,8 +10,8 @@ use super::cache::{self, Cache, Entry, Meta};
 use super::download::{DownloadConfig, Downloader, Progress};
 use super::error::{Result, ToolError};
 use super::extract;
-use super::verify::parse_checksum_file;
-use crate::compat::archives::{self, Artifact, Payload, Platform, Tool};
+use super::verify::parse_digest_file;
+use crate::compat::archives::{self, Artifact, Checksum, Payload, Platform, Tool};
 
 /// The base URL per tool: upstream, or a mirror with the upstream layout below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,9 +156,10 @@ impl Installer {
         }
         let base = self.sources.base(tool).to_owned();
         let url = artifact.url(&base);
-        let expected = match pinned {
-            Some(pin) => pin.to_ascii_lowercase(),
-            None => self.published_checksum(&artifact, &base).await?,
+        // A lock's digest is the only one that counts; otherwise the published one must match.
+        let published = match pinned {
+            Some(_) => None,
+            None => Some(self.published_checksum(&artifact, &base).await?),
         };
 
         let final_dir = self.cache.dir(tool, &artifact.version);
@@ -169,22 +170,31 @@ impl Installer {
         });
         let mut file = fs::File::create(&download_path)
             .map_err(|e| ToolError::io("could not create", &download_path, e))?;
+        let sha512 = published.is_some() && artifact.checksum == Checksum::Sha512;
         let fetched = self
             .downloader
-            .to_file(tool, &url, &mut file, progress)
+            .to_file(tool, &url, &mut file, progress, sha512)
             .await?;
         drop(file);
-        if fetched.sha256 != expected {
-            return Err(match pinned {
-                Some(pin) => lock_mismatch(tool, &url, pin, &fetched.sha256),
-                None => ToolError::ChecksumMismatch {
+        if let Some(pin) = pinned
+            && !fetched.sha256.eq_ignore_ascii_case(pin)
+        {
+            return Err(lock_mismatch(tool, &url, pin, &fetched.sha256));
+        }
+        if let Some(expected) = published {
+            let actual = match artifact.checksum {
+                Checksum::Sha256 => fetched.sha256.clone(),
+                Checksum::Sha512 => fetched.sha512.clone().unwrap_or_default(),
+            };
+            if actual != expected {
+                return Err(ToolError::ChecksumMismatch {
                     tool,
                     url,
                     expected,
-                    actual: fetched.sha256,
-                    source_name: "its .sha256 file".into(),
-                },
-            });
+                    actual,
+                    source_name: format!("its .{} file", artifact.checksum.extension()),
+                });
+            }
         }
 
         match &artifact.payload {
@@ -231,22 +241,31 @@ impl Installer {
         })
     }
 
-    /// The sha256 upstream publishes next to the artifact.
+    /// The digest upstream publishes next to the artifact (`artifact.checksum` says which).
     pub async fn published_checksum(&self, artifact: &Artifact, base: &str) -> Result<String> {
         let sums_url = artifact.checksum_url(base);
         let text = self.downloader.text(artifact.tool, &sums_url).await?;
-        parse_checksum_file(&text, &artifact.file_name).ok_or(ToolError::BadChecksumFile {
+        let hex_len = artifact.checksum.hex_len();
+        parse_digest_file(&text, &artifact.file_name, hex_len).ok_or(ToolError::BadChecksumFile {
             tool: artifact.tool,
             url: sums_url,
         })
     }
 
     /// URL and sha256 to lock: from the cache when installed there, else the published `.sha256`.
+    /// Releases publishing another digest (kubectl before v1.16: `.sha512`) are installed first,
+    /// verified against it, and their sha256 computed.
     pub async fn lock_entry(&self, tool: Tool, version: &Version) -> Result<(String, String)> {
         if let Some(entry) = self.cached(tool, version) {
             return Ok((entry.meta.url, entry.meta.sha256));
         }
         let artifact = self.artifact(tool, version)?;
+        if artifact.checksum != Checksum::Sha256 {
+            let done = self
+                .ensure(tool, version, None, &super::download::Quiet)
+                .await?;
+            return Ok((done.entry.meta.url, done.entry.meta.sha256));
+        }
         let base = self.sources.base(tool).to_owned();
         let sha = self.published_checksum(&artifact, &base).await?;
         Ok((artifact.url(&base), sha))

@@ -4,6 +4,11 @@
 /// `util.CreateSha`) or a bare hex digest (minikube, kubectl). When a name is given it must be
 /// the artifact's, so a file listing several digests picks the right line.
 pub fn parse_checksum_file(content: &str, file_name: &str) -> Option<String> {
+    parse_digest_file(content, file_name, 64)
+}
+
+/// Like [`parse_checksum_file`] for a digest of `hex_len` hex digits (128 for `.sha512`).
+pub fn parse_digest_file(content: &str, file_name: &str, hex_len: usize) -> Option<String> {
     let lines: Vec<&str> = content
         .lines()
         .map(str::trim)
@@ -20,7 +25,8 @@ pub fn parse_checksum_file(content: &str, file_name: &str) -> Option<String> {
             (name.rsplit('/').next() == Some(file_name)).then_some(digest)
         })?,
     };
-    is_sha256_hex(digest).then(|| digest.to_ascii_lowercase())
+    let hex = digest.len() == hex_len && digest.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| digest.to_ascii_lowercase())
 }
 
 pub fn is_sha256_hex(s: &str) -> bool {
@@ -54,6 +60,13 @@ mod tests {
         let many = format!("{other}  a.tar.gz\n{D}  b.tar.gz\n");
         assert_eq!(parse_checksum_file(&many, "b.tar.gz").as_deref(), Some(D));
         assert_eq!(parse_checksum_file(&many, "c.tar.gz"), None);
+    }
+
+    #[test]
+    fn reads_sha512_files() {
+        let d512 = "ab".repeat(64);
+        assert_eq!(parse_digest_file(&d512, "kubectl", 128), Some(d512.clone()));
+        assert_eq!(parse_digest_file(D, "kubectl", 128), None);
     }
 
     #[test]

@@ -127,16 +127,37 @@ fn raw_name(header: &mut tar::Header, path: &str) {
     gnu.name[..path.len()].copy_from_slice(path.as_bytes());
 }
 
-/// Serves `body` at `path` and its `.sha256` in Istio's format ("<hex> <name>").
+/// Serves `body` at `path` and its checksum file as upstream does: `.sha256` in Istio's format
+/// ("<hex> <name>"), except kubectl before v1.16, which has only a bare `.sha512`. Returns the
+/// sha256 (what meshup records and locks).
 pub fn publish(mirror: &Mirror, path: &str, body: Vec<u8>) -> String {
     let digest = sha256(&body);
     let name = path.rsplit('/').next().unwrap();
-    mirror.serve(
-        &format!("{path}.sha256"),
-        Reply::Body(format!("{digest} {name}\n").into_bytes()),
-    );
+    if is_legacy_kubectl(path) {
+        let d512 = hex::encode(sha2::Sha512::digest(&body));
+        mirror.serve(
+            &format!("{path}.sha512"),
+            Reply::Body(format!("{d512}\n").into_bytes()),
+        );
+    } else {
+        mirror.serve(
+            &format!("{path}.sha256"),
+            Reply::Body(format!("{digest} {name}\n").into_bytes()),
+        );
+    }
     mirror.serve(path, Reply::Body(body));
     digest
+}
+
+/// `kubectl/v1.<16/...`: the releases without a `.sha256`.
+pub fn is_legacy_kubectl(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("kubectl/v1.") else {
+        return false;
+    };
+    rest.split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .is_some_and(|minor| minor < 16)
 }
 
 /// Every file under `dir` (recursively), relative; empty folders are not listed.
