@@ -7,6 +7,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+mod progress;
+mod render;
+
+pub use progress::{DownloadProgress, ProgressMode};
+pub use render::human_bytes;
+use render::table;
+
 use super::input::{self, EnvSourced};
 use super::probe;
 use crate::cli::ScenarioArgs;
@@ -476,50 +483,6 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-fn table<const N: usize>(
-    f: &mut fmt::Formatter<'_>,
-    head: [&str; N],
-    rows: &[[String; N]],
-) -> fmt::Result {
-    let mut widths = head.map(|h| h.chars().count());
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |f: &mut fmt::Formatter<'_>, cells: Vec<&str>| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == N {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        writeln!(f, "{}", text.trim_end())
-    };
-    line(f, head.to_vec())?;
-    for row in rows {
-        line(f, row.iter().map(String::as_str).collect())?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,82 +506,5 @@ mod tests {
     fn sizes() {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(52 * 1024 * 1024 + 300_000), "52.3 MiB");
-    }
-}
-
-/// Download progress for people: a bar on a terminal, one line per download otherwise
-/// (`--ci`, logs), nothing in JSON mode or with -q.
-pub struct DownloadProgress {
-    mode: ProgressMode,
-    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
-    Bar,
-    Lines,
-    Silent,
-}
-
-impl DownloadProgress {
-    pub fn new(mode: ProgressMode) -> Self {
-        DownloadProgress {
-            mode,
-            bar: std::sync::Mutex::new(None),
-        }
-    }
-
-    pub fn for_printer(printer: &Printer) -> Self {
-        let mode = if printer.json() || printer.verbosity < 0 {
-            ProgressMode::Silent
-        } else if printer.progress {
-            ProgressMode::Bar
-        } else {
-            ProgressMode::Lines
-        };
-        DownloadProgress::new(mode)
-    }
-}
-
-impl Progress for DownloadProgress {
-    fn started(&self, tool: Tool, url: &str, total: Option<u64>) {
-        match self.mode {
-            ProgressMode::Silent => {}
-            ProgressMode::Lines => eprintln!("Downloading {tool} from {url}"),
-            ProgressMode::Bar => {
-                let bar = indicatif::ProgressBar::with_draw_target(
-                    total,
-                    indicatif::ProgressDrawTarget::stderr(),
-                );
-                let style = indicatif::ProgressStyle::with_template(
-                    "{msg:10} {bar:30} {bytes:>10}/{total_bytes:10} {bytes_per_sec:>12} {eta}",
-                )
-                .expect("valid template");
-                bar.set_style(style);
-                bar.set_message(tool.to_string());
-                *self.bar.lock().expect("not poisoned") = Some(bar);
-            }
-        }
-    }
-
-    fn advanced(&self, bytes: u64) {
-        if let Some(bar) = self.bar.lock().expect("not poisoned").as_ref() {
-            bar.inc(bytes);
-        }
-    }
-
-    fn retrying(&self, tool: Tool, attempt: u32, reason: &str) {
-        if let Some(bar) = self.bar.lock().expect("not poisoned").take() {
-            bar.finish_and_clear();
-        }
-        if self.mode != ProgressMode::Silent {
-            eprintln!("{tool}: attempt {attempt} failed ({reason}); retrying");
-        }
-    }
-
-    fn finished(&self, _tool: Tool) {
-        if let Some(bar) = self.bar.lock().expect("not poisoned").take() {
-            bar.finish_and_clear();
-        }
     }
 }
