@@ -80,6 +80,10 @@ pub enum Command {
     Scenario(ScenarioCommand),
     /// Expand a matrix of scenarios (versions × sizes) and show their plans.
     Matrix(MatrixArgs),
+    /// meshup's own minikube, istioctl and kubectl: list, install, prune (docs/tools.md).
+    Tools(crate::commands::tools::ToolsArgs),
+    /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
+    Lock(crate::commands::lock::LockArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -95,6 +99,11 @@ pub struct StartArgs {
     /// Print the plan and run nothing (only read-only version queries).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Use exactly the tools pinned in meshup.lock; exit 4 if anything differs (implied by
+    /// --ci when a lock exists).
+    #[arg(long)]
+    pub locked: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,3 +13,4 @@ pub mod report;
 pub mod scenario;
 pub mod stages;
 pub mod state;
+pub mod tools;

@@ -3,11 +3,13 @@
 
 pub mod doctor;
 pub mod input;
+pub mod lock;
 pub mod matrix;
 pub mod plan;
 pub mod probe;
 pub mod scenario;
 pub mod start;
+pub mod tools;
 
 use std::io::Write;
 

@@ -3,6 +3,7 @@
 //! cites where its rows come from. Checks return `Finding`s, each with the nearest alternative
 //! that works, so a user learns what to change, not only what is wrong.
 
+pub mod archives;
 pub mod check;
 pub mod host;
 pub mod istio;

@@ -1,0 +1,85 @@
+//! The library-level test world: a loopback mirror, a temporary cache and an installer for
+//! linux-amd64 with millisecond timeouts.
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use meshup::compat::archives::{Arch, Os, Platform};
+use meshup::error::{ExitKind, Failure};
+use meshup::tools::cache::Cache;
+use meshup::tools::{DownloadConfig, Installer, Sources, Tool, ToolError};
+use semver::Version;
+
+use super::fixtures::files_under;
+use super::mirror::Mirror;
+
+pub const LINUX: Platform = Platform {
+    os: Os::Linux,
+    arch: Arch::Amd64,
+};
+
+pub struct World {
+    pub mirror: Mirror,
+    pub tmp: tempfile::TempDir,
+    pub installer: Installer,
+}
+
+pub fn world() -> World {
+    let mirror = Mirror::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = DownloadConfig {
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_millis(300),
+        retries: 1,
+        backoff: Duration::from_millis(1),
+    };
+    let installer = Installer::new(
+        Cache::at(tmp.path().join("tools")),
+        LINUX,
+        Sources::single(&mirror.url("")),
+        cfg,
+    )
+    .unwrap();
+    World {
+        mirror,
+        tmp,
+        installer,
+    }
+}
+
+pub fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+pub fn fake_on_path(dir: &Path, name: &str, stdout: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\ncat <<'EOF'\n{stdout}\nEOF\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The failure a user would see: exit 4, and nothing at all in the cache.
+pub fn assert_clean_failure(w: &World, err: ToolError) -> String {
+    let text = err.to_string();
+    let failure = Failure::from(err);
+    assert_eq!(failure.kind, ExitKind::Tools, "{text}");
+    assert!(!failure.hints.is_empty(), "{text} has no hint");
+    assert_eq!(
+        files_under(w.tmp.path()),
+        Vec::<String>::new(),
+        "{text} left files behind"
+    );
+    let tools = w.tmp.path().join("tools");
+    let dirs: Vec<_> = Tool::ALL
+        .iter()
+        .flat_map(|t| {
+            std::fs::read_dir(tools.join(t.name()))
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    assert!(dirs.is_empty(), "{text} left folders behind: {dirs:?}");
+    text
+}
