@@ -104,6 +104,11 @@ pub struct StartArgs {
     /// --ci when a lock exists).
     #[arg(long)]
     pub locked: bool,
+
+    /// Download nothing: use only tools on PATH or already in meshup's cache. A scenario that
+    /// needs another minikube then stops at preflight (exit 3) with the alternatives.
+    #[arg(long, env = "MESHUP_OFFLINE")]
+    pub offline: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -51,17 +51,12 @@ pub fn confirm(downloads: &[&Resolved], yes: bool, ci: bool, locked: bool) -> Re
         Ok(true) => Ok(()),
         // An interrupted prompt (Ctrl-C, closed terminal) is a "no".
         _ => Err(ToolError::Declined {
-            tools: join_and(
-                &downloads
-                    .iter()
-                    .map(|r| r.tool.to_string())
-                    .collect::<Vec<_>>(),
-            ),
+            tools: downloads.iter().map(|r| r.tool).collect(),
         }),
     }
 }
 
-fn join_and(items: &[String]) -> String {
+pub(crate) fn join_and(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),

@@ -115,8 +115,15 @@ pub enum ToolError {
     #[error("meshup cannot find a cache directory (set XDG_CACHE_HOME or MESHUP_TOOLS_DIR)")]
     NoCacheDir,
 
-    #[error("the download of {tools} was declined")]
-    Declined { tools: String },
+    #[error("the download of {} was declined", join_tools(tools))]
+    Declined { tools: Vec<Tool> },
+
+    #[error("{} would have to be downloaded, but meshup runs offline (--offline)", join_tools(tools))]
+    Offline { tools: Vec<Tool> },
+}
+
+fn join_tools(tools: &[Tool]) -> String {
+    super::consent::join_and(&tools.iter().map(|t| t.to_string()).collect::<Vec<_>>())
 }
 
 impl ToolError {
@@ -186,6 +193,9 @@ impl ToolError {
             }
             ToolError::BadSpec { .. } => vec!["write tools as name@version, e.g. minikube@v1.24.0 istioctl@1.5.0".into()],
             ToolError::Declined { .. } => vec!["pass --yes to download without asking".into()],
+            ToolError::Offline { .. } => vec![
+                "run without --offline to let meshup fetch them, or `meshup tools install` them while online".into(),
+            ],
         }
     }
 
@@ -212,6 +222,14 @@ impl From<ToolError> for Failure {
 }
 
 impl ToolError {
+    /// The tools a run needed but was not allowed to fetch (offline, or the user said no).
+    pub fn withheld(&self) -> &[Tool] {
+        match self {
+            ToolError::Declined { tools } | ToolError::Offline { tools } => tools,
+            _ => &[],
+        }
+    }
+
     /// For the edge (`anyhow`): the error as a `Failure`, so `main` finds its exit code.
     pub fn into_anyhow(self) -> anyhow::Error {
         Failure::from(self).into()

@@ -97,6 +97,8 @@ pub struct PrepareOptions {
     pub yes: bool,
     /// The scenario file, whose folder holds meshup.lock (else the current directory).
     pub scenario: Option<PathBuf>,
+    /// `--offline`: nothing may be downloaded; the cache and PATH must have everything.
+    pub offline: bool,
 }
 
 /// The tools stage in one call: read the lock the run must honour, resolve, ask once on a
@@ -115,6 +117,12 @@ pub async fn prepare(
         installer.platform,
     )?;
     let resolution = resolve::resolve(req, probe, installer, lock.as_ref()).await?;
+    let downloads = resolution.downloads();
+    if opts.offline && !downloads.is_empty() {
+        return Err(ToolError::Offline {
+            tools: downloads.iter().map(|r| r.tool).collect(),
+        });
+    }
     consent::confirm(&resolution.downloads(), opts.yes, opts.ci, lock.is_some())?;
     let paths = ensure(&resolution, installer, progress).await?;
     Ok((resolution, paths))

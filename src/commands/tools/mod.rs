@@ -99,6 +99,7 @@ pub async fn run(
                 // Asking for the scenario's tools is consent to download them.
                 yes: true,
                 scenario: a.scenario.file.clone(),
+                offline: false,
             };
             let probe = crate::tools::probe::ExecProbe::default();
             let (resolution, _) = crate::tools::prepare(&req, &opts, &installer, &probe, &progress)
