@@ -8,6 +8,7 @@ use meshup::commands::{self, input::EnvSourced};
 use meshup::error::{ExitKind, Failure};
 use meshup::exec::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
 use meshup::report::Printer;
+use meshup::report::events::{self, Reporter};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -64,12 +65,20 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
     let failure = err.chain().find_map(|e| e.downcast_ref::<Failure>());
     let kind = failure.map_or(ExitKind::Differences, |f| f.kind);
     if printer.json() {
-        let events = matches!(cli.command, Command::Start(_));
-        let json = match failure {
-            Some(f) => f.to_json(events),
-            None => Failure::new(kind, format!("{err:#}")).to_json(events),
-        };
-        printer.out_json(&json, false);
+        match event_command(&cli.command) {
+            // One path for errors of commands that print events: their `result` event.
+            Some(name) if !events::result_sent() => {
+                Reporter::new(printer, name).result_error(err);
+            }
+            Some(_) => {}
+            None => {
+                let json = match failure {
+                    Some(f) => f.to_json(),
+                    None => Failure::new(kind, format!("{err:#}")).to_json(),
+                };
+                printer.out_json(&json, false);
+            }
+        }
     }
     if printer.verbosity >= -1 {
         let text = match failure {
@@ -82,6 +91,14 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
         eprint!("{text}");
     }
     kind
+}
+
+/// Long-running commands print JSON lines (events) ending in a `result`; the rest one document.
+fn event_command(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Start(_) => Some("start"),
+        _ => None,
+    }
 }
 
 /// Which scenario flags clap filled from their environment variable.
