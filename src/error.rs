@@ -20,6 +20,8 @@ pub enum ExitKind {
     Verify = 8,
     Timeout = 9,
     Locked = 10,
+    /// `status`, `stop`: minikube has no such profile.
+    NoProfile = 11,
     Interrupted = 130,
     Terminated = 143,
 }

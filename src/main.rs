@@ -56,6 +56,9 @@ async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Res
         Command::Scenario(ScenarioCommand::Validate { file }) => {
             commands::scenario::validate(file, printer)
         }
+        Command::Status(args) => commands::status::run(args, env, printer).await,
+        Command::Stop(args) => commands::stop::run(args, env, printer).await,
+        Command::Down(args) => commands::down::run(args, env, printer).await,
         Command::Matrix(args) => commands::matrix::run(args, printer).await,
         Command::Completions { shell } => commands::completions(*shell),
     }
@@ -97,6 +100,7 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
 fn event_command(command: &Command) -> Option<&'static str> {
     match command {
         Command::Start(_) => Some("start"),
+        Command::Down(_) => Some("down"),
         _ => None,
     }
 }

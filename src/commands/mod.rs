@@ -2,12 +2,16 @@
 //! Errors that mean a specific exit code carry a `Failure`; main renders them.
 
 pub mod doctor;
+pub mod down;
 pub mod input;
 pub mod matrix;
 pub mod plan;
 pub mod probe;
+pub mod profile;
 pub mod scenario;
 pub mod start;
+pub mod status;
+pub mod stop;
 
 use std::io::Write;
 
