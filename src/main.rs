@@ -10,6 +10,9 @@ use meshup::exec::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
 use meshup::report::Printer;
 use meshup::report::events::{self, Reporter};
 
+/// How long a command has to stop its children and write its record after Ctrl-C or SIGTERM.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let matches = match Cli::command().try_get_matches() {
@@ -33,13 +36,23 @@ async fn main() -> ExitCode {
     tokio::spawn(watch_signals());
 
     let token = shutdown_token();
+    let run = dispatch(&cli, &env, &printer);
+    tokio::pin!(run);
     let result = tokio::select! {
-        r = dispatch(&cli, &env, &printer) => r,
-        // Dropping the command's future stops its children (exec kills their process groups).
-        _ = token.cancelled() => Ok(match shutdown_reason() {
-            Some(ShutdownReason::Terminate) => ExitKind::Terminated,
-            _ => ExitKind::Interrupted,
-        }),
+        r = &mut run => r,
+        _ = token.cancelled() => {
+            // The command sees the same token: its children get their stop signal and a grace
+            // period, and it records where it stopped. Past this, dropping it kills them.
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut run).await {
+                Ok(r) => r,
+                Err(_) => Ok(ExitKind::Interrupted),
+            }
+        }
+    };
+    let result = match shutdown_reason() {
+        Some(ShutdownReason::Terminate) => Ok(ExitKind::Terminated),
+        Some(ShutdownReason::Interrupt) => Ok(ExitKind::Interrupted),
+        None => result,
     };
     let kind = match result {
         Ok(kind) => kind,
@@ -154,5 +167,10 @@ async fn watch_signals() {
     tokio::select! {
         _ = int.recv() => shutdown(ShutdownReason::Interrupt),
         _ = term.recv() => shutdown(ShutdownReason::Terminate),
+    }
+    // A second signal means now: no more grace.
+    tokio::select! {
+        _ = int.recv() => std::process::exit(ExitKind::Interrupted.code()),
+        _ = term.recv() => std::process::exit(ExitKind::Terminated.code()),
     }
 }

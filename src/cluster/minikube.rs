@@ -21,6 +21,7 @@ pub struct Minikube {
     bin: PathBuf,
     profile: String,
     kubeconfig: Option<PathBuf>,
+    path: Option<std::ffi::OsString>,
 }
 
 /// What `minikube start` is asked for.
@@ -60,7 +61,14 @@ impl Minikube {
             bin: bin.into(),
             profile: profile.into(),
             kubeconfig: None,
+            path: None,
         }
+    }
+
+    /// PATH for minikube and what it runs (the tools meshup brought come first).
+    pub fn with_path(mut self, path: std::ffi::OsString) -> Minikube {
+        self.path = Some(path);
+        self
     }
 
     /// Keep this profile's kube context in its own file instead of the user's kubeconfig.
@@ -88,6 +96,9 @@ impl Minikube {
             .timeout(QUERY_TIMEOUT);
         if let Some(path) = &self.kubeconfig {
             cmd = cmd.env("KUBECONFIG", path);
+        }
+        if let Some(path) = &self.path {
+            cmd = cmd.env("PATH", path);
         }
         cmd
     }
