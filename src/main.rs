@@ -55,6 +55,21 @@ async fn main() -> ExitCode {
         None => result,
     };
     let kind = match result {
+        Ok(kind @ (ExitKind::Interrupted | ExitKind::Terminated)) => {
+            // Event streams end with a `result` even when cut short.
+            if printer.json()
+                && let Some(name) = event_command(&cli.command)
+                && !events::result_sent()
+            {
+                let why = if kind == ExitKind::Interrupted {
+                    "interrupted (SIGINT)"
+                } else {
+                    "terminated (SIGTERM)"
+                };
+                Reporter::new(&printer, name).result_error(&Failure::new(kind, why).into());
+            }
+            kind
+        }
         Ok(kind) => kind,
         Err(err) => report_error(&err, &cli, &printer),
     };

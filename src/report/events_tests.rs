@@ -107,11 +107,7 @@ fn json_events_carry_schema_type_stage_and_time() {
         "{downloads} download events"
     );
     assert_eq!(
-        events
-            .iter()
-            .filter(|e| e["type"] == "download")
-            .last()
-            .unwrap()["fraction"],
+        events.iter().rfind(|e| e["type"] == "download").unwrap()["fraction"],
         1.0
     );
     // Everything but the downloads, exactly.
