@@ -107,7 +107,13 @@ impl Reporter {
             command,
             mode,
             style,
-            bars: (mode == Mode::Bars).then(Bars::stderr),
+            bars: (mode == Mode::Bars).then(|| {
+                if cfg!(test) {
+                    Bars::hidden()
+                } else {
+                    Bars::stderr()
+                }
+            }),
             clock,
             inner: Mutex::new(Inner {
                 out,

@@ -230,3 +230,22 @@ fn stages_running_concurrently_share_one_reporter() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Reporter>();
 }
+
+#[test]
+fn terminal_mode_draws_bars_not_lines() {
+    let (r, out, err) = reporter(Mode::Bars);
+    r.stage_started("cluster", "minikube start");
+    r.download(
+        "cluster",
+        "kicbase",
+        None,
+        Some((10 << 20, Some(400 << 20))),
+    );
+    r.download("cluster", "preload", Some(0.5), None);
+    r.step("cluster", 6, 19, "Creating docker container");
+    r.stage_done("cluster", "created");
+    r.result(ExitKind::Success, Value::Null);
+    // The bars went to the (hidden) terminal; no plain line and no summary were written.
+    assert_eq!(err.text(), "");
+    assert_eq!(out.text(), "");
+}

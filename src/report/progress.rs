@@ -33,6 +33,13 @@ impl Bars {
         }
     }
 
+    /// Draws nothing (tests).
+    pub fn hidden() -> Bars {
+        Bars {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
+        }
+    }
+
     /// A spinner line for a stage that just started.
     pub fn start(&self, prefix: &str, message: &str) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new_spinner());
