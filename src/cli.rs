@@ -18,6 +18,7 @@ Exit codes:
   8        verification failed
   9        the global timeout expired
   10       the profile is locked by another meshup
+  11       no such profile (status, stop)
   130/143  interrupted by SIGINT / SIGTERM
 
 Environment: MESHUP_LOG (log filter, e.g. debug), NO_COLOR, CI=true (implies --ci).
@@ -78,6 +79,12 @@ pub enum Command {
     /// Scenario files.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Show a profile: state, Kubernetes version, CPUs, memory, IP, kube context, meshup's record.
+    Status(ProfileArgs),
+    /// Stop a profile's cluster (`minikube stop`); `meshup start` brings it back.
+    Stop(ProfileArgs),
+    /// Delete a profile's cluster (`minikube delete`) and meshup's state for it; keeps diagnostics.
+    Down(DownArgs),
     /// Expand a matrix of scenarios (versions × sizes) and show their plans.
     Matrix(MatrixArgs),
     /// meshup's own minikube, istioctl and kubectl: list, install, prune (docs/tools.md).
@@ -109,6 +116,46 @@ pub struct StartArgs {
     /// needs another minikube then stops at preflight (exit 3) with the alternatives.
     #[arg(long, env = "MESHUP_OFFLINE")]
     pub offline: bool,
+
+    /// Delete and recreate the profile when it differs in ways minikube cannot change in place.
+    #[arg(long)]
+    pub recreate: bool,
+
+    /// Write the profile's kubeconfig into its state dir instead of ~/.kube/config and print the
+    /// export line.
+    #[arg(long)]
+    pub isolated_kubeconfig: bool,
+}
+
+/// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProfileArgs {
+    /// Scenario file (YAML, kind: Scenario) naming the profile.
+    #[arg(short = 'f', long = "file", env = "MESHUP_SCENARIO")]
+    pub file: Option<PathBuf>,
+
+    /// The minikube profile and kube context (a DNS label; never `minikube`).
+    #[arg(
+        short = 'p',
+        long,
+        env = "MESHUP_CLUSTER_PROFILE",
+        allow_hyphen_values = true
+    )]
+    pub cluster_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Every profile meshup created (never one it did not); -p and -f are not used.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Delete the profile even though meshup has no record of creating it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

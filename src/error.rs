@@ -20,6 +20,8 @@ pub enum ExitKind {
     Verify = 8,
     Timeout = 9,
     Locked = 10,
+    /// `status`, `stop`: minikube has no such profile.
+    NoProfile = 11,
     Interrupted = 130,
     Terminated = 143,
 }
@@ -94,25 +96,20 @@ impl Failure {
         out
     }
 
-    /// The JSON error object; as a `result` event for commands that print JSON lines.
-    pub fn to_json(&self, as_event: bool) -> serde_json::Value {
-        let error = serde_json::json!({
+    /// The error as JSON: `kind`, `exitCode`, `message`, `hints`, `details`. Commands that print
+    /// events wrap it in their `result` event (`report::events`); the others in `to_json`.
+    pub fn error_json(&self) -> serde_json::Value {
+        serde_json::json!({
             "kind": self.kind,
             "exitCode": self.kind.code(),
             "message": self.message,
             "hints": self.hints,
             "details": self.details,
-        });
-        if as_event {
-            serde_json::json!({
-                "schema": "meshup.events/v1",
-                "event": "result",
-                "ok": false,
-                "exitCode": self.kind.code(),
-                "error": error,
-            })
-        } else {
-            serde_json::json!({ "schema": "meshup.error/v1", "error": error })
-        }
+        })
+    }
+
+    /// The error document of commands that print one JSON document.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "schema": "meshup.error/v1", "error": self.error_json() })
     }
 }

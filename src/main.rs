@@ -8,6 +8,7 @@ use meshup::commands::{self, input::EnvSourced};
 use meshup::error::{ExitKind, Failure};
 use meshup::exec::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
 use meshup::report::Printer;
+use meshup::report::events::{self, Reporter};
 
 /// How long a command has to stop its children and write its record after Ctrl-C or SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
@@ -54,6 +55,21 @@ async fn main() -> ExitCode {
         None => result,
     };
     let kind = match result {
+        Ok(kind @ (ExitKind::Interrupted | ExitKind::Terminated)) => {
+            // Event streams end with a `result` even when cut short.
+            if printer.json()
+                && let Some(name) = event_command(&cli.command)
+                && !events::result_sent()
+            {
+                let why = if kind == ExitKind::Interrupted {
+                    "interrupted (SIGINT)"
+                } else {
+                    "terminated (SIGTERM)"
+                };
+                Reporter::new(&printer, name).result_error(&Failure::new(kind, why).into());
+            }
+            kind
+        }
         Ok(kind) => kind,
         Err(err) => report_error(&err, &cli, &printer),
     };
@@ -68,6 +84,9 @@ async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Res
         Command::Scenario(ScenarioCommand::Validate { file }) => {
             commands::scenario::validate(file, printer)
         }
+        Command::Status(args) => commands::status::run(args, env, printer).await,
+        Command::Stop(args) => commands::stop::run(args, env, printer).await,
+        Command::Down(args) => commands::down::run(args, env, printer).await,
         Command::Matrix(args) => commands::matrix::run(args, printer).await,
         Command::Tools(args) => commands::tools::run(args, env, printer).await,
         Command::Lock(args) => commands::lock::run(args, env, printer).await,
@@ -79,12 +98,20 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
     let failure = err.chain().find_map(|e| e.downcast_ref::<Failure>());
     let kind = failure.map_or(ExitKind::Differences, |f| f.kind);
     if printer.json() {
-        let events = matches!(cli.command, Command::Start(_));
-        let json = match failure {
-            Some(f) => f.to_json(events),
-            None => Failure::new(kind, format!("{err:#}")).to_json(events),
-        };
-        printer.out_json(&json, false);
+        match event_command(&cli.command) {
+            // One path for errors of commands that print events: their `result` event.
+            Some(name) if !events::result_sent() => {
+                Reporter::new(printer, name).result_error(err);
+            }
+            Some(_) => {}
+            None => {
+                let json = match failure {
+                    Some(f) => f.to_json(),
+                    None => Failure::new(kind, format!("{err:#}")).to_json(),
+                };
+                printer.out_json(&json, false);
+            }
+        }
     }
     if printer.verbosity >= -1 {
         let text = match failure {
@@ -97,6 +124,15 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
         eprint!("{text}");
     }
     kind
+}
+
+/// Long-running commands print JSON lines (events) ending in a `result`; the rest one document.
+fn event_command(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Start(_) => Some("start"),
+        Command::Down(_) => Some("down"),
+        _ => None,
+    }
 }
 
 /// Which scenario flags clap filled from their environment variable.

@@ -13,6 +13,7 @@ fn help_lists_the_exit_codes_and_only_working_commands() {
     for line in [
         "2        usage or bad input",
         "10       the profile is locked",
+        "11       no such profile",
         "130/143",
     ] {
         assert!(text.contains(line), "{line} missing in\n{text}");
@@ -22,6 +23,9 @@ fn help_lists_the_exit_codes_and_only_working_commands() {
         "plan",
         "doctor",
         "scenario",
+        "status",
+        "stop",
+        "down",
         "matrix",
         "completions",
     ] {
@@ -82,4 +86,16 @@ fn no_color_output_has_no_escape_codes() {
         .output()
         .unwrap();
     assert!(!stderr(&out).contains('\x1b'));
+}
+
+#[test]
+fn start_offers_recreate_and_an_isolated_kubeconfig() {
+    let fakes = Fakes::new();
+    let out = fakes.meshup().args(["start", "--help"]).output().unwrap();
+    let text = stdout(&out);
+    for flag in ["--recreate", "--isolated-kubeconfig", "--dry-run"] {
+        assert!(text.contains(flag), "{flag} missing in\n{text}");
+    }
+    assert!(text.contains("minikube cannot change in place"), "{text}");
+    assert!(text.contains("export line"), "{text}");
 }

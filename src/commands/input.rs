@@ -9,7 +9,7 @@ use crate::scenario::{self, Layer, Origin, Problem, Scalar, Scenario, ScenarioEr
 pub struct EnvSourced(pub Vec<String>);
 
 impl EnvSourced {
-    fn has(&self, id: &str) -> bool {
+    pub fn has(&self, id: &str) -> bool {
         self.0.iter().any(|i| i == id)
     }
 }

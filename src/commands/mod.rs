@@ -2,13 +2,18 @@
 //! Errors that mean a specific exit code carry a `Failure`; main renders them.
 
 pub mod doctor;
+pub mod down;
 pub mod input;
 pub mod lock;
 pub mod matrix;
 pub mod plan;
 pub mod probe;
+pub mod profile;
 pub mod scenario;
 pub mod start;
+pub mod start_live;
+pub mod status;
+pub mod stop;
 pub mod tools;
 
 use std::io::Write;

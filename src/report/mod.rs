@@ -3,8 +3,11 @@
 //! doctor checklists and errors live next to it.
 
 pub mod doctor;
+pub mod events;
 pub mod matrix;
 pub mod plan;
+pub mod progress;
+pub mod prompt;
 pub mod style;
 
 use std::io::{IsTerminal, Write};

@@ -118,7 +118,10 @@ pub enum ToolError {
     #[error("the download of {} was declined", join_tools(tools))]
     Declined { tools: Vec<Tool> },
 
-    #[error("{} would have to be downloaded, but meshup runs offline (--offline)", join_tools(tools))]
+    #[error(
+        "{} would have to be downloaded, but meshup runs offline (--offline)",
+        join_tools(tools)
+    )]
     Offline { tools: Vec<Tool> },
 }
 

@@ -27,6 +27,7 @@ impl Fakes {
         fs::create_dir_all(dir.path().join("bin")).unwrap();
         fs::create_dir_all(dir.path().join("home")).unwrap();
         fs::write(dir.path().join("calls.log"), "").unwrap();
+        fs::create_dir_all(dir.path().join("minikube-profiles")).unwrap();
         for tool in TOOLS {
             write_script(&dir.path().join("bin").join(tool), &script(tool));
         }
@@ -73,11 +74,29 @@ impl Fakes {
             .env("PATH", self.bin())
             .env("HOME", self.dir.path().join("home"))
             .env("MESHUP_FAKE_LOG", self.dir.path().join("calls.log"))
+            .env("FAKE_MK_DIR", self.dir.path().join("minikube-profiles"))
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// A minikube profile the fake minikube knows, in `Running` or `Stopped` state (4 CPUs,
+    /// 8192 MB, Kubernetes v1.15.10, docker).
+    pub fn minikube_profile(&self, name: &str, state: &str) {
+        fs::write(
+            self.dir.path().join("minikube-profiles").join(name),
+            format!("{state}\n"),
+        )
+        .unwrap();
+    }
+
+    /// The fake minikube's profile state (`Deleted` once `minikube delete` ran).
+    pub fn minikube_state(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.dir.path().join("minikube-profiles").join(name))
+            .ok()
+            .map(|s| s.trim().to_owned())
     }
 
     /// Every external program meshup ran, one `tool args...` line each.
@@ -101,6 +120,24 @@ fn script(tool: &str) -> String {
         "minikube" => {
             r#"case "$1" in
   version) printf '{"commit":"fake","minikubeVersion":"%s"}\n' "${FAKE_MINIKUBE_VERSION:-v1.38.1}" ;;
+  status)
+    f="$FAKE_MK_DIR/$3"; st=Nonexistent
+    if [ -f "$f" ]; then read -r st < "$f"; fi
+    [ "$st" = Deleted ] && st=Nonexistent
+    printf '{"Name":"%s","Host":"%s","Kubelet":"%s","APIServer":"%s","Kubeconfig":"Configured","Worker":false}\n' "$3" "$st" "$st" "$st"
+    case "$st" in Running) exit 0 ;; Nonexistent) exit 85 ;; *) exit 7 ;; esac ;;
+  profile)
+    printf '{"invalid":[],"valid":['; sep=''
+    for f in "$FAKE_MK_DIR"/*; do
+      [ -f "$f" ] || continue; read -r st < "$f"; [ "$st" = Deleted ] && continue
+      n="${f##*/}"
+      printf '%s{"Name":"%s","Status":"%s","Config":{"Name":"%s","Memory":8192,"CPUs":4,"Driver":"docker","KubernetesConfig":{"KubernetesVersion":"v1.15.10","ServiceCIDR":"10.96.0.0/12"},"Nodes":[{"IP":"192.168.49.2","ControlPlane":true}]}}' "$sep" "$n" "$st" "$n"
+      sep=','
+    done
+    printf ']}\n' ;;
+  ip) printf '192.168.49.2\n' ;;
+  stop) printf 'Stopped\n' > "$FAKE_MK_DIR/$3"; printf '  Stopping node "%s"  ...\n' "$3" ;;
+  delete) [ -f "$FAKE_MK_DIR/$3" ] && printf 'Deleted\n' > "$FAKE_MK_DIR/$3"; printf '  Removed all traces of the "%s" cluster.\n' "$3" ;;
   *) printf 'fake minikube: %s is not faked here\n' "$1" >&2; exit 64 ;;
 esac"#
         }

@@ -134,7 +134,7 @@ pub async fn request_for(scenario: &Scenario) -> Request {
     request_from_plan(&planner::build(scenario, &probes))
 }
 
-fn request_from_plan(plan: &planner::Plan) -> Request {
+pub fn request_from_plan(plan: &planner::Plan) -> Request {
     Request {
         kubernetes: plan.kubernetes.0.clone(),
         istio: plan.istio.0.clone(),

@@ -8,4 +8,3 @@ pub mod server;
 pub mod world;
 
 pub use knobs::Knobs;
-

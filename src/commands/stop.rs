@@ -1,0 +1,52 @@
+//! `meshup stop`: `minikube stop -p`, under the profile's lock. The cluster keeps its disk, so
+//! `meshup start` brings it back with the same settings.
+
+use super::input::EnvSourced;
+use super::profile::{self, Target};
+use crate::cli::ProfileArgs;
+use crate::cluster::status::ClusterState;
+use crate::error::ExitKind;
+use crate::report::Printer;
+use crate::state::StateRoot;
+
+pub const SCHEMA: &str = "meshup.stop/v1";
+
+pub async fn run(
+    args: &ProfileArgs,
+    env: &EnvSourced,
+    printer: &Printer,
+) -> anyhow::Result<ExitKind> {
+    let name = profile::name(args, env)?;
+    let target = Target::load(&StateRoot::from_env(), &name)?;
+    let _held = profile::hold(&target.state, "meshup stop")?;
+    let mk = &target.minikube;
+    let what = format!("stop profile `{name}`");
+    let before = mk
+        .status()
+        .await
+        .map_err(|e| profile::minikube_failure(&what, e))?;
+    let action = match before {
+        ClusterState::Missing => return Err(profile::missing(&target)),
+        ClusterState::Stopped => "already stopped",
+        _ => {
+            printer.note(&format!("Stopping profile {name} (minikube stop)..."));
+            mk.stop()
+                .await
+                .map_err(|e| profile::minikube_failure(&what, e))?;
+            "stopped"
+        }
+    };
+    if printer.json() {
+        printer.out_json(
+            &serde_json::json!({ "schema": SCHEMA, "profile": name, "action": action }),
+            false,
+        );
+    } else {
+        let st = printer.style();
+        printer.out(&format!(
+            "{} profile {name} {action}; `meshup start -p {name}` starts it again",
+            st.green("✓")
+        ));
+    }
+    Ok(ExitKind::Success)
+}

@@ -1,0 +1,379 @@
+//! `status`, `stop` and `down` against the recording fake minikube: what the user sees, which
+//! minikube calls ran, and what is left in meshup's state dir.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{Fakes, stderr, stdout};
+use meshup::state::StateRoot;
+use serde_json::Value;
+
+fn state_dir(fakes: &Fakes) -> PathBuf {
+    fakes.root().join("state")
+}
+
+/// The meshup binary with its state in the test directory.
+fn meshup(fakes: &Fakes) -> assert_cmd::Command {
+    let mut cmd = fakes.meshup();
+    cmd.env("MESHUP_STATE_DIR", state_dir(fakes));
+    cmd
+}
+
+/// meshup's record of a profile it created, as `start` leaves it.
+fn meshup_created(fakes: &Fakes, profile: &str, minikube: Option<&str>) {
+    let state = StateRoot::at(state_dir(fakes)).profile(profile);
+    let tools = minikube.map_or(Value::Null, |m| serde_json::json!({ "minikube": m }));
+    let record = serde_json::json!({
+        "createdByMeshup": true,
+        "scenario": { "tools": tools },
+        "stages": { "cluster": {
+            "status": "done", "started": "2025-01-01T00:00:00.000Z",
+            "finished": "2025-01-01T00:01:00.000Z", "durationMs": 60000, "detail": "created" } },
+    });
+    state
+        .save(&serde_json::from_value(record).unwrap())
+        .unwrap();
+}
+
+fn minikube_calls(fakes: &Fakes, verb: &str) -> Vec<String> {
+    let prefix = format!("minikube {verb} ");
+    fakes
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with(&prefix))
+        .collect()
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn status_shows_the_cluster_and_meshups_record() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    meshup_created(&fakes, "meshup", None);
+    let out = meshup(&fakes).arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "Profile meshup",
+        "State       Running",
+        "Kubernetes  v1.15.10",
+        "CPUs        4",
+        "Memory      8192 MB",
+        "IP          192.168.49.2",
+        "Context     meshup",
+        "created this profile",
+        "cluster   done: created",
+    ] {
+        assert!(text.contains(want), "{want} missing in\n{text}");
+    }
+    assert_eq!(
+        minikube_calls(&fakes, "status"),
+        ["minikube status -p meshup -o json"]
+    );
+}
+
+#[test]
+fn status_as_json_is_one_document() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("ci-1", "Stopped");
+    let out = meshup(&fakes)
+        .args(["status", "-p", "ci-1", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["schema"], "meshup.status/v1");
+    assert_eq!(doc["profile"], "ci-1");
+    assert_eq!(doc["state"], "stopped");
+    assert_eq!(doc["kubernetes"], "v1.15.10");
+    assert_eq!(doc["cpus"], 4);
+    assert_eq!(doc["memoryMb"], 8192);
+    assert_eq!(doc["kubeContext"], "ci-1");
+    assert_eq!(doc["meshup"]["createdByMeshup"], false);
+    // A stopped host has no `minikube ip`; the recorded node address stands in.
+    assert_eq!(doc["ip"], "192.168.49.2");
+    assert!(minikube_calls(&fakes, "ip").is_empty());
+}
+
+#[test]
+fn status_takes_the_profile_from_the_scenario_file() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("from-file", "Running");
+    let file = fakes.file(
+        "s.yaml",
+        "apiVersion: meshup/v1\nkind: Scenario\ncluster:\n  profile: from-file\n",
+    );
+    let out = meshup(&fakes)
+        .args(["status", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Profile from-file"));
+}
+
+#[test]
+fn status_of_a_missing_profile_exits_11() {
+    let fakes = Fakes::new();
+    let out = meshup(&fakes)
+        .args(["status", "-p", "nope", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    assert!(
+        stderr(&out).contains("there is no cluster profile `nope`"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["schema"], "meshup.error/v1");
+    assert_eq!(doc["error"]["exitCode"], 11);
+}
+
+#[test]
+fn status_uses_the_minikube_meshup_recorded() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    let kept = fakes.root().join("tools");
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::copy(fakes.bin().join("minikube"), kept.join("minikube")).unwrap();
+    let recorded = kept.join("minikube").display().to_string();
+    meshup_created(&fakes, "meshup", Some(&recorded));
+    let fakes = fakes.without("minikube");
+    let out = meshup(&fakes).arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&recorded));
+}
+
+#[test]
+fn status_without_minikube_is_a_preflight_failure() {
+    let fakes = Fakes::new().without("minikube");
+    let out = meshup(&fakes).arg("status").output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("`minikube` was not found"));
+}
+
+#[test]
+fn stop_stops_a_running_profile_once() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    let out = meshup(&fakes).arg("stop").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("profile meshup stopped"));
+    assert_eq!(minikube_calls(&fakes, "stop"), ["minikube stop -p meshup"]);
+    assert_eq!(fakes.minikube_state("meshup").as_deref(), Some("Stopped"));
+
+    let again = meshup(&fakes)
+        .args(["stop", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    let doc: Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(doc["action"], "already stopped");
+    assert_eq!(minikube_calls(&fakes, "stop").len(), 1);
+    // Stopping a profile meshup has no state for leaves no state behind.
+    assert!(!state_dir(&fakes).join("profiles/meshup").exists());
+}
+
+#[test]
+fn stop_of_a_missing_profile_exits_11() {
+    let fakes = Fakes::new();
+    let out = meshup(&fakes)
+        .args(["stop", "-p", "gone"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(11));
+    assert!(minikube_calls(&fakes, "stop").is_empty());
+}
+
+#[test]
+fn stop_while_another_meshup_holds_the_lock_exits_10() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    meshup_created(&fakes, "meshup", None);
+    let lock = StateRoot::at(state_dir(&fakes))
+        .profile("meshup")
+        .lock("meshup start")
+        .unwrap();
+    let out = meshup(&fakes).arg("stop").output().unwrap();
+    assert_eq!(out.status.code(), Some(10));
+    let err = stderr(&out);
+    assert!(err.contains("in use by another meshup"), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert!(err.contains("meshup start"), "{err}");
+    assert!(minikube_calls(&fakes, "stop").is_empty());
+    drop(lock);
+}
+
+#[test]
+fn down_deletes_the_cluster_and_the_state_but_keeps_diagnostics() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    meshup_created(&fakes, "meshup", None);
+    let bundle = state_dir(&fakes).join("diagnostics/meshup-20250101T000000Z");
+    std::fs::create_dir_all(&bundle).unwrap();
+    let out = meshup(&fakes)
+        .args(["down", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        minikube_calls(&fakes, "delete"),
+        ["minikube delete -p meshup"]
+    );
+    assert_eq!(fakes.minikube_state("meshup").as_deref(), Some("Deleted"));
+    assert!(!state_dir(&fakes).join("profiles/meshup").exists());
+    assert!(bundle.is_dir(), "diagnostics are kept");
+    let events = json_lines(&stdout(&out));
+    assert!(events.iter().all(|e| e["schema"] == "meshup.events/v1"));
+    let seen: Vec<String> = events
+        .iter()
+        .map(|e| format!("{} {}", e["type"].as_str().unwrap(), e["stage"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "stage-started \"cluster/meshup\"",
+            "stage-done \"cluster/meshup\"",
+            "stage-started \"state/meshup\"",
+            "stage-done \"state/meshup\"",
+            "info \"down\"",
+            "result null",
+        ]
+    );
+    let result = events.last().unwrap();
+    assert_eq!(result["exitCode"], 0);
+    assert_eq!(result["summary"]["profiles"][0]["cluster"], "deleted");
+    assert_eq!(
+        result["summary"]["diagnosticsKept"][0],
+        bundle.display().to_string()
+    );
+}
+
+#[test]
+fn down_in_plain_text_names_each_step() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Stopped");
+    meshup_created(&fakes, "meshup", None);
+    let out = meshup(&fakes).arg("down").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for want in [
+        "[cluster/meshup] started: minikube delete -p meshup",
+        "✓ [cluster/meshup] deleted",
+        "✓ [state/meshup] removed",
+        "✓ meshup down done in",
+    ] {
+        assert!(err.contains(want), "{want} missing in\n{err}");
+    }
+    assert!(stdout(&out).contains("cluster: deleted"));
+}
+
+#[test]
+fn down_refuses_a_profile_meshup_did_not_create_unless_forced() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("theirs", "Running");
+    let out = meshup(&fakes)
+        .args(["down", "-p", "theirs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("meshup did not create profile `theirs`"));
+    assert!(minikube_calls(&fakes, "delete").is_empty());
+
+    let forced = meshup(&fakes)
+        .args(["down", "-p", "theirs", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(
+        minikube_calls(&fakes, "delete"),
+        ["minikube delete -p theirs"]
+    );
+    assert!(!state_dir(&fakes).join("profiles/theirs").exists());
+}
+
+#[test]
+fn down_of_nothing_is_a_quiet_success() {
+    let fakes = Fakes::new();
+    let out = meshup(&fakes)
+        .args(["down", "-p", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(minikube_calls(&fakes, "delete").is_empty());
+}
+
+#[test]
+fn down_all_deletes_only_what_meshup_created() {
+    let fakes = Fakes::new();
+    for p in ["ci-a", "ci-b", "theirs"] {
+        fakes.minikube_profile(p, "Running");
+    }
+    meshup_created(&fakes, "ci-a", None);
+    meshup_created(&fakes, "ci-b", None);
+    let out = meshup(&fakes)
+        .args(["down", "--all", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        minikube_calls(&fakes, "delete"),
+        ["minikube delete -p ci-a", "minikube delete -p ci-b"]
+    );
+    assert_eq!(fakes.minikube_state("theirs").as_deref(), Some("Running"));
+    let result = json_lines(&stdout(&out)).pop().unwrap();
+    assert_eq!(result["summary"]["profiles"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn down_all_takes_no_profile() {
+    let fakes = Fakes::new();
+    let out = meshup(&fakes)
+        .args(["down", "--all", "-p", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(fakes.calls().is_empty());
+}
+
+#[test]
+fn down_while_locked_exits_10_with_a_result_event() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    meshup_created(&fakes, "meshup", None);
+    let lock = StateRoot::at(state_dir(&fakes))
+        .profile("meshup")
+        .lock("meshup start")
+        .unwrap();
+    let out = meshup(&fakes)
+        .args(["down", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10));
+    let events = json_lines(&stdout(&out));
+    let result = events.last().unwrap();
+    assert_eq!(result["type"], "result");
+    assert_eq!(result["exitCode"], 10);
+    assert_eq!(
+        events.iter().filter(|e| e["type"] == "result").count(),
+        1,
+        "{events:?}"
+    );
+    assert!(minikube_calls(&fakes, "delete").is_empty());
+    assert!(
+        state_dir(&fakes)
+            .join("profiles/meshup/state.json")
+            .exists()
+    );
+    drop(lock);
+}
