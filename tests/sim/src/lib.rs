@@ -2,6 +2,7 @@
 
 pub mod calllog;
 pub mod control;
+pub mod control_client;
 pub mod fakes;
 pub mod knobs;
 pub mod server;

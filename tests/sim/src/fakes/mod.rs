@@ -1,4 +1,14 @@
-//! The fake tools (owned by the fakes helper; see CONTRACT.md).
+//! The fake tools, busybox style (CONTRACT.md): `minikube`, `istioctl`, `kubectl`, `docker`.
+//! Each invocation is logged to `$MESHUP_SIM_DIR/calls.jsonl` (start and exit lines).
+
+pub mod common;
+mod docker;
+pub mod istioctl;
+mod kube;
+mod kubectl;
+pub mod minikube;
+
+use crate::calllog::{self, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -18,9 +28,39 @@ impl Tool {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Minikube => "minikube",
+            Tool::Istioctl => "istioctl",
+            Tool::Kubectl => "kubectl",
+            Tool::Docker => "docker",
+        }
+    }
 }
 
-pub fn run(tool: Tool, _version: Option<String>, _args: Vec<String>) -> i32 {
-    eprintln!("meshup-sim: the fake {tool:?} is not built yet");
-    1
+/// Runs the fake; the exit code is what the process exits with.
+pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i32 {
+    let env = common::Env::load(version_override);
+    let call = calllog::this_process(tool.name(), &args);
+    let dir = std::env::var_os("MESHUP_SIM_DIR").map(std::path::PathBuf::from);
+    if let Some(d) = &dir {
+        let _ = calllog::append(d, Event::Start, &call);
+    }
+    let code = match env {
+        Err(e) => {
+            eprintln!("meshup-sim ({}): {e}", tool.name());
+            1
+        }
+        Ok(env) => match tool {
+            Tool::Minikube => minikube::run(&env, &args),
+            Tool::Istioctl => istioctl::run(&env, &args),
+            Tool::Kubectl => kubectl::run(&env, &args),
+            Tool::Docker => docker::run(&env, &args),
+        },
+    };
+    if let Some(d) = &dir {
+        let _ = calllog::append(d, Event::Exit, &calllog::Call { exit_code: Some(code), ..call });
+    }
+    code
 }
