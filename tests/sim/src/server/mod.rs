@@ -18,6 +18,7 @@ mod select;
 mod sidecar;
 mod status;
 mod store;
+mod table;
 mod util;
 
 use std::path::PathBuf;
