@@ -227,19 +227,23 @@ impl World {
     /// A kube client for the profile: from the kubeconfig the fake minikube wrote (context =
     /// profile) when there is one, else straight from the daemon's `ClusterInfo`.
     pub async fn kube_client(&self, profile: &str) -> Result<kube::Client> {
+        Ok(kube::Client::try_from(self.kube_config(profile).await?)?)
+    }
+
+    /// The client configuration `kube_client` uses, to adjust before building a client (for
+    /// example `default_retry = false`: kube retries 503s up to 15 times by default).
+    pub async fn kube_config(&self, profile: &str) -> Result<kube::Config> {
         use kube::config::{KubeConfigOptions, Kubeconfig};
         let path = self.home().join(".kube/config");
         let options = KubeConfigOptions { context: Some(profile.to_string()), ..Default::default() };
         if let Ok(kc) = Kubeconfig::read_from(&path)
             && kc.contexts.iter().any(|c| c.name == profile)
         {
-            let config = kube::Config::from_custom_kubeconfig(kc, &options).await?;
-            return Ok(kube::Client::try_from(config)?);
+            return Ok(kube::Config::from_custom_kubeconfig(kc, &options).await?);
         }
         let info = self.cluster(profile).with_context(|| format!("no cluster {profile}"))?;
         let kc = Kubeconfig::from_yaml(&kubeconfig_yaml(&info))?;
-        let config = kube::Config::from_custom_kubeconfig(kc, &options).await?;
-        Ok(kube::Client::try_from(config)?)
+        Ok(kube::Config::from_custom_kubeconfig(kc, &options).await?)
     }
 
     /// A `#!/bin/sh` script that runs the fake `tool` emulating `version` (CONTRACT.md).
