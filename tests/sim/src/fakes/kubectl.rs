@@ -390,7 +390,7 @@ async fn get(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
     0
 }
 
-fn parse_duration(s: &str) -> Duration {
+pub(crate) fn parse_duration(s: &str) -> Duration {
     let re = regex::Regex::new(r"(\d+(?:\.\d+)?)(ms|s|m|h)").expect("static regex");
     let mut total = 0.0;
     for c in re.captures_iter(s) {
