@@ -41,6 +41,11 @@ impl Tool {
 
 /// Runs the fake; the exit code is what the process exits with.
 pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i32 {
+    // Like Go programs: a closed pipe ends the process quietly instead of a panic.
+    // SAFETY: restoring the default disposition before any other thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
+    }
     let env = common::Env::load(version_override);
     let call = calllog::this_process(tool.name(), &args);
     let dir = std::env::var_os("MESHUP_SIM_DIR").map(std::path::PathBuf::from);

@@ -403,7 +403,7 @@ fn provision(env: &Env, rel: &Release, ui: &Ui, p: &Plan, existed: bool, state: 
     ui.step(17, "Verifying Kubernetes", "🔎", "Verifying Kubernetes components...", false);
     sleep_ms(tick);
     interrupt(17);
-    ui.info("    ▪", "Using image gcr.io/k8s-minikube/storage-provisioner:v5");
+    ui.sub_info("Using image gcr.io/k8s-minikube/storage-provisioner:v5");
     ui.step(18, "Enabling Addons", "🌟", "Enabled addons: storage-provisioner, default-storageclass", false);
     profile::set_phase(&p.profile, Phase::Running);
     let done = if p.keep_context {

@@ -170,6 +170,18 @@ impl Ui {
         }
     }
 
+    /// An indented info line (`    ▪ `, low-fi `  - `).
+    pub fn sub_info(&self, msg: &str) {
+        self.event("info", Self::data(&[("message", msg.to_string())]));
+        if let Mode::Text { emoji } = self.mode {
+            if emoji {
+                println!("    ▪ {msg}");
+            } else {
+                println!("  - {msg}");
+            }
+        }
+    }
+
     /// Plain `out.Styled` text on stdout (no event in JSON mode).
     pub fn styled(&self, emoji: &str, msg: &str) {
         if let Mode::Text { .. } = self.mode {
