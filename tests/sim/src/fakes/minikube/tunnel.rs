@@ -152,11 +152,18 @@ fn status_block(profile: &str, pid: u32, route: &str, services: &[String], route
 
 /// sudo: NOPASSWD works; with a password it fails without a terminal, or prompts on it.
 fn sudo(env: &Env) -> Result<(), String> {
-    match env.knobs.host.sudo {
+    // Knobs are read at each use: a test may warm sudo while the tunnel retries.
+    let host = env
+        .dir
+        .as_ref()
+        .and_then(|d| crate::fakes::common::load_knobs(d).ok())
+        .map(|k| k.host)
+        .unwrap_or_else(|| env.knobs.host.clone());
+    match host.sudo {
         Sudo::Nopasswd => Ok(()),
         Sudo::Password if has_controlling_tty() => {
             let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| e.to_string())?;
-            let _ = write!(tty, "[sudo] password for {}: ", env.knobs.host.user);
+            let _ = write!(tty, "[sudo] password for {}: ", host.user);
             let mut line = String::new();
             let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&mut tty), &mut line);
             if line.trim().is_empty() {
