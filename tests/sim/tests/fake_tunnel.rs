@@ -135,3 +135,17 @@ fn ssh_mode_asks_for_a_password_for_privileged_ports() {
     assert!(err.contains("! The service/ingress gw requires privileged ports to be exposed: [80]"), "{err}");
     assert!(out.contains("* sudo permission will be asked for it.") && out.ends_with("Password:"), "{out}");
 }
+
+#[test]
+fn no_process_is_left_after_the_world_is_dropped() {
+    let sim = Sim::start(&knobs("v1.38.1", ""));
+    assert_eq!(sim.run("minikube", &["start", "-p", "z"]).status.code(), Some(0));
+    let child = tunnel(&sim, "z");
+    eventually("the tunnel registered", || sim.control().request("GET", "/clusters/z/tunnel", None).is_ok_and(|r| text(&r.body).contains("pid")));
+    let id = sim.id.clone();
+    assert!(support::marked(&id).contains(&(child.id() as i32)));
+    drop(sim);
+    let mut child = child;
+    let _ = child.wait();
+    assert!(support::marked(&id).is_empty(), "left: {:?}", support::marked(&id));
+}
