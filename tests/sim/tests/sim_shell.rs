@@ -21,9 +21,17 @@ for i in $(seq 1 300); do
   sleep 0.1
 done
 kubectl get svc -n istio-system
-exec 3<>/dev/tcp/$ip/15020
-printf 'GET /healthz/ready HTTP/1.0\r\nHost: x\r\n\r\n' >&3
-echo "healthz: $(head -1 <&3)"
+answer=""
+for i in $(seq 1 300); do
+  if exec 3<>/dev/tcp/$ip/15020; then
+    printf 'GET /healthz/ready HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+    answer=$(head -1 <&3)
+    exec 3<&-
+    case "$answer" in *" 200"*) break ;; esac
+  fi 2>/dev/null
+  sleep 0.1
+done
+echo "healthz: $answer"
 "#;
     let out = std::process::Command::new(root.join("scripts/sim-shell.sh"))
         .args(["-c", script])
@@ -38,11 +46,31 @@ echo "healthz: $(head -1 <&3)"
         .unwrap();
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("* Done! kubectl is now configured to use \"minikube\" cluster"), "{stdout}");
-    assert!(stdout.contains("✔ Finished applying manifest for component IngressGateways."), "{stdout}");
+    assert!(
+        stdout.contains("* Done! kubectl is now configured to use \"minikube\" cluster"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✔ Finished applying manifest for component IngressGateways."),
+        "{stdout}"
+    );
     assert!(stdout.contains("\n✔ Installation complete\n"));
-    let gw = stdout.lines().find(|l| l.starts_with("istio-ingressgateway")).expect("the gateway row");
-    assert!(gw.split_whitespace().nth(3).is_some_and(|ip| ip.starts_with("127.")), "{gw}");
-    assert!(stdout.contains("healthz: HTTP/1.1 200") || stdout.contains("healthz: HTTP/1.0 200"), "{stdout}");
-    assert!(support::marked(&id).is_empty(), "the world's processes are gone");
+    let gw = stdout
+        .lines()
+        .find(|l| l.starts_with("istio-ingressgateway"))
+        .expect("the gateway row");
+    assert!(
+        gw.split_whitespace()
+            .nth(3)
+            .is_some_and(|ip| ip.starts_with("127.")),
+        "{gw}"
+    );
+    assert!(
+        stdout.contains("healthz: HTTP/1.1 200") || stdout.contains("healthz: HTTP/1.0 200"),
+        "{stdout}"
+    );
+    assert!(
+        support::marked(&id).is_empty(),
+        "the world's processes are gone"
+    );
 }

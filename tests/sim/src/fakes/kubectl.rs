@@ -11,10 +11,41 @@ use serde_json::{Value, json};
 use super::kube::{self as k, Applied};
 use crate::fakes::common::{Args, Env, FlagSpec};
 
-const BOOLS: &[&str] = &["--client", "--prune", "-A", "--all-namespaces", "--all", "--short", "--no-headers", "-w", "--watch", "--validate", "--overwrite", "--server-side", "--force-conflicts"];
+const BOOLS: &[&str] = &[
+    "--client",
+    "--prune",
+    "-A",
+    "--all-namespaces",
+    "--all",
+    "--short",
+    "--no-headers",
+    "-w",
+    "--watch",
+    "--validate",
+    "--overwrite",
+    "--server-side",
+    "--force-conflicts",
+];
 const VALUES: &[&str] = &[
-    "--kubeconfig", "--context", "-n", "--namespace", "-o", "--output", "-f", "--filename", "-l", "--selector",
-    "--for", "--timeout", "--field-selector", "--request-timeout", "--field-manager", "--prune-allowlist", "--prune-whitelist", "-v", "--v",
+    "--kubeconfig",
+    "--context",
+    "-n",
+    "--namespace",
+    "-o",
+    "--output",
+    "-f",
+    "--filename",
+    "-l",
+    "--selector",
+    "--for",
+    "--timeout",
+    "--field-selector",
+    "--request-timeout",
+    "--field-manager",
+    "--prune-allowlist",
+    "--prune-whitelist",
+    "-v",
+    "--v",
 ];
 
 fn short(name: &str) -> &str {
@@ -40,7 +71,14 @@ fn short(name: &str) -> &str {
 }
 
 pub fn run(env: &Env, argv: &[String]) -> i32 {
-    let args = match Args::parse(argv, &FlagSpec { bools: BOOLS, values: VALUES, allow_unknown: false }) {
+    let args = match Args::parse(
+        argv,
+        &FlagSpec {
+            bools: BOOLS,
+            values: VALUES,
+            allow_unknown: false,
+        },
+    ) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}\nSee 'kubectl --help' for usage.");
@@ -52,7 +90,10 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         Some("version") => version(env, &args),
         Some(cmd @ ("apply" | "get" | "wait")) => {
             let rt = k::runtime();
-            let client = match rt.block_on(k::client(args.get(&["--kubeconfig"]), args.get(&["--context"]))) {
+            let client = match rt.block_on(k::client(
+                args.get(&["--kubeconfig"]),
+                args.get(&["--context"]),
+            )) {
                 Ok(t) => t.client,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -79,7 +120,9 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
 fn version(env: &Env, args: &Args) -> i32 {
     let client_v = env.knobs.kubectl.version.clone();
     let info = |v: &str| {
-        let (maj, min) = crate::fakes::common::parse_version(v).map(|(a, b, _, _)| (a, b)).unwrap_or((1, 0));
+        let (maj, min) = crate::fakes::common::parse_version(v)
+            .map(|(a, b, _, _)| (a, b))
+            .unwrap_or((1, 0));
         json!({"major": maj.to_string(), "minor": min.to_string(), "gitVersion": v, "gitCommit": "sim", "gitTreeState": "clean", "buildDate": "2025-09-09T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"})
     };
     let server = if args.bool(&["--client"]) {
@@ -87,7 +130,10 @@ fn version(env: &Env, args: &Args) -> i32 {
     } else {
         let r = k::runtime().block_on(async {
             let t = k::client(args.get(&["--kubeconfig"]), args.get(&["--context"])).await?;
-            t.client.apiserver_version().await.map_err(|e| e.to_string())
+            t.client
+                .apiserver_version()
+                .await
+                .map_err(|e| e.to_string())
         });
         match r {
             Ok(v) => Some(v.git_version),
@@ -95,7 +141,9 @@ fn version(env: &Env, args: &Args) -> i32 {
                 if args.get(&["-o", "--output"]).is_none() {
                     println!("Client Version: {client_v}\nKustomize Version: v5.7.1");
                 }
-                eprintln!("The connection to the server was refused - did you specify the right host or port? ({e})");
+                eprintln!(
+                    "The connection to the server was refused - did you specify the right host or port? ({e})"
+                );
                 return 1;
             }
         }
@@ -167,7 +215,10 @@ async fn find_resource(client: &kube::Client, name: &str) -> Result<(ApiResource
         Some((p, g)) => (p.to_string(), Some(g.to_string())),
         None => (wanted.clone(), None),
     };
-    let discovery = Discovery::new(client.clone()).run().await.map_err(|e| e.to_string())?;
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .map_err(|e| e.to_string())?;
     for g in discovery.groups() {
         if group.as_deref().is_some_and(|want| want != g.name()) {
             continue;
@@ -178,13 +229,21 @@ async fn find_resource(client: &kube::Client, name: &str) -> Result<(ApiResource
             }
         }
     }
-    Err(format!("error: the server doesn't have a resource type \"{name}\""))
+    Err(format!(
+        "error: the server doesn't have a resource type \"{name}\""
+    ))
 }
 
 fn age(obj: &Value) -> String {
-    let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else { return "<unknown>".into() };
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else { return "<unknown>".into() };
-    let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else {
+        return "<unknown>".into();
+    };
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return "<unknown>".into();
+    };
+    let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
     match s {
         0..=119 => format!("{s}s"),
         120..=7199 => format!("{}m", s / 60),
@@ -201,7 +260,16 @@ fn row(plural: &str, o: &Value) -> (Vec<&'static str>, Vec<String>) {
             let ty = s(&o["spec"]["type"]);
             let ingress: Vec<String> = o["status"]["loadBalancer"]["ingress"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()).map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| {
+                            i["ip"]
+                                .as_str()
+                                .or(i["hostname"].as_str())
+                                .map(String::from)
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             let external = if !ingress.is_empty() {
                 ingress.join(",")
@@ -224,17 +292,50 @@ fn row(plural: &str, o: &Value) -> (Vec<&'static str>, Vec<String>) {
                         .collect()
                 })
                 .unwrap_or_default();
-            let cluster_ip = o["spec"]["clusterIP"].as_str().unwrap_or("<none>").to_string();
-            (vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], vec![name, ty, cluster_ip, external, ports.join(","), age(o)])
+            let cluster_ip = o["spec"]["clusterIP"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_string();
+            (
+                vec![
+                    "NAME",
+                    "TYPE",
+                    "CLUSTER-IP",
+                    "EXTERNAL-IP",
+                    "PORT(S)",
+                    "AGE",
+                ],
+                vec![name, ty, cluster_ip, external, ports.join(","), age(o)],
+            )
         }
         "pods" => {
-            let statuses = o["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
-            let total = o["spec"]["containers"].as_array().map(|a| a.len()).unwrap_or(0);
+            let statuses = o["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let total = o["spec"]["containers"]
+                .as_array()
+                .map(|a| a.len())
+                .unwrap_or(0);
             let ready = statuses.iter().filter(|c| c["ready"] == true).count();
-            let restarts: i64 = statuses.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0)).sum();
-            let waiting = statuses.iter().find_map(|c| c["state"]["waiting"]["reason"].as_str().map(String::from));
+            let restarts: i64 = statuses
+                .iter()
+                .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+                .sum();
+            let waiting = statuses
+                .iter()
+                .find_map(|c| c["state"]["waiting"]["reason"].as_str().map(String::from));
             let status = waiting.unwrap_or_else(|| s(&o["status"]["phase"]));
-            (vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"], vec![name, format!("{ready}/{total}"), status, restarts.to_string(), age(o)])
+            (
+                vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+                vec![
+                    name,
+                    format!("{ready}/{total}"),
+                    status,
+                    restarts.to_string(),
+                    age(o),
+                ],
+            )
         }
         "deployments" => {
             let want = o["spec"]["replicas"].as_i64().unwrap_or(1);
@@ -242,15 +343,35 @@ fn row(plural: &str, o: &Value) -> (Vec<&'static str>, Vec<String>) {
             let n = |k: &str| st[k].as_i64().unwrap_or(0);
             (
                 vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-                vec![name, format!("{}/{want}", n("readyReplicas")), n("updatedReplicas").to_string(), n("availableReplicas").to_string(), age(o)],
+                vec![
+                    name,
+                    format!("{}/{want}", n("readyReplicas")),
+                    n("updatedReplicas").to_string(),
+                    n("availableReplicas").to_string(),
+                    age(o),
+                ],
             )
         }
-        "namespaces" => (vec!["NAME", "STATUS", "AGE"], vec![name, o["status"]["phase"].as_str().unwrap_or("Active").to_string(), age(o)]),
+        "namespaces" => (
+            vec!["NAME", "STATUS", "AGE"],
+            vec![
+                name,
+                o["status"]["phase"]
+                    .as_str()
+                    .unwrap_or("Active")
+                    .to_string(),
+                age(o),
+            ],
+        ),
         _ => (vec!["NAME", "AGE"], vec![name, age(o)]),
     }
 }
 
-fn print_table(rows: &[(Vec<&'static str>, Vec<String>)], namespaces: Option<&[String]>, headers: bool) {
+fn print_table(
+    rows: &[(Vec<&'static str>, Vec<String>)],
+    namespaces: Option<&[String]>,
+    headers: bool,
+) {
     let Some(first) = rows.first() else { return };
     let mut header: Vec<String> = first.0.iter().map(|s| s.to_string()).collect();
     let mut cells: Vec<Vec<String>> = rows.iter().map(|r| r.1.clone()).collect();
@@ -261,13 +382,26 @@ fn print_table(rows: &[(Vec<&'static str>, Vec<String>)], namespaces: Option<&[S
         }
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| cells.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let fmt = |r: &[String]| {
         let n = r.len();
         r.iter()
             .enumerate()
-            .map(|(i, c)| if i + 1 == n { c.clone() } else { format!("{c:<w$}   ", w = widths[i]) })
+            .map(|(i, c)| {
+                if i + 1 == n {
+                    c.clone()
+                } else {
+                    format!("{c:<w$}   ", w = widths[i])
+                }
+            })
             .collect::<String>()
     };
     if headers {
@@ -283,7 +417,11 @@ fn jsonpath(expr: &str, v: &Value) -> String {
     let re = regex::Regex::new(r"\{([^}]*)\}").expect("static regex");
     re.replace_all(expr, |c: &regex::Captures| {
         let mut cur = v.clone();
-        for part in c[1].trim_start_matches('.').split('.').filter(|p| !p.is_empty()) {
+        for part in c[1]
+            .trim_start_matches('.')
+            .split('.')
+            .filter(|p| !p.is_empty())
+        {
             let (key, idx) = match part.split_once('[') {
                 Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
                 None => (part, None),
@@ -333,7 +471,11 @@ async fn get(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
             lp = lp.labels(l);
         }
         match api.list(&lp).await {
-            Ok(list) => objects.extend(list.items.into_iter().filter_map(|o| serde_json::to_value(o).ok())),
+            Ok(list) => objects.extend(
+                list.items
+                    .into_iter()
+                    .filter_map(|o| serde_json::to_value(o).ok()),
+            ),
             Err(e) => {
                 eprintln!("Error from server: {e}");
                 return 1;
@@ -344,7 +486,10 @@ async fn get(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
             match api.get_opt(n).await {
                 Ok(Some(o)) => objects.push(serde_json::to_value(o).unwrap_or_default()),
                 Ok(None) => {
-                    eprintln!("Error from server (NotFound): {} \"{n}\" not found", ar.plural);
+                    eprintln!(
+                        "Error from server (NotFound): {} \"{n}\" not found",
+                        ar.plural
+                    );
                     return 1;
                 }
                 Err(e) => {
@@ -369,10 +514,15 @@ async fn get(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
         Some("yaml") => print!("{}", serde_yaml::to_string(&doc).unwrap_or_default()),
         Some("name") => {
             for o in &objects {
-                println!("{}", k::kubectl_name(&ar, o["metadata"]["name"].as_str().unwrap_or("")));
+                println!(
+                    "{}",
+                    k::kubectl_name(&ar, o["metadata"]["name"].as_str().unwrap_or(""))
+                );
             }
         }
-        Some(o) if o.starts_with("jsonpath=") => print!("{}", jsonpath(&o["jsonpath=".len()..], &doc)),
+        Some(o) if o.starts_with("jsonpath=") => {
+            print!("{}", jsonpath(&o["jsonpath=".len()..], &doc))
+        }
         _ => {
             if objects.is_empty() {
                 if namespaced && !all_ns {
@@ -383,8 +533,20 @@ async fn get(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
                 return 0;
             }
             let rows: Vec<_> = objects.iter().map(|o| row(&ar.plural, o)).collect();
-            let nss: Vec<String> = objects.iter().map(|o| o["metadata"]["namespace"].as_str().unwrap_or("").to_string()).collect();
-            print_table(&rows, (all_ns && namespaced).then_some(nss.as_slice()), !args.bool(&["--no-headers"]));
+            let nss: Vec<String> = objects
+                .iter()
+                .map(|o| {
+                    o["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect();
+            print_table(
+                &rows,
+                (all_ns && namespaced).then_some(nss.as_slice()),
+                !args.bool(&["--no-headers"]),
+            );
         }
     }
     0
@@ -409,7 +571,10 @@ pub(crate) fn parse_duration(s: &str) -> Duration {
 }
 
 async fn wait(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
-    let Some(cond) = args.get(&["--for"]).and_then(|f| f.strip_prefix("condition=")) else {
+    let Some(cond) = args
+        .get(&["--for"])
+        .and_then(|f| f.strip_prefix("condition="))
+    else {
         eprintln!("error: --for must be condition=<name>");
         return 1;
     };
@@ -431,34 +596,63 @@ async fn wait(client: &kube::Client, args: &Args, what: &[&str]) -> i32 {
         }
     };
     let ns = args.get(&["-n", "--namespace"]).unwrap_or("default");
-    let api: Api<DynamicObject> =
-        if namespaced { Api::namespaced_with(client.clone(), ns, &ar) } else { Api::all_with(client.clone(), &ar) };
+    let api: Api<DynamicObject> = if namespaced {
+        Api::namespaced_with(client.clone(), ns, &ar)
+    } else {
+        Api::all_with(client.clone(), &ar)
+    };
     let deadline = Instant::now() + timeout;
     let met = |o: &Value| {
-        o["status"]["conditions"]
-            .as_array()
-            .is_some_and(|cs| cs.iter().any(|c| c["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(cond)) && c["status"] == want))
+        o["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(cond))
+                    && c["status"] == want
+            })
+        })
     };
     loop {
         let objs: Vec<Value> = match &name {
-            Some(n) => api.get_opt(n).await.ok().flatten().into_iter().filter_map(|o| serde_json::to_value(o).ok()).collect(),
+            Some(n) => api
+                .get_opt(n)
+                .await
+                .ok()
+                .flatten()
+                .into_iter()
+                .filter_map(|o| serde_json::to_value(o).ok())
+                .collect(),
             None => {
                 let mut lp = ListParams::default();
                 if let Some(l) = args.get(&["-l", "--selector"]) {
                     lp = lp.labels(l);
                 }
-                api.list(&lp).await.map(|l| l.items.into_iter().filter_map(|o| serde_json::to_value(o).ok()).collect()).unwrap_or_default()
+                api.list(&lp)
+                    .await
+                    .map(|l| {
+                        l.items
+                            .into_iter()
+                            .filter_map(|o| serde_json::to_value(o).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default()
             }
         };
         if !objs.is_empty() && objs.iter().all(met) {
             for o in &objs {
-                println!("{} condition met", k::kubectl_name(&ar, o["metadata"]["name"].as_str().unwrap_or("")));
+                println!(
+                    "{} condition met",
+                    k::kubectl_name(&ar, o["metadata"]["name"].as_str().unwrap_or(""))
+                );
             }
             return 0;
         }
         if Instant::now() >= deadline {
             let n = name.clone().unwrap_or_default();
-            eprintln!("error: timed out waiting for the condition on {}/{n}", ar.plural);
+            eprintln!(
+                "error: timed out waiting for the condition on {}/{n}",
+                ar.plural
+            );
             return 1;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -472,7 +666,10 @@ mod tests {
     #[test]
     fn jsonpath_and_durations() {
         let v = json!({"status": {"loadBalancer": {"ingress": [{"ip": "127.1.2.3"}]}}});
-        assert_eq!(jsonpath("{.status.loadBalancer.ingress[0].ip}", &v), "127.1.2.3");
+        assert_eq!(
+            jsonpath("{.status.loadBalancer.ingress[0].ip}", &v),
+            "127.1.2.3"
+        );
         assert_eq!(parse_duration("5m"), Duration::from_secs(300));
         assert_eq!(parse_duration("1m30s"), Duration::from_secs(90));
     }

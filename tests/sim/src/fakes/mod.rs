@@ -44,7 +44,10 @@ pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i
     // Like Go programs: a closed pipe ends the process quietly instead of a panic.
     // SAFETY: restoring the default disposition before any other thread exists.
     unsafe {
-        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
     }
     let env = common::Env::load(version_override);
     let call = calllog::this_process(tool.name(), &args);
@@ -65,7 +68,14 @@ pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i
         },
     };
     if let Some(d) = &dir {
-        let _ = calllog::append(d, Event::Exit, &calllog::Call { exit_code: Some(code), ..call });
+        let _ = calllog::append(
+            d,
+            Event::Exit,
+            &calllog::Call {
+                exit_code: Some(code),
+                ..call
+            },
+        );
     }
     code
 }

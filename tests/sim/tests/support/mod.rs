@@ -21,7 +21,11 @@ pub fn bin() -> &'static str {
 impl Sim {
     pub fn start(knobs: &str) -> Sim {
         let dir = tempfile::tempdir().expect("tempdir");
-        let id = format!("fakes-test-{}-{}", std::process::id(), dir.path().file_name().unwrap().to_string_lossy());
+        let id = format!(
+            "fakes-test-{}-{}",
+            std::process::id(),
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
         std::fs::create_dir_all(dir.path().join("bin")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         for t in ["minikube", "istioctl", "kubectl", "docker"] {
@@ -67,7 +71,10 @@ impl Sim {
             .env("MESHUP_SIM_DIR", self.path())
             .env("MESHUP_SIM_ID", &self.id)
             .env("HOME", self.home())
-            .env("PATH", format!("{}:/usr/bin:/bin", self.path().join("bin").display()))
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", self.path().join("bin").display()),
+            )
             .env("NO_COLOR", "1")
             .current_dir(self.path())
             .stdin(Stdio::null());
@@ -96,9 +103,14 @@ pub fn marked(id: &str) -> Vec<i32> {
     let needle = format!("MESHUP_SIM_ID={id}");
     let mut pids = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(env) = std::fs::read(e.path().join("environ")) else { continue };
-        let zombie = std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"));
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        let zombie = std::fs::read_to_string(e.path().join("stat"))
+            .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"));
         if !zombie && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
             pids.push(pid);
         }
@@ -109,7 +121,10 @@ pub fn marked(id: &str) -> Vec<i32> {
 impl Drop for Sim {
     fn drop(&mut self) {
         for pid in marked(&self.id) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();

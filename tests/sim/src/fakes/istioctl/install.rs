@@ -6,10 +6,10 @@ use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kube::Client;
-use kube::api::{Api, ListParams};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::Client;
+use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use super::iop::{self, Istio, Settings};
@@ -22,17 +22,32 @@ const ART: &str = "        |\\          \n        | \\         \n        |  \\  
 
 fn go_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 async fn client(args: &Args) -> Result<Client, String> {
-    k::client(args.get(&["-c", "--kubeconfig"]), args.get(&["--context"])).await.map(|t| t.client)
+    k::client(args.get(&["-c", "--kubeconfig"]), args.get(&["--context"]))
+        .await
+        .map(|t| t.client)
 }
 
 fn settings(istio: &Istio, args: &Args, warnings: &mut Vec<String>) -> Result<Settings, String> {
-    let sets: Vec<String> = args.all(&["-s", "--set"]).iter().map(|s| s.to_string()).collect();
-    let files: Vec<String> = args.all(&["-f", "--filename"]).iter().map(|s| s.to_string()).collect();
-    let mut s = iop::build(istio, &files, &sets, args.bool(&["--force"]), warnings).map_err(|e| e.text())?;
+    let sets: Vec<String> = args
+        .all(&["-s", "--set"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let files: Vec<String> = args
+        .all(&["-f", "--filename"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut s = iop::build(istio, &files, &sets, args.bool(&["--force"]), warnings)
+        .map_err(|e| e.text())?;
     if let Some(r) = args.get(&["-r", "--revision"]) {
         s.revision = r.to_string();
     }
@@ -48,19 +63,29 @@ fn confirm(istio: &Istio, s: &Settings, args: &Args) -> bool {
     if m <= 7 && (args.is_set(&["-f", "--filename"]) || args.is_set(&["-s", "--set"])) {
         return true;
     }
-    let comps: Vec<&str> = [(s.base, "Istio core"), (s.pilot, "Istiod"), (s.ingress, "Ingress gateways"), (s.egress, "Egress gateways")]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| n)
-        .collect();
+    let comps: Vec<&str> = [
+        (s.base, "Istio core"),
+        (s.pilot, "Istiod"),
+        (s.ingress, "Ingress gateways"),
+        (s.egress, "Egress gateways"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, n)| n)
+    .collect();
     let prompt = match m {
-        0..=7 => "This will install the default Istio profile into the cluster. Proceed? (y/N)".to_string(),
+        0..=7 => "This will install the default Istio profile into the cluster. Proceed? (y/N)"
+            .to_string(),
         8 => "This will install the Istio profile into the cluster. Proceed? (y/N)".to_string(),
         9..=18 => format!(
             "This will install the Istio {} {} profile with [{}] components into the cluster. Proceed? (y/N)",
             istio.version,
             s.profile,
-            comps.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(" ")
+            comps
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         19..=23 => {
             let list = match comps.len() {
@@ -68,14 +93,24 @@ fn confirm(istio: &Istio, s: &Settings, args: &Args) -> bool {
                 1 => comps[0].to_string(),
                 n => format!("{}, and {}", comps[..n - 1].join(", "), comps[n - 1]),
             };
-            format!("This will install the Istio {} \"{}\" profile (with components: {list}) into the cluster. Proceed? (y/N)", istio.version, s.profile)
+            format!(
+                "This will install the Istio {} \"{}\" profile (with components: {list}) into the cluster. Proceed? (y/N)",
+                istio.version, s.profile
+            )
         }
-        _ => format!("This will install the Istio {} profile \"{}\" into the cluster. Proceed? (y/N)", istio.version, s.profile),
+        _ => format!(
+            "This will install the Istio {} profile \"{}\" into the cluster. Proceed? (y/N)",
+            istio.version, s.profile
+        ),
     };
     print!("{prompt} ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    let ok = std::io::stdin().lock().read_line(&mut line).is_ok_and(|n| n > 0) && matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
+    let ok = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .is_ok_and(|n| n > 0)
+        && matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
     if !ok {
         if m == 5 {
             println!("Cancelled.");
@@ -99,7 +134,12 @@ async fn deployment_ready(client: &Client, name: &str) -> bool {
 }
 
 /// Waits for every Deployment of a component; the first one not ready on timeout.
-async fn wait_ready(client: &Client, names: &[String], timeout: Duration, poll: Duration) -> Result<(), String> {
+async fn wait_ready(
+    client: &Client,
+    names: &[String],
+    timeout: Duration,
+    poll: Duration,
+) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     loop {
         let mut pending = None;
@@ -111,7 +151,9 @@ async fn wait_ready(client: &Client, names: &[String], timeout: Duration, poll: 
         }
         match pending {
             None => return Ok(()),
-            Some(n) if Instant::now() >= deadline => return Err(format!("Deployment/istio-system/{n}")),
+            Some(n) if Instant::now() >= deadline => {
+                return Err(format!("Deployment/istio-system/{n}"));
+            }
             Some(_) => tokio::time::sleep(poll).await,
         }
     }
@@ -122,14 +164,18 @@ async fn detect_jwt(istio: &Istio, client: &Client, s: &mut Settings) -> Result<
     if istio.minor > 21 || s.jwt_policy_set {
         return Ok(());
     }
-    let third = k::supports_third_party_jwt(client)
-        .await
-        .map_err(|e| format!("failed to determine JWT policy support. Use the --force flag to ignore this: {e}"))?;
+    let third = k::supports_third_party_jwt(client).await.map_err(|e| {
+        format!("failed to determine JWT policy support. Use the --force flag to ignore this: {e}")
+    })?;
     if !third {
         s.jwt_policy = "first-party-jwt".into();
-        println!("Detected that your cluster does not support third party JWT authentication. Falling back to less secure first party JWT. See https://istio.io/docs/ops/best-practices/security/#configure-third-party-service-account-tokens for details.");
+        println!(
+            "Detected that your cluster does not support third party JWT authentication. Falling back to less secure first party JWT. See https://istio.io/docs/ops/best-practices/security/#configure-third-party-service-account-tokens for details."
+        );
         if istio.minor >= 10 {
-            println!("! Values.global.jwtPolicy is deprecated; use Values.global.jwtPolicy=third-party-jwt. See http://istio.io/latest/docs/ops/best-practices/security/#configure-third-party-service-account-tokens for more information instead");
+            println!(
+                "! Values.global.jwtPolicy is deprecated; use Values.global.jwtPolicy=third-party-jwt. See http://istio.io/latest/docs/ops/best-practices/security/#configure-third-party-service-account-tokens for more information instead"
+            );
         }
     }
     Ok(())
@@ -180,9 +226,16 @@ pub fn install(env: &Env, istio: &Istio, args: &Args, manifest_apply: bool) -> i
 }
 
 /// 1.5: `kubectl apply` per component, Base then Pilot (always waited for), then the rest.
-async fn apply_1_5(args: &Args, client: &Client, rendered: &[Rendered], timeout: Duration, poll: Duration) -> i32 {
+async fn apply_1_5(
+    args: &Args,
+    client: &Client,
+    rendered: &[Rendered],
+    timeout: Duration,
+    poll: Duration,
+) -> i32 {
     let kubectl = |r: &Rendered| -> Result<(), String> {
-        let path = which("kubectl").ok_or("exec: \"kubectl\": executable file not found in $PATH")?;
+        let path =
+            which("kubectl").ok_or("exec: \"kubectl\": executable file not found in $PATH")?;
         let mut cmd = Command::new(path);
         if let Some(kc) = args.get(&["-c", "--kubeconfig"]) {
             cmd.args(["--kubeconfig", kc]);
@@ -190,8 +243,22 @@ async fn apply_1_5(args: &Args, client: &Client, rendered: &[Rendered], timeout:
         if let Some(ctx) = args.get(&["--context"]) {
             cmd.args(["--context", ctx]);
         }
-        cmd.args(["apply", "-n", "istio-system", "--prune", "--selector", &format!("operator.istio.io/component={}", r.component.label()), "-f", "-"]);
-        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+        cmd.args([
+            "apply",
+            "-n",
+            "istio-system",
+            "--prune",
+            "--selector",
+            &format!("operator.istio.io/component={}", r.component.label()),
+            "-f",
+            "-",
+        ]);
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(manifest::to_yaml(&r.objects).as_bytes());
         }
@@ -199,34 +266,65 @@ async fn apply_1_5(args: &Args, client: &Client, rendered: &[Rendered], timeout:
         if out.status.success() {
             Ok(())
         } else {
-            Err(format!("error running kubectl: exit status {}\n{}", out.status.code().unwrap_or(1), String::from_utf8_lossy(&out.stderr)))
+            Err(format!(
+                "error running kubectl: exit status {}\n{}",
+                out.status.code().unwrap_or(1),
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
     };
     let fail = |c: Component, e: &str| {
         println!("✘ Finished applying manifest for component {}.", c.label());
-        println!("Component {} install returned the following errors:\nError: {e}\n", c.label());
-        println!("\n\n✘ Errors were logged during apply operation. Please check component installation logs above.\n");
+        println!(
+            "Component {} install returned the following errors:\nError: {e}\n",
+            c.label()
+        );
+        println!(
+            "\n\n✘ Errors were logged during apply operation. Please check component installation logs above.\n"
+        );
         eprintln!("Error: failed to apply manifests: errors were logged during apply operation");
         1
     };
-    let (parents, children): (Vec<&Rendered>, Vec<&Rendered>) =
-        rendered.iter().partition(|r| matches!(r.component, Component::Base | Component::Pilot));
+    let (parents, children): (Vec<&Rendered>, Vec<&Rendered>) = rendered
+        .iter()
+        .partition(|r| matches!(r.component, Component::Base | Component::Pilot));
     for r in parents {
-        println!("- Applying manifest for component {}...", r.component.label());
+        println!(
+            "- Applying manifest for component {}...",
+            r.component.label()
+        );
         if let Err(e) = kubectl(r) {
             return fail(r.component, &e);
         }
-        println!("✔ Finished applying manifest for component {}.", r.component.label());
+        println!(
+            "✔ Finished applying manifest for component {}.",
+            r.component.label()
+        );
         if r.component == Component::Pilot {
             println!("Waiting for resources to become ready...");
-            if let Err(what) = wait_ready(client, &manifest::deployments(r), Duration::from_secs(600), poll).await {
-                println!("error installer Failed to wait for resource: resources not ready after 10m0s: timed out waiting for the condition\n{what}");
-                return fail(r.component, "resources not ready after 10m0s: timed out waiting for the condition");
+            if let Err(what) = wait_ready(
+                client,
+                &manifest::deployments(r),
+                Duration::from_secs(600),
+                poll,
+            )
+            .await
+            {
+                println!(
+                    "error installer Failed to wait for resource: resources not ready after 10m0s: timed out waiting for the condition\n{what}"
+                );
+                return fail(
+                    r.component,
+                    "resources not ready after 10m0s: timed out waiting for the condition",
+                );
             }
         }
     }
     for r in &children {
-        println!("- Applying manifest for component {}...", r.component.label());
+        println!(
+            "- Applying manifest for component {}...",
+            r.component.label()
+        );
     }
     for r in &children {
         if let Err(e) = kubectl(r) {
@@ -234,13 +332,22 @@ async fn apply_1_5(args: &Args, client: &Client, rendered: &[Rendered], timeout:
         }
     }
     for r in &children {
-        println!("✔ Finished applying manifest for component {}.", r.component.label());
+        println!(
+            "✔ Finished applying manifest for component {}.",
+            r.component.label()
+        );
     }
     if args.bool(&["-w", "--wait"]) {
         let all: Vec<String> = rendered.iter().flat_map(manifest::deployments).collect();
-        if wait_ready(client, &all, timeout, poll).await.is_err() || !lb_ready(client, timeout, poll).await {
-            println!("\n\n✘ Errors were logged during apply operation. Please check component installation logs above.\n");
-            eprintln!("Error: failed to apply manifests: errors were logged during apply operation");
+        if wait_ready(client, &all, timeout, poll).await.is_err()
+            || !lb_ready(client, timeout, poll).await
+        {
+            println!(
+                "\n\n✘ Errors were logged during apply operation. Please check component installation logs above.\n"
+            );
+            eprintln!(
+                "Error: failed to apply manifests: errors were logged during apply operation"
+            );
             return 1;
         }
     }
@@ -250,13 +357,18 @@ async fn apply_1_5(args: &Args, client: &Client, rendered: &[Rendered], timeout:
 
 /// 1.5's `--wait` also waits for LoadBalancer addresses (servicesReady).
 async fn lb_ready(client: &Client, timeout: Duration, poll: Duration) -> bool {
-    let api: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), "istio-system");
+    let api: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(client.clone(), "istio-system");
     let deadline = Instant::now() + timeout;
     loop {
         let ok = api.list(&ListParams::default()).await.is_ok_and(|l| {
             l.items.iter().all(|s| {
                 s.spec.as_ref().and_then(|x| x.type_.as_deref()) != Some("LoadBalancer")
-                    || s.status.as_ref().and_then(|st| st.load_balancer.as_ref()).and_then(|lb| lb.ingress.as_ref()).is_some_and(|i| !i.is_empty())
+                    || s.status
+                        .as_ref()
+                        .and_then(|st| st.load_balancer.as_ref())
+                        .and_then(|lb| lb.ingress.as_ref())
+                        .is_some_and(|i| !i.is_empty())
             })
         });
         if ok {
@@ -276,21 +388,44 @@ async fn apply_objects(client: &Client, objects: &[Value]) -> Result<(), String>
     Ok(())
 }
 
-async fn install_1_6(istio: &Istio, args: &Args, client: &Client, s: &Settings, rendered: &[Rendered], timeout: Duration, poll: Duration) -> i32 {
+async fn install_1_6(
+    istio: &Istio,
+    args: &Args,
+    client: &Client,
+    s: &Settings,
+    rendered: &[Rendered],
+    timeout: Duration,
+    poll: Duration,
+) -> i32 {
     let ns_api: Api<Namespace> = Api::all(client.clone());
-    if ns_api.get_opt("istio-system").await.ok().flatten().is_none() {
-        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}});
+    if ns_api
+        .get_opt("istio-system")
+        .await
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        let ns =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}});
         if let Err(e) = k::apply_one(client, &ns, "").await {
             eprintln!("Error: failed to install manifests: {e}");
             return 1;
         }
     }
-    let icon = |c: Component| if istio.minor >= 23 { format!(" {}", c.icon()) } else { String::new() };
+    let icon = |c: Component| {
+        if istio.minor >= 23 {
+            format!(" {}", c.icon())
+        } else {
+            String::new()
+        }
+    };
     for r in rendered {
         let name = r.component.user_name();
         let deps = manifest::deployments(r);
         match deps.first() {
-            Some(d) => eprintln!("- Processing resources for {name}. Waiting for Deployment/istio-system/{d}"),
+            Some(d) => eprintln!(
+                "- Processing resources for {name}. Waiting for Deployment/istio-system/{d}"
+            ),
             None => eprintln!("- Processing resources for {name}."),
         }
         let result = match apply_objects(client, &r.objects).await {
@@ -307,7 +442,11 @@ async fn install_1_6(istio: &Istio, args: &Args, client: &Client, s: &Settings, 
         eprintln!("✔ {name} installed{}", icon(r.component));
     }
     if (6..=23).contains(&istio.minor) {
-        let name = if s.revision.is_empty() { "installed-state".to_string() } else { format!("installed-state-{}", s.revision) };
+        let name = if s.revision.is_empty() {
+            "installed-state".to_string()
+        } else {
+            format!("installed-state-{}", s.revision)
+        };
         let spec = serde_json::to_value(&s.spec).unwrap_or_default();
         let iop = json!({"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "metadata": {"name": name, "namespace": "istio-system"}, "spec": spec});
         if let Err(e) = k::apply_one(client, &iop, "istio-system").await {
@@ -318,13 +457,23 @@ async fn install_1_6(istio: &Istio, args: &Args, client: &Client, s: &Settings, 
     eprintln!("✔ Installation complete");
     if s.revision.is_empty() {
         match istio.minor {
-            10 | 12 => eprintln!("Thank you for installing Istio 1.{}.  Please take a few minutes to tell us about your install/upgrade experience!  https://forms.gle/", istio.minor),
-            15..=17 => println!("Thank you for installing Istio 1.{}.  Please take a few minutes to tell us about your install/upgrade experience!  https://forms.gle/", istio.minor),
+            10 | 12 => eprintln!(
+                "Thank you for installing Istio 1.{}.  Please take a few minutes to tell us about your install/upgrade experience!  https://forms.gle/",
+                istio.minor
+            ),
+            15..=17 => println!(
+                "Thank you for installing Istio 1.{}.  Please take a few minutes to tell us about your install/upgrade experience!  https://forms.gle/",
+                istio.minor
+            ),
             _ => {}
         }
         match istio.minor {
-            12..=18 => eprintln!("Making this installation the default for injection and validation."),
-            19..=22 => eprintln!("Made this installation the default for injection and validation."),
+            12..=18 => {
+                eprintln!("Making this installation the default for injection and validation.")
+            }
+            19..=22 => {
+                eprintln!("Made this installation the default for injection and validation.")
+            }
             23 => eprintln!("Made this installation the default for cluster-wide operations."),
             _ => {}
         }
@@ -342,13 +491,19 @@ async fn verify_objects(istio: &Istio, client: &Client, rendered: &[Rendered]) -
     for o in rendered.iter().flat_map(|r| r.objects.iter()) {
         let kind = o["kind"].as_str().unwrap_or("");
         let name = o["metadata"]["name"].as_str().unwrap_or("");
-        let ns = o["metadata"]["namespace"].as_str().unwrap_or("istio-system");
+        let ns = o["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("istio-system");
         let ok = match k::gvk_of(o) {
             Some(gvk) => match k::resolve(client, &gvk).await {
                 Ok((ar, namespaced)) => {
-                    let api: Api<kube::api::DynamicObject> =
-                        if namespaced { Api::namespaced_with(client.clone(), ns, &ar) } else { Api::all_with(client.clone(), &ar) };
-                    api.get_opt(name).await.ok().flatten().is_some() && (kind != "Deployment" || deployment_ready(client, name).await)
+                    let api: Api<kube::api::DynamicObject> = if namespaced {
+                        Api::namespaced_with(client.clone(), ns, &ar)
+                    } else {
+                        Api::all_with(client.clone(), &ar)
+                    };
+                    api.get_opt(name).await.ok().flatten().is_some()
+                        && (kind != "Deployment" || deployment_ready(client, name).await)
                 }
                 Err(_) => false,
             },
@@ -375,34 +530,73 @@ async fn verify_objects(istio: &Istio, client: &Client, rendered: &[Rendered]) -
         println!("Istio installation failed");
         return 1;
     }
-    println!("{}", if istio.minor >= 6 { "✔ Istio is installed and verified successfully" } else { "Istio is installed successfully" });
+    println!(
+        "{}",
+        if istio.minor >= 6 {
+            "✔ Istio is installed and verified successfully"
+        } else {
+            "Istio is installed successfully"
+        }
+    );
     0
 }
 
 fn precheck_sections(ns_in_use: bool, k8s: &str) -> i32 {
     println!("\nChecking the cluster to make sure it is ready for Istio installation...\n");
-    let section = |n: u32, title: &str, body: &str| println!("#{n}. {title}\n-----------------------\n{body}\n");
-    section(1, "Kubernetes-api", "Can initialize the Kubernetes client.\nCan query the Kubernetes API Server.");
-    section(2, "Kubernetes-version", &format!("Istio is compatible with Kubernetes: {k8s}."));
+    let section = |n: u32, title: &str, body: &str| {
+        println!("#{n}. {title}\n-----------------------\n{body}\n")
+    };
+    section(
+        1,
+        "Kubernetes-api",
+        "Can initialize the Kubernetes client.\nCan query the Kubernetes API Server.",
+    );
+    section(
+        2,
+        "Kubernetes-version",
+        &format!("Istio is compatible with Kubernetes: {k8s}."),
+    );
     if ns_in_use {
-        section(3, "Istio-existence", "Istio cannot be installed because the Istio namespace 'istio-system' is already in use");
+        section(
+            3,
+            "Istio-existence",
+            "Istio cannot be installed because the Istio namespace 'istio-system' is already in use",
+        );
     } else {
-        section(3, "Istio-existence", "Istio will be installed in the istio-system namespace.");
+        section(
+            3,
+            "Istio-existence",
+            "Istio will be installed in the istio-system namespace.",
+        );
     }
-    section(4, "Kubernetes-setup", "Can create necessary Kubernetes configurations: Namespace,ClusterRole,ClusterRoleBinding,CustomResourceDefinition,Role,ServiceAccount,Service,Deployments,ConfigMap. ");
-    section(5, "SideCar-Injector", "This Kubernetes cluster supports automatic sidecar injection. To enable automatic sidecar injection see https://istio.io/docs/setup/kubernetes/additional-setup/sidecar-injection/#deploying-an-app");
+    section(
+        4,
+        "Kubernetes-setup",
+        "Can create necessary Kubernetes configurations: Namespace,ClusterRole,ClusterRoleBinding,CustomResourceDefinition,Role,ServiceAccount,Service,Deployments,ConfigMap. ",
+    );
+    section(
+        5,
+        "SideCar-Injector",
+        "This Kubernetes cluster supports automatic sidecar injection. To enable automatic sidecar injection see https://istio.io/docs/setup/kubernetes/additional-setup/sidecar-injection/#deploying-an-app",
+    );
     if ns_in_use {
         eprintln!("Error: precheck failed");
         return 1;
     }
-    println!("-----------------------\nInstall Pre-Check passed! The cluster is ready for Istio installation.");
+    println!(
+        "-----------------------\nInstall Pre-Check passed! The cluster is ready for Istio installation."
+    );
     0
 }
 
 async fn cluster_facts(client: &Client) -> (bool, String) {
     let ns: Api<Namespace> = Api::all(client.clone());
     let in_use = ns.get_opt("istio-system").await.ok().flatten().is_some();
-    let v = client.apiserver_version().await.map(|v| v.git_version).unwrap_or_default();
+    let v = client
+        .apiserver_version()
+        .await
+        .map(|v| v.git_version)
+        .unwrap_or_default();
     (in_use, v)
 }
 
@@ -496,41 +690,83 @@ fn image_tag(image: &str) -> String {
     image.rsplit(':').next().unwrap_or("").to_string()
 }
 
+/// (component or pod, Istio version) pairs.
+type Versions = Vec<(String, String)>;
+
 pub fn version(_env: &Env, istio: &Istio, args: &Args) -> i32 {
     let output = args.get(&["-o", "--output"]).unwrap_or("");
     let remote = args.get(&["--remote"]) != Some("false");
-    let client_line = if istio.minor >= 10 { format!("client version: {}", istio.version) } else { istio.version.clone() };
+    let client_line = if istio.minor >= 10 {
+        format!("client version: {}", istio.version)
+    } else {
+        istio.version.clone()
+    };
     if !remote {
         match output {
-            "json" => println!("{}", serde_json::to_string_pretty(&json!({"clientVersion": build_info(&istio.version)})).unwrap_or_default()),
-            "yaml" => print!("{}", serde_yaml::to_string(&json!({"clientVersion": build_info(&istio.version)})).unwrap_or_default()),
+            "json" => println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"clientVersion": build_info(&istio.version)}))
+                    .unwrap_or_default()
+            ),
+            "yaml" => print!(
+                "{}",
+                serde_yaml::to_string(&json!({"clientVersion": build_info(&istio.version)}))
+                    .unwrap_or_default()
+            ),
             _ => println!("{client_line}"),
         }
         return 0;
     }
-    let found: Result<(Vec<(String, String)>, Vec<(String, String)>), String> = k::runtime().block_on(async {
+    let found: Result<(Versions, Versions), String> = k::runtime().block_on(async {
         let client = client(args).await?;
         let pods: Api<Pod> = Api::namespaced(client.clone(), "istio-system");
-        let selector = if istio.minor >= 8 { "app=istiod" } else { "istio" };
-        let cp = pods.list(&ListParams::default().labels(selector)).await.map_err(|e| e.to_string())?;
+        let selector = if istio.minor >= 8 {
+            "app=istiod"
+        } else {
+            "istio"
+        };
+        let cp = pods
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map_err(|e| e.to_string())?;
         let control: Vec<(String, String)> = cp
             .items
             .iter()
             .filter_map(|p| {
                 let c = p.spec.as_ref()?.containers.first()?;
-                let comp = p.metadata.labels.as_ref()?.get("istio").cloned().unwrap_or_else(|| "pilot".into());
+                let comp = p
+                    .metadata
+                    .labels
+                    .as_ref()?
+                    .get("istio")
+                    .cloned()
+                    .unwrap_or_else(|| "pilot".into());
                 Some((comp, image_tag(c.image.as_deref().unwrap_or(""))))
             })
             .collect();
         let all: Api<Pod> = Api::all(client);
-        let dp = all.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
+        let dp = all
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| e.to_string())?;
         let data: Vec<(String, String)> = dp
             .items
             .iter()
             .filter_map(|p| {
                 let spec = p.spec.as_ref()?;
-                let proxy = spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == "istio-proxy")?;
-                Some((format!("{}.{}", p.metadata.name.clone()?, p.metadata.namespace.clone()?), image_tag(proxy.image.as_deref().unwrap_or(""))))
+                let proxy = spec
+                    .containers
+                    .iter()
+                    .chain(spec.init_containers.iter().flatten())
+                    .find(|c| c.name == "istio-proxy")?;
+                Some((
+                    format!(
+                        "{}.{}",
+                        p.metadata.name.clone()?,
+                        p.metadata.namespace.clone()?
+                    ),
+                    image_tag(proxy.image.as_deref().unwrap_or("")),
+                ))
             })
             .collect();
         Ok((control, data))
@@ -551,11 +787,20 @@ pub fn version(_env: &Env, istio: &Istio, args: &Args) -> i32 {
     }
     if control.is_empty() {
         if istio.minor >= 23 {
-            eprintln!("Istio is not present in the cluster: no running Istio pods in namespace \"istio-system\"");
+            eprintln!(
+                "Istio is not present in the cluster: no running Istio pods in namespace \"istio-system\""
+            );
             println!("client version: {}", istio.version);
         } else {
-            let word = if istio.minor == 22 { "ready" } else { "running" };
-            println!("no {word} Istio pods in \"istio-system\"\n{}", istio.version);
+            let word = if istio.minor == 22 {
+                "ready"
+            } else {
+                "running"
+            };
+            println!(
+                "no {word} Istio pods in \"istio-system\"\n{}",
+                istio.version
+            );
         }
         return 0;
     }
@@ -579,7 +824,11 @@ pub fn version(_env: &Env, istio: &Istio, args: &Args) -> i32 {
     let dp = if counts.is_empty() {
         "none".to_string()
     } else {
-        counts.iter().map(|(v, n)| format!("{v} ({n} proxies)")).collect::<Vec<_>>().join(", ")
+        counts
+            .iter()
+            .map(|(v, n)| format!("{v} ({n} proxies)"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     println!("data plane version: {dp}");
     0

@@ -13,8 +13,13 @@ pub struct Istio {
 
 impl Istio {
     pub fn new(v: &str) -> Istio {
-        let (_, minor, patch, _) = crate::fakes::common::parse_version(v).unwrap_or((1, 5, 0, false));
-        Istio { version: v.trim_start_matches('v').to_string(), minor, patch }
+        let (_, minor, patch, _) =
+            crate::fakes::common::parse_version(v).unwrap_or((1, 5, 0, false));
+        Istio {
+            version: v.trim_start_matches('v').to_string(),
+            minor,
+            patch,
+        }
     }
 
     pub fn between(&self, from: u64, to: u64) -> bool {
@@ -49,7 +54,11 @@ impl Istio {
     }
 
     pub fn hub(&self) -> &'static str {
-        if self.minor >= 30 { "registry.istio.io/release" } else { "docker.io/istio" }
+        if self.minor >= 30 {
+            "registry.istio.io/release"
+        } else {
+            "docker.io/istio"
+        }
     }
 }
 
@@ -93,10 +102,13 @@ pub fn profile_spec(istio: &Istio, profile: &str) -> Option<Value> {
         spec["values"]["global"]["proxy"]["accessLogFile"] = Value::from("");
         spec["values"]["global"]["proxy"]["accessLogEncoding"] = Value::from("TEXT");
     } else {
-        spec["meshConfig"] = yaml("defaultConfig:\n  proxyMetadata: {}\nenablePrometheusMerge: true\n");
+        spec["meshConfig"] =
+            yaml("defaultConfig:\n  proxyMetadata: {}\nenablePrometheusMerge: true\n");
     }
     if istio.minor <= 6 {
-        spec["addonComponents"] = yaml("prometheus:\n  enabled: true\ngrafana:\n  enabled: false\nkiali:\n  enabled: false\ntracing:\n  enabled: false\n");
+        spec["addonComponents"] = yaml(
+            "prometheus:\n  enabled: true\ngrafana:\n  enabled: false\nkiali:\n  enabled: false\ntracing:\n  enabled: false\n",
+        );
     }
     match profile {
         "demo" => {
@@ -138,7 +150,10 @@ fn scalar(v: &str) -> Value {
     match v {
         "true" => Value::from(true),
         "false" => Value::from(false),
-        _ => v.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(v)),
+        _ => v
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(v)),
     }
 }
 
@@ -186,7 +201,10 @@ fn set_path(root: &mut Value, segs: &[String], value: Value) {
         }
         let seq = root.as_sequence_mut().expect("sequence");
         let idx = if let Some((k, v)) = sel.split_once(':') {
-            match seq.iter().position(|e| e.get(k).and_then(Value::as_str) == Some(v)) {
+            match seq
+                .iter()
+                .position(|e| e.get(k).and_then(Value::as_str) == Some(v))
+            {
                 Some(i) => i,
                 None => {
                     let mut m = Mapping::new();
@@ -236,17 +254,29 @@ pub struct SetError(pub String);
 impl SetError {
     /// As istioctl prints it: `Error: ...`, after the hint line when there is one.
     pub fn text(&self) -> String {
-        if self.0.contains("\nError: ") { self.0.clone() } else { format!("Error: {}", self.0) }
+        if self.0.contains("\nError: ") {
+            self.0.clone()
+        } else {
+            format!("Error: {}", self.0)
+        }
     }
 }
 
 /// Builds the spec: profile, then `-f` files, then `--set`s; validates paths for the version.
-pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warnings: &mut Vec<String>) -> Result<Settings, SetError> {
+pub fn build(
+    istio: &Istio,
+    files: &[String],
+    sets: &[String],
+    force: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Settings, SetError> {
     let mut overlay = Value::Mapping(Mapping::new());
     let mut profile = "default".to_string();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| SetError(format!("could not read values from file {f}: {e}")))?;
-        let doc: Value = serde_yaml::from_str(&text).map_err(|e| SetError(format!("could not parse {f}: {e}")))?;
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| SetError(format!("could not read values from file {f}: {e}")))?;
+        let doc: Value = serde_yaml::from_str(&text)
+            .map_err(|e| SetError(format!("could not parse {f}: {e}")))?;
         if let Some(spec) = doc.get("spec") {
             if let Some(p) = spec.get("profile").and_then(Value::as_str) {
                 profile = p.to_string();
@@ -256,7 +286,9 @@ pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warn
     }
     for s in sets {
         let Some((path, value)) = s.split_once('=') else {
-            return Err(SetError(format!("--set {s}: must be of the form path=value")));
+            return Err(SetError(format!(
+                "--set {s}: must be of the form path=value"
+            )));
         };
         if path == "profile" {
             profile = value.to_string();
@@ -286,7 +318,11 @@ pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warn
     let gw_enabled = |list: &str, name: &str, alt: &str| {
         let alt = s(&["values", "gateways", alt, "enabled"]).and_then(|v| v.as_bool());
         let listed = s(&["components", list]).and_then(|v| {
-            v.as_sequence()?.iter().find(|g| g.get("name").and_then(Value::as_str) == Some(name))?.get("enabled")?.as_bool()
+            v.as_sequence()?
+                .iter()
+                .find(|g| g.get("name").and_then(Value::as_str) == Some(name))?
+                .get("enabled")?
+                .as_bool()
         });
         alt.or(listed).unwrap_or(false)
     };
@@ -295,7 +331,13 @@ pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warn
         let old_enc = str_at(&["values", "global", "proxy", "accessLogEncoding"]);
         let new_file = str_at(&["meshConfig", "accessLogFile"]);
         let new_enc = str_at(&["meshConfig", "accessLogEncoding"]);
-        (new_file.filter(|f| !f.is_empty()).or(old_file).unwrap_or_default(), new_enc.or(old_enc).unwrap_or_else(|| "TEXT".into()))
+        (
+            new_file
+                .filter(|f| !f.is_empty())
+                .or(old_file)
+                .unwrap_or_default(),
+            new_enc.or(old_enc).unwrap_or_else(|| "TEXT".into()),
+        )
     } else {
         (
             str_at(&["meshConfig", "accessLogFile"]).unwrap_or_default(),
@@ -305,28 +347,44 @@ pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warn
     let mut addons = Vec::new();
     if istio.minor <= 6 {
         for a in ["prometheus", "grafana", "kiali", "tracing"] {
-            let v = s(&["values", a, "enabled"]).and_then(|v| v.as_bool()).or(enabled(&["addonComponents", a, "enabled"]));
+            let v = s(&["values", a, "enabled"])
+                .and_then(|v| v.as_bool())
+                .or(enabled(&["addonComponents", a, "enabled"]));
             if v == Some(true) {
                 addons.push(a);
             }
         }
     }
-    let jwt_set = sets.iter().any(|x| x.starts_with("values.global.jwtPolicy="))
-        || files.iter().any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("jwtPolicy")));
+    let jwt_set = sets
+        .iter()
+        .any(|x| x.starts_with("values.global.jwtPolicy="))
+        || files
+            .iter()
+            .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("jwtPolicy")));
     Ok(Settings {
         hub: str_at(&["hub"]).unwrap_or_else(|| istio.hub().into()),
         tag: str_at(&["tag"]).unwrap_or_else(|| istio.version.clone()),
         revision: str_at(&["revision"]).unwrap_or_default(),
         base: enabled(&["components", "base", "enabled"]).unwrap_or(true),
         pilot: enabled(&["components", "pilot", "enabled"]).unwrap_or(true),
-        ingress: gw_enabled("ingressGateways", "istio-ingressgateway", "istio-ingressgateway"),
-        egress: gw_enabled("egressGateways", "istio-egressgateway", "istio-egressgateway"),
+        ingress: gw_enabled(
+            "ingressGateways",
+            "istio-ingressgateway",
+            "istio-ingressgateway",
+        ),
+        egress: gw_enabled(
+            "egressGateways",
+            "istio-egressgateway",
+            "istio-egressgateway",
+        ),
         addons,
         access_log_file: file,
         access_log_encoding: encoding,
-        jwt_policy: str_at(&["values", "global", "jwtPolicy"]).unwrap_or_else(|| "third-party-jwt".into()),
+        jwt_policy: str_at(&["values", "global", "jwtPolicy"])
+            .unwrap_or_else(|| "third-party-jwt".into()),
         jwt_policy_set: jwt_set,
-        ingress_type: str_at(&["values", "gateways", "istio-ingressgateway", "type"]).unwrap_or_else(|| "LoadBalancer".into()),
+        ingress_type: str_at(&["values", "gateways", "istio-ingressgateway", "type"])
+            .unwrap_or_else(|| "LoadBalancer".into()),
         profile,
         spec,
     })
@@ -334,21 +392,39 @@ pub fn build(istio: &Istio, files: &[String], sets: &[String], force: bool, warn
 
 /// Value-path rules by version (validation.go; values_types.proto dropped the proxy access
 /// log fields at 1.7; meshConfig arrived in 1.6).
-fn validate_path(istio: &Istio, path: &str, force: bool, warnings: &mut Vec<String>) -> Result<(), SetError> {
+fn validate_path(
+    istio: &Istio,
+    path: &str,
+    force: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), SetError> {
     let root = path.split(['.', '[']).next().unwrap_or("");
-    let mut roots = vec!["hub", "tag", "namespace", "installPackagePath", "components", "values", "addonComponents", "revision"];
+    let mut roots = vec![
+        "hub",
+        "tag",
+        "namespace",
+        "installPackagePath",
+        "components",
+        "values",
+        "addonComponents",
+        "revision",
+    ];
     if istio.minor >= 6 {
         roots.extend(["meshConfig", "unvalidatedValues"]);
     }
     if !roots.contains(&root) {
-        return Err(SetError(format!("unknown field \"{root}\" in v1alpha1.IstioOperatorSpec")));
+        return Err(SetError(format!(
+            "unknown field \"{root}\" in v1alpha1.IstioOperatorSpec"
+        )));
     }
     let proxy_log = ["accessLogFile", "accessLogEncoding", "accessLogFormat"]
         .into_iter()
         .find(|f| path == format!("values.global.proxy.{f}"));
     if let Some(field) = proxy_log {
         if istio.minor == 6 {
-            warnings.push(format!("! global.proxy.{field} is deprecated; use meshConfig.{field} instead"));
+            warnings.push(format!(
+                "! global.proxy.{field} is deprecated; use meshConfig.{field} instead"
+            ));
         } else if istio.minor >= 7 && !force {
             return Err(SetError(format!(
                 "Run the command with the --force flag if you want to ignore the validation error and proceed.\nError: unknown field \"{field}\" in v1alpha1.ProxyConfig"
@@ -364,7 +440,12 @@ pub fn sorted(v: &Value) -> Value {
         Value::Mapping(m) => {
             let mut entries: Vec<_> = m.iter().collect();
             entries.sort_by_key(|(k, _)| k.as_str().unwrap_or("").to_string());
-            Value::Mapping(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            Value::Mapping(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
         }
         Value::Sequence(s) => Value::Sequence(s.iter().map(sorted).collect()),
         other => other.clone(),
@@ -379,16 +460,71 @@ mod tests {
     fn sets_and_paths_by_version() {
         let i15 = Istio::new("1.5.0");
         let mut w = Vec::new();
-        let s = build(&i15, &[], &["profile=demo".into(), "values.global.proxy.accessLogFile=/dev/stdout".into(), "values.global.proxy.accessLogEncoding=JSON".into()], false, &mut w).unwrap();
-        assert_eq!((s.access_log_file.as_str(), s.access_log_encoding.as_str(), s.egress), ("/dev/stdout", "JSON", true));
-        assert!(build(&i15, &[], &["meshConfig.accessLogFile=/dev/stdout".into()], false, &mut w).is_err());
+        let s = build(
+            &i15,
+            &[],
+            &[
+                "profile=demo".into(),
+                "values.global.proxy.accessLogFile=/dev/stdout".into(),
+                "values.global.proxy.accessLogEncoding=JSON".into(),
+            ],
+            false,
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.access_log_file.as_str(),
+                s.access_log_encoding.as_str(),
+                s.egress
+            ),
+            ("/dev/stdout", "JSON", true)
+        );
+        assert!(
+            build(
+                &i15,
+                &[],
+                &["meshConfig.accessLogFile=/dev/stdout".into()],
+                false,
+                &mut w
+            )
+            .is_err()
+        );
         let i17 = Istio::new("1.7.4");
-        let e = build(&i17, &[], &["values.global.proxy.accessLogFile=/dev/stdout".into()], false, &mut w).unwrap_err();
-        assert!(e.0.contains("unknown field \"accessLogFile\" in v1alpha1.ProxyConfig"), "{}", e.0);
-        let s = build(&Istio::new("1.6.8"), &[], &["values.global.proxy.accessLogFile=/dev/stdout".into()], false, &mut w).unwrap();
+        let e = build(
+            &i17,
+            &[],
+            &["values.global.proxy.accessLogFile=/dev/stdout".into()],
+            false,
+            &mut w,
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("unknown field \"accessLogFile\" in v1alpha1.ProxyConfig"),
+            "{}",
+            e.0
+        );
+        let s = build(
+            &Istio::new("1.6.8"),
+            &[],
+            &["values.global.proxy.accessLogFile=/dev/stdout".into()],
+            false,
+            &mut w,
+        )
+        .unwrap();
         assert_eq!(s.access_log_file, "/dev/stdout");
         assert!(w.iter().any(|x| x.contains("deprecated")));
-        let s = build(&Istio::new("1.20.0"), &[], &["values.gateways.istio-egressgateway.enabled=true".into(), "components.ingressGateways.[name:istio-ingressgateway].enabled=false".into()], false, &mut w).unwrap();
+        let s = build(
+            &Istio::new("1.20.0"),
+            &[],
+            &[
+                "values.gateways.istio-egressgateway.enabled=true".into(),
+                "components.ingressGateways.[name:istio-ingressgateway].enabled=false".into(),
+            ],
+            false,
+            &mut w,
+        )
+        .unwrap();
         assert!(s.egress && !s.ingress);
         assert!(Istio::new("1.5.0").profiles().contains(&"separate"));
         assert!(!Istio::new("1.22.0").profiles().contains(&"external"));

@@ -81,9 +81,21 @@ fn crd_names(istio: &Istio) -> Vec<(&'static str, &'static str, &'static str)> {
         ("networking.istio.io", "ServiceEntry", "serviceentries"),
         ("networking.istio.io", "Sidecar", "sidecars"),
         ("networking.istio.io", "EnvoyFilter", "envoyfilters"),
-        ("security.istio.io", "PeerAuthentication", "peerauthentications"),
-        ("security.istio.io", "RequestAuthentication", "requestauthentications"),
-        ("security.istio.io", "AuthorizationPolicy", "authorizationpolicies"),
+        (
+            "security.istio.io",
+            "PeerAuthentication",
+            "peerauthentications",
+        ),
+        (
+            "security.istio.io",
+            "RequestAuthentication",
+            "requestauthentications",
+        ),
+        (
+            "security.istio.io",
+            "AuthorizationPolicy",
+            "authorizationpolicies",
+        ),
     ];
     if m <= 8 {
         v.extend([
@@ -114,7 +126,21 @@ fn crd_names(istio: &Istio) -> Vec<(&'static str, &'static str, &'static str)> {
 
 fn crd(istio: &Istio, group: &str, kind: &str, plural: &str) -> Value {
     let scope = "Namespaced";
-    let served = if group == "install.istio.io" { "v1alpha1" } else if group == "config.istio.io" { "v1alpha2" } else if istio.minor >= 22 { "v1" } else if group == "security.istio.io" || group == "telemetry.istio.io" || group == "extensions.istio.io" { "v1beta1" } else if istio.minor >= 10 { "v1beta1" } else { "v1alpha3" };
+    let served = if group == "install.istio.io" {
+        "v1alpha1"
+    } else if group == "config.istio.io" {
+        "v1alpha2"
+    } else if istio.minor >= 22 {
+        "v1"
+    } else if group == "security.istio.io"
+        || group == "telemetry.istio.io"
+        || group == "extensions.istio.io"
+        || istio.minor >= 10
+    {
+        "v1beta1"
+    } else {
+        "v1alpha3"
+    };
     let names = json!({"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_lowercase(), "categories": ["istio-io"]});
     let meta = json!({"name": format!("{plural}.{group}"), "labels": labels(istio, Component::Base, json!({"app": "istio-pilot", "chart": "istio"}))});
     if istio.minor >= 8 {
@@ -141,7 +167,11 @@ fn mesh_config(istio: &Istio, s: &Settings) -> String {
     let mut mesh = format!(
         "accessLogEncoding: {}\naccessLogFile: {}\naccessLogFormat: \"\"\ndefaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  proxyMetadata: {{}}\n  tracing:\n    zipkin:\n      address: zipkin.istio-system:9411\n",
         s.access_log_encoding,
-        if s.access_log_file.is_empty() { "\"\"".to_string() } else { s.access_log_file.clone() }
+        if s.access_log_file.is_empty() {
+            "\"\"".to_string()
+        } else {
+            s.access_log_file.clone()
+        }
     );
     if istio.minor >= 7 {
         mesh.push_str("enablePrometheusMerge: true\n");
@@ -153,15 +183,26 @@ fn mesh_config(istio: &Istio, s: &Settings) -> String {
 fn token_volume(s: &Settings) -> (Vec<Value>, Vec<Value>) {
     if s.jwt_policy == "third-party-jwt" {
         (
-            vec![json!({"name": "istio-token", "projected": {"sources": [{"serviceAccountToken": {"audience": "istio-ca", "expirationSeconds": 43200, "path": "istio-token"}}]}})],
-            vec![json!({"name": "istio-token", "mountPath": "/var/run/secrets/tokens", "readOnly": true})],
+            vec![
+                json!({"name": "istio-token", "projected": {"sources": [{"serviceAccountToken": {"audience": "istio-ca", "expirationSeconds": 43200, "path": "istio-token"}}]}}),
+            ],
+            vec![
+                json!({"name": "istio-token", "mountPath": "/var/run/secrets/tokens", "readOnly": true}),
+            ],
         )
     } else {
         (vec![], vec![])
     }
 }
 
-fn deployment(istio: &Istio, c: Component, name: &str, pod_labels: Value, container: Value, volumes: Vec<Value>) -> Value {
+fn deployment(
+    istio: &Istio,
+    c: Component,
+    name: &str,
+    pod_labels: Value,
+    container: Value,
+    volumes: Vec<Value>,
+) -> Value {
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -187,15 +228,32 @@ fn gateway_ports(istio: &Istio, s: &Settings) -> Vec<(String, u16, u16)> {
     let demo = s.profile == "demo";
     match istio.minor {
         5 => {
-            let mut v = vec![p("status-port", 15020, 15020), p("http2", 80, 80), p("https", 443, 443), p("kiali", 15029, 15029), p("prometheus", 15030, 15030), p("grafana", 15031, 15031), p("tracing", 15032, 15032), p("tls", 15443, 15443)];
+            let mut v = vec![
+                p("status-port", 15020, 15020),
+                p("http2", 80, 80),
+                p("https", 443, 443),
+                p("kiali", 15029, 15029),
+                p("prometheus", 15030, 15030),
+                p("grafana", 15031, 15031),
+                p("tracing", 15032, 15032),
+                p("tls", 15443, 15443),
+            ];
             if demo {
                 v.push(p("tcp", 31400, 31400));
             }
             v
         }
         6..=9 => {
-            let status = if istio.minor == 6 && istio.patch <= 5 && demo { 15020 } else { 15021 };
-            let mut v = vec![p("status-port", status, status), p("http2", 80, 8080), p("https", 443, 8443)];
+            let status = if istio.minor == 6 && istio.patch <= 5 && demo {
+                15020
+            } else {
+                15021
+            };
+            let mut v = vec![
+                p("status-port", status, status),
+                p("http2", 80, 8080),
+                p("https", 443, 8443),
+            ];
             if demo && istio.minor >= 7 {
                 v.push(p("tcp", 31400, 31400));
             }
@@ -203,7 +261,11 @@ fn gateway_ports(istio: &Istio, s: &Settings) -> Vec<(String, u16, u16)> {
             v
         }
         _ => {
-            let mut v = vec![p("status-port", 15021, 15021), p("http2", 80, 8080), p("https", 443, 8443)];
+            let mut v = vec![
+                p("status-port", 15021, 15021),
+                p("http2", 80, 8080),
+                p("https", 443, 8443),
+            ];
             if demo {
                 v.push(p("tcp", 31400, 31400));
                 v.push(p("tls", 15443, 15443));
@@ -213,9 +275,21 @@ fn gateway_ports(istio: &Istio, s: &Settings) -> Vec<(String, u16, u16)> {
     }
 }
 
-fn gateway(istio: &Istio, s: &Settings, c: Component, name: &str, istio_label: &str, svc_type: &str, ports: Vec<(String, u16, u16)>) -> Vec<Value> {
+fn gateway(
+    istio: &Istio,
+    s: &Settings,
+    c: Component,
+    name: &str,
+    istio_label: &str,
+    svc_type: &str,
+    ports: Vec<(String, u16, u16)>,
+) -> Vec<Value> {
     let pod_labels = json!({"app": name, "istio": istio_label});
-    let status_port = ports.iter().find(|p| p.0 == "status-port").map(|p| p.2).unwrap_or(15021);
+    let status_port = ports
+        .iter()
+        .find(|p| p.0 == "status-port")
+        .map(|p| p.2)
+        .unwrap_or(15021);
     let (vols, mounts) = token_volume(s);
     let container = json!({
         "name": "istio-proxy",
@@ -234,17 +308,33 @@ fn gateway(istio: &Istio, s: &Settings, c: Component, name: &str, istio_label: &
         "metadata": {"name": name, "namespace": NS, "labels": labels(istio, c, pod_labels.clone())},
         "spec": {"type": svc_type, "selector": pod_labels, "ports": ports.iter().map(|(n, p, t)| json!({"name": n, "port": p, "targetPort": t, "protocol": "TCP"})).collect::<Vec<_>>()}
     });
-    vec![service_account(istio, c, &format!("{name}-service-account")), dep, svc]
+    vec![
+        service_account(istio, c, &format!("{name}-service-account")),
+        dep,
+        svc,
+    ]
 }
 
 fn webhook_version(istio: &Istio) -> &'static str {
-    if istio.minor >= 9 { "admissionregistration.k8s.io/v1" } else { "admissionregistration.k8s.io/v1beta1" }
+    if istio.minor >= 9 {
+        "admissionregistration.k8s.io/v1"
+    } else {
+        "admissionregistration.k8s.io/v1beta1"
+    }
 }
 
 fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
     let c = Component::Pilot;
-    let rev = if s.revision.is_empty() { "default".to_string() } else { s.revision.clone() };
-    let istiod = if s.revision.is_empty() { "istiod".to_string() } else { format!("istiod-{}", s.revision) };
+    let rev = if s.revision.is_empty() {
+        "default".to_string()
+    } else {
+        s.revision.clone()
+    };
+    let istiod = if s.revision.is_empty() {
+        "istiod".to_string()
+    } else {
+        format!("istiod-{}", s.revision)
+    };
     let pod_labels = json!({"app": "istiod", "istio": "pilot", "istio.io/rev": rev});
     let (vols, mounts) = token_volume(s);
     let container = json!({
@@ -258,9 +348,15 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
         "volumeMounts": mounts,
     });
     let dep = deployment(istio, c, &istiod, pod_labels.clone(), container, vols);
-    let mut svc_ports = vec![json!({"name": "https-dns", "port": 15012, "protocol": "TCP"}), json!({"name": "https-webhook", "port": 443, "targetPort": 15017, "protocol": "TCP"})];
+    let mut svc_ports = vec![
+        json!({"name": "https-dns", "port": 15012, "protocol": "TCP"}),
+        json!({"name": "https-webhook", "port": 443, "targetPort": 15017, "protocol": "TCP"}),
+    ];
     if istio.minor >= 8 {
-        svc_ports.insert(0, json!({"name": "grpc-xds", "port": 15010, "protocol": "TCP"}));
+        svc_ports.insert(
+            0,
+            json!({"name": "grpc-xds", "port": 15010, "protocol": "TCP"}),
+        );
         svc_ports.push(json!({"name": "http-monitoring", "port": 15014, "protocol": "TCP"}));
     }
     let mut objs = vec![
@@ -279,14 +375,22 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
                "spec": {"selector": {"app": "istiod", "istio": "pilot"}, "ports": svc_ports}}),
     ];
     if istio.minor == 5 {
-        let pilot_ports: Vec<Value> = [("grpc-xds", 15010), ("https-xds", 15011), ("https-dns", 15012), ("http-legacy-discovery", 8080), ("http-monitoring", 15014), ("https-webhook", 443)]
-            .iter()
-            .map(|(n, p)| json!({"name": n, "port": p, "protocol": "TCP"}))
-            .collect();
+        let pilot_ports: Vec<Value> = [
+            ("grpc-xds", 15010),
+            ("https-xds", 15011),
+            ("https-dns", 15012),
+            ("http-legacy-discovery", 8080),
+            ("http-monitoring", 15014),
+            ("https-webhook", 443),
+        ]
+        .iter()
+        .map(|(n, p)| json!({"name": n, "port": p, "protocol": "TCP"}))
+        .collect();
         objs.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "istio-pilot", "namespace": NS, "labels": labels(istio, c, json!({"app": "pilot", "istio": "pilot"}))},
             "spec": {"selector": {"istio": "pilot"}, "ports": pilot_ports}}));
     }
-    let client = json!({"service": {"name": istiod, "namespace": NS, "path": "/inject"}, "caBundle": ""});
+    let client =
+        json!({"service": {"name": istiod, "namespace": NS, "path": "/inject"}, "caBundle": ""});
     let mut injector = json!({"name": "sidecar-injector.istio.io", "clientConfig": client, "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
         "failurePolicy": "Fail", "namespaceSelector": {"matchLabels": {"istio-injection": "enabled"}}});
     let mut validator = json!({"name": "validation.istio.io", "clientConfig": {"service": {"name": istiod, "namespace": NS, "path": "/validate"}, "caBundle": ""},
@@ -297,9 +401,17 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
             w["admissionReviewVersions"] = json!(["v1beta1", "v1"]);
         }
     }
-    let mwc_name = if s.revision.is_empty() { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{}", s.revision) };
+    let mwc_name = if s.revision.is_empty() {
+        "istio-sidecar-injector".to_string()
+    } else {
+        format!("istio-sidecar-injector-{}", s.revision)
+    };
     objs.push(json!({"apiVersion": webhook_version(istio), "kind": "MutatingWebhookConfiguration", "metadata": {"name": mwc_name, "labels": labels(istio, c, json!({"app": "sidecar-injector"}))}, "webhooks": [injector]}));
-    let vwc_name = if istio.minor >= 12 { "istio-validator-istio-system" } else { "istiod-istio-system" };
+    let vwc_name = if istio.minor >= 12 {
+        "istio-validator-istio-system"
+    } else {
+        "istiod-istio-system"
+    };
     objs.push(json!({"apiVersion": webhook_version(istio), "kind": "ValidatingWebhookConfiguration", "metadata": {"name": vwc_name, "labels": labels(istio, c, json!({"app": "istiod"}))}, "webhooks": [validator]}));
     objs
 }
@@ -324,40 +436,90 @@ pub fn render(istio: &Istio, s: &Settings) -> Vec<Rendered> {
         if istio.minor == 5 {
             objs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS, "labels": labels(istio, Component::Base, json!({"istio-injection": "disabled", "istio-operator-managed": "Reconcile"}))}}));
         }
-        objs.extend(crd_names(istio).into_iter().map(|(g, k, p)| crd(istio, g, k, p)));
-        objs.push(service_account(istio, Component::Base, "istio-reader-service-account"));
+        objs.extend(
+            crd_names(istio)
+                .into_iter()
+                .map(|(g, k, p)| crd(istio, g, k, p)),
+        );
+        objs.push(service_account(
+            istio,
+            Component::Base,
+            "istio-reader-service-account",
+        ));
         objs.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "istio-reader-istio-system", "labels": labels(istio, Component::Base, json!({"app": "istio-reader"}))},
             "rules": [{"apiGroups": ["config.istio.io", "security.istio.io", "networking.istio.io", "authentication.istio.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]}));
-        out.push(Rendered { component: Component::Base, objects: objs });
+        out.push(Rendered {
+            component: Component::Base,
+            objects: objs,
+        });
     }
     if s.pilot {
-        out.push(Rendered { component: Component::Pilot, objects: pilot(istio, s) });
+        out.push(Rendered {
+            component: Component::Pilot,
+            objects: pilot(istio, s),
+        });
     }
     if s.ingress {
         out.push(Rendered {
             component: Component::IngressGateways,
-            objects: gateway(istio, s, Component::IngressGateways, "istio-ingressgateway", "ingressgateway", &s.ingress_type, gateway_ports(istio, s)),
+            objects: gateway(
+                istio,
+                s,
+                Component::IngressGateways,
+                "istio-ingressgateway",
+                "ingressgateway",
+                &s.ingress_type,
+                gateway_ports(istio, s),
+            ),
         });
     }
     if s.egress {
         let ports = if istio.minor >= 7 {
             vec![("http2".into(), 80, 8080), ("https".into(), 443, 8443)]
         } else {
-            vec![("http2".into(), 80, 80), ("https".into(), 443, 443), ("tls".into(), 15443, 15443)]
+            vec![
+                ("http2".into(), 80, 80),
+                ("https".into(), 443, 443),
+                ("tls".into(), 15443, 15443),
+            ]
         };
-        out.push(Rendered { component: Component::EgressGateways, objects: gateway(istio, s, Component::EgressGateways, "istio-egressgateway", "egressgateway", "ClusterIP", ports) });
+        out.push(Rendered {
+            component: Component::EgressGateways,
+            objects: gateway(
+                istio,
+                s,
+                Component::EgressGateways,
+                "istio-egressgateway",
+                "egressgateway",
+                "ClusterIP",
+                ports,
+            ),
+        });
     }
     if !s.addons.is_empty() {
         let mut objs = Vec::new();
         for a in &s.addons {
             objs.extend(match *a {
-                "prometheus" => addon(istio, "prometheus", "docker.io/prom/prometheus:v2.15.1", 9090),
+                "prometheus" => addon(
+                    istio,
+                    "prometheus",
+                    "docker.io/prom/prometheus:v2.15.1",
+                    9090,
+                ),
                 "grafana" => addon(istio, "grafana", "grafana/grafana:6.5.2", 3000),
                 "kiali" => addon(istio, "kiali", "quay.io/kiali/kiali:v1.15", 20001),
-                _ => addon(istio, "istio-tracing", "docker.io/jaegertracing/all-in-one:1.16", 16686),
+                _ => addon(
+                    istio,
+                    "istio-tracing",
+                    "docker.io/jaegertracing/all-in-one:1.16",
+                    16686,
+                ),
             });
         }
-        out.push(Rendered { component: Component::AddonComponents, objects: objs });
+        out.push(Rendered {
+            component: Component::AddonComponents,
+            objects: objs,
+        });
     }
     out
 }
@@ -373,5 +535,9 @@ pub fn to_yaml(objects: &[Value]) -> String {
 
 /// The Deployments a component waits for (`namespace/name`).
 pub fn deployments(r: &Rendered) -> Vec<String> {
-    r.objects.iter().filter(|o| o["kind"] == "Deployment").filter_map(|o| o["metadata"]["name"].as_str().map(String::from)).collect()
+    r.objects
+        .iter()
+        .filter(|o| o["kind"] == "Deployment")
+        .filter_map(|o| o["metadata"]["name"].as_str().map(String::from))
+        .collect()
 }

@@ -11,17 +11,64 @@ use serde_json::json;
 use crate::fakes::common::{Args, Env, FlagSpec};
 use iop::Istio;
 
-const BOOLS: &[&str] = &["-y", "--skip-confirmation", "--verify", "--force", "-w", "--wait", "--dry-run", "--short", "--purge", "--cluster-specific", "-h", "--help"];
+const BOOLS: &[&str] = &[
+    "-y",
+    "--skip-confirmation",
+    "--verify",
+    "--force",
+    "-w",
+    "--wait",
+    "--dry-run",
+    "--short",
+    "--purge",
+    "--cluster-specific",
+    "-h",
+    "--help",
+];
 const VALUES: &[&str] = &[
-    "-c", "--kubeconfig", "--context", "-i", "--istioNamespace", "-f", "--filename", "-s", "--set", "-r", "--revision",
-    "--readiness-timeout", "-d", "--charts", "--manifests", "-o", "--output", "--remote", "--config-path", "--vklog",
-    "--log_output_level", "--select", "--ignore", "--rename", "-n", "--namespace", "--istio.io/rev",
+    "-c",
+    "--kubeconfig",
+    "--context",
+    "-i",
+    "--istioNamespace",
+    "-f",
+    "--filename",
+    "-s",
+    "--set",
+    "-r",
+    "--revision",
+    "--readiness-timeout",
+    "-d",
+    "--charts",
+    "--manifests",
+    "-o",
+    "--output",
+    "--remote",
+    "--config-path",
+    "--vklog",
+    "--log_output_level",
+    "--select",
+    "--ignore",
+    "--rename",
+    "-n",
+    "--namespace",
+    "--istio.io/rev",
 ];
 
 pub fn run(env: &Env, argv: &[String]) -> i32 {
-    let version = env.version_override.clone().unwrap_or_else(|| env.knobs.istioctl.version.clone());
+    let version = env
+        .version_override
+        .clone()
+        .unwrap_or_else(|| env.knobs.istioctl.version.clone());
     let istio = Istio::new(&version);
-    let args = match Args::parse(argv, &FlagSpec { bools: BOOLS, values: VALUES, allow_unknown: false }) {
+    let args = match Args::parse(
+        argv,
+        &FlagSpec {
+            bools: BOOLS,
+            values: VALUES,
+            allow_unknown: false,
+        },
+    ) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("Error: {e}");
@@ -31,7 +78,9 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
     let sub: Vec<&str> = args.positional.iter().map(String::as_str).collect();
     let m = istio.minor;
     let unknown = |cmd: &str, parent: &str| {
-        eprintln!("Error: unknown command \"{cmd}\" for \"{parent}\"\nRun '{parent} --help' for usage.");
+        eprintln!(
+            "Error: unknown command \"{cmd}\" for \"{parent}\"\nRun '{parent} --help' for usage."
+        );
         1
     };
     match sub.as_slice() {
@@ -49,7 +98,9 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         ["x", "precheck", ..] if m >= 6 => install::precheck(env, &istio, &args),
         ["experimental" | "x", cmd, ..] => unknown(cmd, "istioctl experimental"),
         [] => {
-            println!("Istio configuration command line utility for service operators to\ndebug and diagnose their Istio mesh.");
+            println!(
+                "Istio configuration command line utility for service operators to\ndebug and diagnose their Istio mesh."
+            );
             0
         }
         [cmd, ..] => unknown(cmd, "istioctl"),
@@ -76,10 +127,25 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
             0
         }
         ["dump", name @ ..] => {
-            let name = name.first().copied().or(args.get(&["--set", "-s"]).and_then(|s| s.strip_prefix("profile="))).unwrap_or("default");
+            let name = name
+                .first()
+                .copied()
+                .or(args
+                    .get(&["--set", "-s"])
+                    .and_then(|s| s.strip_prefix("profile=")))
+                .unwrap_or("default");
             let mut warnings = Vec::new();
-            let sets: Vec<String> = args.all(&["-s", "--set"]).iter().map(|s| s.to_string()).chain([format!("profile={name}")]).collect();
-            let files: Vec<String> = args.all(&["-f", "--filename"]).iter().map(|s| s.to_string()).collect();
+            let sets: Vec<String> = args
+                .all(&["-s", "--set"])
+                .iter()
+                .map(|s| s.to_string())
+                .chain([format!("profile={name}")])
+                .collect();
+            let files: Vec<String> = args
+                .all(&["-f", "--filename"])
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             let s = match iop::build(istio, &files, &sets, args.bool(&["--force"]), &mut warnings) {
                 Ok(s) => s,
                 Err(e) => {
@@ -104,7 +170,12 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
             }
             if args.get(&["-o", "--output"]) == Some("json") {
                 let v = json!({"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "spec": serde_json::to_value(&spec).unwrap_or_default()});
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default().replace("  ", "    "));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v)
+                        .unwrap_or_default()
+                        .replace("  ", "    ")
+                );
             } else {
                 print!("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n");
                 for l in serde_yaml::to_string(&spec).unwrap_or_default().lines() {
@@ -118,7 +189,8 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
                 if let Some(spec) = iop::profile_spec(istio, n) {
                     return Ok(serde_yaml::to_string(&iop::sorted(&spec)).unwrap_or_default());
                 }
-                std::fs::read_to_string(n).map_err(|e| format!("could not read values from file {n}: {e}"))
+                std::fs::read_to_string(n)
+                    .map_err(|e| format!("could not read values from file {n}: {e}"))
             };
             let (x, y) = match (dump(a), dump(b)) {
                 (Ok(x), Ok(y)) => (x, y),
@@ -131,12 +203,21 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
                 println!("Profiles are identical");
                 return 0;
             }
-            println!("{}", if istio.minor == 5 { "Difference of profiles:" } else { "The difference between profiles:" });
+            println!(
+                "{}",
+                if istio.minor == 5 {
+                    "Difference of profiles:"
+                } else {
+                    "The difference between profiles:"
+                }
+            );
             print!("{}", line_diff(&x, &y));
             1
         }
         _ => {
-            eprintln!("Error: unknown command for \"istioctl profile\"\nRun 'istioctl profile --help' for usage.");
+            eprintln!(
+                "Error: unknown command for \"istioctl profile\"\nRun 'istioctl profile --help' for usage."
+            );
             1
         }
     }
@@ -154,7 +235,11 @@ pub fn line_diff(a: &str, b: &str) -> String {
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, String::new());
@@ -176,8 +261,16 @@ pub fn line_diff(a: &str, b: &str) -> String {
 
 fn generate(istio: &Istio, args: &Args) -> i32 {
     let mut warnings = Vec::new();
-    let sets: Vec<String> = args.all(&["-s", "--set"]).iter().map(|s| s.to_string()).collect();
-    let files: Vec<String> = args.all(&["-f", "--filename"]).iter().map(|s| s.to_string()).collect();
+    let sets: Vec<String> = args
+        .all(&["-s", "--set"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let files: Vec<String> = args
+        .all(&["-f", "--filename"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut s = match iop::build(istio, &files, &sets, args.bool(&["--force"]), &mut warnings) {
         Ok(s) => s,
         Err(e) => {
@@ -191,7 +284,10 @@ fn generate(istio: &Istio, args: &Args) -> i32 {
     for w in &warnings {
         eprintln!("{w}");
     }
-    let objects: Vec<_> = manifest::render(istio, &s).into_iter().flat_map(|r| r.objects).collect();
+    let objects: Vec<_> = manifest::render(istio, &s)
+        .into_iter()
+        .flat_map(|r| r.objects)
+        .collect();
     print!("{}", manifest::to_yaml(&objects));
     0
 }
@@ -210,7 +306,12 @@ fn manifest_diff(a: &str, b: &str) -> i32 {
             .unwrap_or_default()
             .into_iter()
             .map(|o| {
-                let key = format!("{}:{}:{}", o["kind"].as_str().unwrap_or(""), o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or(""));
+                let key = format!(
+                    "{}:{}:{}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["metadata"]["namespace"].as_str().unwrap_or(""),
+                    o["metadata"]["name"].as_str().unwrap_or("")
+                );
                 (key, serde_yaml::to_string(&o).unwrap_or_default())
             })
             .collect()
@@ -220,7 +321,10 @@ fn manifest_diff(a: &str, b: &str) -> i32 {
     for (k, v) in &xa {
         match yb.iter().find(|(k2, _)| k2 == k) {
             None => out.push_str(&format!("\n\nObject {k} is missing in B:\n\n")),
-            Some((_, v2)) if v2 != v => out.push_str(&format!("\n\nObject {k} has diffs:\n\n{}", line_diff(v, v2))),
+            Some((_, v2)) if v2 != v => out.push_str(&format!(
+                "\n\nObject {k} has diffs:\n\n{}",
+                line_diff(v, v2)
+            )),
             _ => {}
         }
     }
