@@ -240,6 +240,25 @@ pub fn version_key(v: &str) -> (u64, u64, u64, u8) {
     }
 }
 
+/// Go durations (`300s`, `5m`, `1m30s`, `500ms`); a bare number is seconds.
+pub fn parse_duration(s: &str) -> Duration {
+    let re = regex::Regex::new(r"(\d+(?:\.\d+)?)(ms|s|m|h)").expect("static regex");
+    let mut total = 0.0;
+    for c in re.captures_iter(s) {
+        let n: f64 = c[1].parse().unwrap_or(0.0);
+        total += match &c[2] {
+            "ms" => n / 1000.0,
+            "s" => n,
+            "m" => n * 60.0,
+            _ => n * 3600.0,
+        };
+    }
+    if total == 0.0 {
+        total = s.parse().unwrap_or(30.0);
+    }
+    Duration::from_secs_f64(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,16 +7,15 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use super::iop::{self, Istio, Settings};
 use super::manifest::{self, Component, Rendered};
-use crate::fakes::common::{Args, Env, which};
+use crate::fakes::common::{Args, Env, parse_duration, which};
 use crate::fakes::kube as k;
-use crate::fakes::kubectl::parse_duration;
 
 const ART: &str = "        |\\          \n        | \\         \n        |  \\        \n        |   \\       \n      /||    \\      \n     / ||     \\     \n    /  ||      \\    \n   /   ||       \\   \n  /    ||        \\  \n /     ||         \\ \n/______||__________\\\n____________________\n  \\__       _____/  \n     \\_____/        \n";
 
@@ -29,13 +28,17 @@ fn go_duration(d: Duration) -> String {
     }
 }
 
-async fn client(args: &Args) -> Result<Client, String> {
+pub(super) async fn client(args: &Args) -> Result<Client, String> {
     k::client(args.get(&["-c", "--kubeconfig"]), args.get(&["--context"]))
         .await
         .map(|t| t.client)
 }
 
-fn settings(istio: &Istio, args: &Args, warnings: &mut Vec<String>) -> Result<Settings, String> {
+pub(super) fn settings(
+    istio: &Istio,
+    args: &Args,
+    warnings: &mut Vec<String>,
+) -> Result<Settings, String> {
     let sets: Vec<String> = args
         .all(&["-s", "--set"])
         .iter()
@@ -121,7 +124,7 @@ fn confirm(istio: &Istio, s: &Settings, args: &Args) -> bool {
     ok
 }
 
-async fn deployment_ready(client: &Client, name: &str) -> bool {
+pub(super) async fn deployment_ready(client: &Client, name: &str) -> bool {
     let api: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     match api.get_opt(name).await {
         Ok(Some(d)) => {
@@ -480,356 +483,7 @@ async fn install_1_6(
     }
     if args.bool(&["--verify"]) && (9..=23).contains(&istio.minor) {
         println!("\n\nVerifying installation:");
-        return verify_objects(istio, client, rendered).await;
+        return super::verify::verify_objects(istio, client, rendered).await;
     }
-    0
-}
-
-async fn verify_objects(istio: &Istio, client: &Client, rendered: &[Rendered]) -> i32 {
-    let (mut crds, mut deps, mut failed) = (0, 0, false);
-    let mark = if istio.minor >= 6 { "✔ " } else { "" };
-    for o in rendered.iter().flat_map(|r| r.objects.iter()) {
-        let kind = o["kind"].as_str().unwrap_or("");
-        let name = o["metadata"]["name"].as_str().unwrap_or("");
-        let ns = o["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("istio-system");
-        let ok = match k::gvk_of(o) {
-            Some(gvk) => match k::resolve(client, &gvk).await {
-                Ok((ar, namespaced)) => {
-                    let api: Api<kube::api::DynamicObject> = if namespaced {
-                        Api::namespaced_with(client.clone(), ns, &ar)
-                    } else {
-                        Api::all_with(client.clone(), &ar)
-                    };
-                    api.get_opt(name).await.ok().flatten().is_some()
-                        && (kind != "Deployment" || deployment_ready(client, name).await)
-                }
-                Err(_) => false,
-            },
-            None => false,
-        };
-        if ok {
-            println!("{mark}{kind}: {name}.{ns} checked successfully");
-            match kind {
-                "CustomResourceDefinition" => crds += 1,
-                "Deployment" => deps += 1,
-                _ => {}
-            }
-        } else {
-            failed = true;
-            println!("✘ {kind}: {name}.{ns}: not found or not ready");
-        }
-    }
-    if istio.minor >= 6 {
-        println!("Checked {crds} custom resource definitions\nChecked {deps} Istio Deployments");
-    } else {
-        println!("Checked {crds} crds\nChecked {deps} Istio Deployments");
-    }
-    if failed {
-        println!("Istio installation failed");
-        return 1;
-    }
-    println!(
-        "{}",
-        if istio.minor >= 6 {
-            "✔ Istio is installed and verified successfully"
-        } else {
-            "Istio is installed successfully"
-        }
-    );
-    0
-}
-
-fn precheck_sections(ns_in_use: bool, k8s: &str) -> i32 {
-    println!("\nChecking the cluster to make sure it is ready for Istio installation...\n");
-    let section = |n: u32, title: &str, body: &str| {
-        println!("#{n}. {title}\n-----------------------\n{body}\n")
-    };
-    section(
-        1,
-        "Kubernetes-api",
-        "Can initialize the Kubernetes client.\nCan query the Kubernetes API Server.",
-    );
-    section(
-        2,
-        "Kubernetes-version",
-        &format!("Istio is compatible with Kubernetes: {k8s}."),
-    );
-    if ns_in_use {
-        section(
-            3,
-            "Istio-existence",
-            "Istio cannot be installed because the Istio namespace 'istio-system' is already in use",
-        );
-    } else {
-        section(
-            3,
-            "Istio-existence",
-            "Istio will be installed in the istio-system namespace.",
-        );
-    }
-    section(
-        4,
-        "Kubernetes-setup",
-        "Can create necessary Kubernetes configurations: Namespace,ClusterRole,ClusterRoleBinding,CustomResourceDefinition,Role,ServiceAccount,Service,Deployments,ConfigMap. ",
-    );
-    section(
-        5,
-        "SideCar-Injector",
-        "This Kubernetes cluster supports automatic sidecar injection. To enable automatic sidecar injection see https://istio.io/docs/setup/kubernetes/additional-setup/sidecar-injection/#deploying-an-app",
-    );
-    if ns_in_use {
-        eprintln!("Error: precheck failed");
-        return 1;
-    }
-    println!(
-        "-----------------------\nInstall Pre-Check passed! The cluster is ready for Istio installation."
-    );
-    0
-}
-
-async fn cluster_facts(client: &Client) -> (bool, String) {
-    let ns: Api<Namespace> = Api::all(client.clone());
-    let in_use = ns.get_opt("istio-system").await.ok().flatten().is_some();
-    let v = client
-        .apiserver_version()
-        .await
-        .map(|v| v.git_version)
-        .unwrap_or_default();
-    (in_use, v)
-}
-
-pub fn precheck(_env: &Env, istio: &Istio, args: &Args) -> i32 {
-    k::runtime().block_on(async {
-        let client = match client(args).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("Error: {e}");
-                return 1;
-            }
-        };
-        if istio.minor <= 9 {
-            let (in_use, v) = cluster_facts(&client).await;
-            return precheck_sections(in_use, &v);
-        }
-        eprintln!("✔ No issues found when checking the cluster. Istio is safe to install or upgrade!\n  To get started, check out https://istio.io/latest/docs/setup/getting-started/");
-        0
-    })
-}
-
-pub fn verify_install(_env: &Env, istio: &Istio, args: &Args) -> i32 {
-    k::runtime().block_on(async {
-        let client = match client(args).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("Error: {e}");
-                return 1;
-            }
-        };
-        let files = args.all(&["-f", "--filename"]);
-        if istio.minor == 5 {
-            let Some(f) = files.first() else {
-                let (in_use, v) = cluster_facts(&client).await;
-                return precheck_sections(in_use, &v);
-            };
-            let objects = match std::fs::read_to_string(f).map_err(|e| e.to_string()).and_then(|t| k::documents(&t)) {
-                Ok(o) => o,
-                Err(e) => {
-                    eprintln!("Error: Istio installation failed, incomplete or does not match \"{f}\" - {e}");
-                    return 1;
-                }
-            };
-            return verify_objects(istio, &client, &[Rendered { component: Component::Base, objects }]).await;
-        }
-        let mut warnings = Vec::new();
-        let s = if files.is_empty() {
-            let gvk = kube::core::GroupVersionKind::gvk("install.istio.io", "v1alpha1", "IstioOperator");
-            let found = match k::resolve(&client, &gvk).await {
-                Ok((ar, _)) => Api::<kube::api::DynamicObject>::namespaced_with(client.clone(), "istio-system", &ar)
-                    .get_opt("installed-state")
-                    .await
-                    .ok()
-                    .flatten(),
-                Err(_) => None,
-            };
-            let Some(iop_obj) = found else {
-                eprintln!("Error: could not load IstioOperator from cluster: the server could not find the requested resource.  Use --filename");
-                return 1;
-            };
-            let tmp = std::env::temp_dir().join(format!("istioctl-verify-{}.yaml", std::process::id()));
-            let _ = std::fs::write(&tmp, serde_yaml::to_string(&iop_obj).unwrap_or_default());
-            let r = iop::build(istio, &[tmp.display().to_string()], &[], true, &mut warnings);
-            let _ = std::fs::remove_file(&tmp);
-            println!("1 Istio control planes detected, checking --revision \"default\" only");
-            match r {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{}", e.text());
-                    return 1;
-                }
-            }
-        } else {
-            match settings(istio, args, &mut warnings) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return 1;
-                }
-            }
-        };
-        verify_objects(istio, &client, &manifest::render(istio, &s)).await
-    })
-}
-
-fn build_info(v: &str) -> Value {
-    json!({"version": v, "revision": "sim", "golang_version": "go1.24.4", "status": "Clean", "tag": v})
-}
-
-fn image_tag(image: &str) -> String {
-    image.rsplit(':').next().unwrap_or("").to_string()
-}
-
-/// (component or pod, Istio version) pairs.
-type Versions = Vec<(String, String)>;
-
-pub fn version(_env: &Env, istio: &Istio, args: &Args) -> i32 {
-    let output = args.get(&["-o", "--output"]).unwrap_or("");
-    let remote = args.get(&["--remote"]) != Some("false");
-    let client_line = if istio.minor >= 10 {
-        format!("client version: {}", istio.version)
-    } else {
-        istio.version.clone()
-    };
-    if !remote {
-        match output {
-            "json" => println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({"clientVersion": build_info(&istio.version)}))
-                    .unwrap_or_default()
-            ),
-            "yaml" => print!(
-                "{}",
-                serde_yaml::to_string(&json!({"clientVersion": build_info(&istio.version)}))
-                    .unwrap_or_default()
-            ),
-            _ => println!("{client_line}"),
-        }
-        return 0;
-    }
-    let found: Result<(Versions, Versions), String> = k::runtime().block_on(async {
-        let client = client(args).await?;
-        let pods: Api<Pod> = Api::namespaced(client.clone(), "istio-system");
-        let selector = if istio.minor >= 8 {
-            "app=istiod"
-        } else {
-            "istio"
-        };
-        let cp = pods
-            .list(&ListParams::default().labels(selector))
-            .await
-            .map_err(|e| e.to_string())?;
-        let control: Vec<(String, String)> = cp
-            .items
-            .iter()
-            .filter_map(|p| {
-                let c = p.spec.as_ref()?.containers.first()?;
-                let comp = p
-                    .metadata
-                    .labels
-                    .as_ref()?
-                    .get("istio")
-                    .cloned()
-                    .unwrap_or_else(|| "pilot".into());
-                Some((comp, image_tag(c.image.as_deref().unwrap_or(""))))
-            })
-            .collect();
-        let all: Api<Pod> = Api::all(client);
-        let dp = all
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let data: Vec<(String, String)> = dp
-            .items
-            .iter()
-            .filter_map(|p| {
-                let spec = p.spec.as_ref()?;
-                let proxy = spec
-                    .containers
-                    .iter()
-                    .chain(spec.init_containers.iter().flatten())
-                    .find(|c| c.name == "istio-proxy")?;
-                Some((
-                    format!(
-                        "{}.{}",
-                        p.metadata.name.clone()?,
-                        p.metadata.namespace.clone()?
-                    ),
-                    image_tag(proxy.image.as_deref().unwrap_or("")),
-                ))
-            })
-            .collect();
-        Ok((control, data))
-    });
-    let (control, data) = found.unwrap_or_default();
-    if output == "json" || output == "yaml" {
-        let v = json!({
-            "clientVersion": build_info(&istio.version),
-            "meshVersion": control.iter().map(|(c, v)| json!({"Component": c, "Info": build_info(v)})).collect::<Vec<_>>(),
-            "dataPlaneVersion": data.iter().map(|(id, v)| json!({"ID": id, "IstioVersion": v, "Type": "sidecar"})).collect::<Vec<_>>(),
-        });
-        if output == "json" {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        } else {
-            print!("{}", serde_yaml::to_string(&v).unwrap_or_default());
-        }
-        return 0;
-    }
-    if control.is_empty() {
-        if istio.minor >= 23 {
-            eprintln!(
-                "Istio is not present in the cluster: no running Istio pods in namespace \"istio-system\""
-            );
-            println!("client version: {}", istio.version);
-        } else {
-            let word = if istio.minor == 22 {
-                "ready"
-            } else {
-                "running"
-            };
-            println!(
-                "no {word} Istio pods in \"istio-system\"\n{}",
-                istio.version
-            );
-        }
-        return 0;
-    }
-    println!("client version: {}", istio.version);
-    let mut versions: Vec<&str> = control.iter().map(|(_, v)| v.as_str()).collect();
-    versions.dedup();
-    if versions.len() == 1 {
-        println!("control plane version: {}", versions[0]);
-    } else {
-        for (c, v) in &control {
-            println!("{c} version: {v}");
-        }
-    }
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for (_, v) in &data {
-        match counts.iter_mut().find(|(x, _)| x == v) {
-            Some(c) => c.1 += 1,
-            None => counts.push((v.clone(), 1)),
-        }
-    }
-    let dp = if counts.is_empty() {
-        "none".to_string()
-    } else {
-        counts
-            .iter()
-            .map(|(v, n)| format!("{v} ({n} proxies)"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    println!("data plane version: {dp}");
     0
 }

@@ -5,6 +5,8 @@
 mod install;
 pub mod iop;
 pub mod manifest;
+mod verify;
+mod version;
 
 use serde_json::json;
 
@@ -84,7 +86,7 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         1
     };
     match sub.as_slice() {
-        ["version", ..] => install::version(env, &istio, &args),
+        ["version", ..] => version::version(env, &istio, &args),
         ["profile", rest @ ..] if m <= 23 => profile(&istio, &args, rest),
         ["profile", ..] => unknown("profile", "istioctl"),
         ["manifest", "generate", ..] => generate(&istio, &args),
@@ -94,8 +96,8 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         ["manifest", cmd, ..] => unknown(cmd, "istioctl manifest"),
         ["install", ..] if m >= 6 => install::install(env, &istio, &args, false),
         ["apply", ..] if m >= 24 => install::install(env, &istio, &args, false),
-        ["verify-install", ..] if m <= 23 => install::verify_install(env, &istio, &args),
-        ["x", "precheck", ..] if m >= 6 => install::precheck(env, &istio, &args),
+        ["verify-install", ..] if m <= 23 => verify::verify_install(env, &istio, &args),
+        ["x", "precheck", ..] if m >= 6 => verify::precheck(env, &istio, &args),
         ["experimental" | "x", cmd, ..] => unknown(cmd, "istioctl experimental"),
         [] => {
             println!(

@@ -3,6 +3,7 @@
 
 mod cmds;
 pub mod profile;
+mod provision;
 pub mod release;
 pub mod start;
 mod tunnel;
