@@ -269,3 +269,49 @@ fn no_process_is_left_after_the_world_is_dropped() {
         support::marked(&id)
     );
 }
+
+/// Live `ssh` forwards of this world (the fake's children, named like the real ones).
+fn ssh_forwards(sim: &Sim) -> Vec<i32> {
+    sim.processes()
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.starts_with(b"ssh\0"))
+        })
+        .collect()
+}
+
+#[test]
+fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
+    let sim =
+        Sim::start(&knobs("v1.38.1", "").replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n"));
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "f"]).status.code(),
+        Some(0)
+    );
+    lb_service(&sim, "f");
+    let mut t = tunnel(&sim, "f");
+    eventually("an address", || ingress_ip(&sim, "f").starts_with("127."));
+    eventually("one ssh forward", || ssh_forwards(&sim).len() == 1);
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", ssh_forwards(&sim)[0])).unwrap();
+    assert!(
+        text(&cmdline).contains("-N\0docker@127.0.0.1\0"),
+        "{}",
+        text(&cmdline)
+    );
+    kill(Pid::from_raw(t.id() as i32), Signal::SIGINT).unwrap();
+    assert_eq!(t.wait().unwrap().code(), Some(0));
+    let (out, _) = read_all(&mut t);
+    assert!(out.contains("* Starting tunnel for service web."), "{out}");
+    assert!(ssh_forwards(&sim).is_empty(), "SIGINT kills the forwards");
+
+    let mut t = tunnel(&sim, "f");
+    eventually("a forward again", || ssh_forwards(&sim).len() == 1);
+    kill(Pid::from_raw(t.id() as i32), Signal::SIGTERM).unwrap();
+    assert_eq!(t.wait().unwrap().signal(), Some(15));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(
+        ssh_forwards(&sim).len(),
+        1,
+        "an orphaned forward survives SIGTERM"
+    );
+}

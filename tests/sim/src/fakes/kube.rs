@@ -64,11 +64,16 @@ pub async fn client_for(info: &ClusterInfo) -> Result<Client, String> {
     Client::try_from(config).map_err(|e| e.to_string())
 }
 
-/// LoadBalancer Services of a cluster: (name, ports).
-pub fn lb_services(
-    control: &ControlClient,
-    profile: &str,
-) -> Result<Vec<(String, Vec<u16>)>, String> {
+/// A LoadBalancer Service as the tunnel sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LbService {
+    pub name: String,
+    pub cluster_ip: String,
+    pub ports: Vec<u16>,
+}
+
+/// LoadBalancer Services of a cluster, by name.
+pub fn lb_services(control: &ControlClient, profile: &str) -> Result<Vec<LbService>, String> {
     let info = control
         .cluster(profile)
         .map_err(|e| e.to_string())?
@@ -80,22 +85,25 @@ pub fn lb_services(
             .list(&ListParams::default())
             .await
             .map_err(|e| e.to_string())?;
-        Ok(list
+        let mut out: Vec<LbService> = list
             .items
             .into_iter()
             .filter_map(|s| {
                 let spec = s.spec?;
-                (spec.type_.as_deref() == Some("LoadBalancer")).then(|| {
-                    let ports = spec
+                (spec.type_.as_deref() == Some("LoadBalancer")).then(|| LbService {
+                    name: s.metadata.name.unwrap_or_default(),
+                    cluster_ip: spec.cluster_ip.unwrap_or_default(),
+                    ports: spec
                         .ports
                         .unwrap_or_default()
                         .iter()
                         .map(|p| p.port as u16)
-                        .collect();
-                    (s.metadata.name.unwrap_or_default(), ports)
+                        .collect(),
                 })
             })
-            .collect())
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
     })
 }
 

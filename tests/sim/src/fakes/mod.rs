@@ -16,6 +16,8 @@ pub enum Tool {
     Istioctl,
     Kubectl,
     Docker,
+    /// The `ssh -N -L ...` forwards of the tunnel's SSH mode.
+    Ssh,
 }
 
 impl Tool {
@@ -25,6 +27,7 @@ impl Tool {
             "istioctl" => Some(Tool::Istioctl),
             "kubectl" => Some(Tool::Kubectl),
             "docker" => Some(Tool::Docker),
+            "ssh" => Some(Tool::Ssh),
             _ => None,
         }
     }
@@ -35,6 +38,7 @@ impl Tool {
             Tool::Istioctl => "istioctl",
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
+            Tool::Ssh => "ssh",
         }
     }
 }
@@ -65,6 +69,10 @@ pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i
             Tool::Istioctl => istioctl::run(&env, &args),
             Tool::Kubectl => kubectl::run(&env, &args),
             Tool::Docker => docker::run(&env, &args),
+            // A forward holds its port until it is killed; the data plane is the daemon's.
+            Tool::Ssh => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
         },
     };
     if let Some(d) = &dir {

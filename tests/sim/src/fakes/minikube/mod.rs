@@ -5,6 +5,7 @@ mod cmds;
 pub mod profile;
 mod provision;
 pub mod release;
+mod ssh;
 pub mod start;
 mod tunnel;
 pub mod ui;

@@ -25,12 +25,12 @@ extern "C" fn on_sigint(_: nix::libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-fn interrupted() -> bool {
+pub(super) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Sleeps in small slices so SIGINT is acted on promptly.
-fn wait(ms: u64) {
+pub(super) fn wait(ms: u64) {
     let end = Instant::now() + Duration::from_millis(ms);
     while !interrupted() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(10).min(end - Instant::now()));
@@ -175,7 +175,7 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
             .is_some_and(|ms| started.elapsed() >= Duration::from_millis(ms))
     };
     let code = if ssh {
-        ssh_mode(env, &control, profile, &crashed)
+        super::ssh::ssh_mode(env, &control, profile, &crashed)
     } else {
         route_mode(
             env,
@@ -347,71 +347,6 @@ fn route_mode(
         .filter(|l| l[3] != pid.to_string())
         .collect();
     routes.save(&keep);
-    0
-}
-
-fn ssh_mode(env: &Env, control: &ControlClient, profile: &str, crashed: &dyn Fn() -> bool) -> i32 {
-    let knobs = &env.knobs.minikube.tunnel;
-    let ui = Ui::new(false);
-    let pid = std::process::id();
-    ui.styled("✅", "Tunnel successfully started");
-    println!();
-    ui.styled("📌", "NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...");
-    println!();
-    let mut known: Vec<String> = Vec::new();
-    let mut blocked = false;
-    loop {
-        if interrupted() {
-            break;
-        }
-        if crashed() {
-            return 2;
-        }
-        match control.cluster(profile) {
-            Ok(Some(c)) if c.state == ClusterState::Running => {}
-            _ => break,
-        }
-        if !blocked {
-            let services = crate::fakes::kube::lb_services(control, profile).unwrap_or_default();
-            let privileged: Vec<_> = services
-                .iter()
-                .filter(|(_, ports)| ports.iter().any(|p| *p < 1024))
-                .collect();
-            let needs_password = env.knobs.host.sudo == Sudo::Password;
-            for (name, ports) in &services {
-                if known.contains(name) {
-                    continue;
-                }
-                known.push(name.clone());
-                let low: Vec<String> = ports
-                    .iter()
-                    .filter(|p| **p < 1024)
-                    .map(|p| p.to_string())
-                    .collect();
-                if !low.is_empty() {
-                    ui.warning(&format!(
-                        "The service/ingress {name} requires privileged ports to be exposed: [{}]",
-                        low.join(" ")
-                    ));
-                    ui.styled("🔑", "sudo permission will be asked for it.");
-                }
-                ui.styled("🏃", &format!("Starting tunnel for service {name}."));
-            }
-            if needs_password && !privileged.is_empty() {
-                // `sudo ssh` asks and nobody answers: the forward never comes up.
-                print!("Password:");
-                let _ = std::io::stdout().flush();
-                blocked = true;
-            } else if !services.is_empty() || known.is_empty() {
-                match control.put_tunnel(profile, pid) {
-                    Ok(Some(_)) => {}
-                    _ => break,
-                }
-            }
-        }
-        wait(knobs.poll_ms.max(10));
-    }
-    let _ = control.delete_tunnel(profile);
     0
 }
 
