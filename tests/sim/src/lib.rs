@@ -9,4 +9,5 @@ pub mod server;
 pub mod world;
 
 pub use knobs::Knobs;
+pub use world::World;
 

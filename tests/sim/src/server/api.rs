@@ -15,6 +15,7 @@ use super::resources::{self, Resource};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::{ApiError, ApiResult};
 use super::store::{EventType, key};
+use super::table;
 use super::util;
 
 pub async fn handle(cluster: Arc<Cluster>, req: Request<Body>) -> Response<Body> {
@@ -41,7 +42,8 @@ pub async fn handle(cluster: Arc<Cluster>, req: Request<Body>) -> Response<Body>
         Ok(b) => b,
         Err(e) => return error(ApiError::bad_request(e.to_string())),
     };
-    let req = Req { method: parts.method, path: parts.uri.path().to_string(), query, content_type, body: body.to_vec() };
+    let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let req = Req { method: parts.method, path: parts.uri.path().to_string(), query, content_type, accept, body: body.to_vec() };
     match route(&cluster, &req) {
         Ok(resp) => resp,
         Err(e) => error(e),
@@ -53,6 +55,7 @@ struct Req {
     path: String,
     query: HashMap<String, String>,
     content_type: String,
+    accept: String,
     body: Vec<u8>,
 }
 
@@ -214,6 +217,10 @@ fn resource_request(cluster: &Arc<Cluster>, req: &Req, g: &str, v: &str, rest: &
         ("list", _, _) => list(cluster, req, &t),
         ("get", Some(name), None | Some("status")) => {
             let obj = ops::get(cluster, r, ns, name)?;
+            if table::wants_table(&req.accept) {
+                let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+                return Ok(json_response(200, &table::table(&r.kind, &[obj], &rv)));
+            }
             Ok(json_response(200, &obj))
         }
         ("get", Some(name), Some("log")) => {
@@ -303,6 +310,9 @@ fn list_doc_of(r: &Resource, items: Vec<Value>, rv: u64) -> Value {
 
 fn list(cluster: &Cluster, req: &Req, t: &Target) -> ApiResult<Response<Body>> {
     let (items, rv) = selected(cluster, req, t)?;
+    if table::wants_table(&req.accept) {
+        return Ok(json_response(200, &table::table(&t.res.kind, &items, &rv.to_string())));
+    }
     Ok(json_response(200, &list_doc_of(&t.res, items, rv)))
 }
 
@@ -314,6 +324,7 @@ fn watch_response(cluster: &Arc<Cluster>, req: &Req, t: &Target) -> ApiResult<Re
     };
     let timeout = req.q("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800u64);
     let r = t.res.clone();
+    let as_table = table::wants_table(&req.accept);
     let k = key(&r.group, &r.plural);
     let start = match cluster.store.watch(&k, t.namespace, from) {
         Ok(s) => s,
@@ -335,7 +346,11 @@ fn watch_response(cluster: &Arc<Cluster>, req: &Req, t: &Target) -> ApiResult<Re
             (EventType::Modified, Some(false) | None, true) => EventType::Added,
             _ => return None,
         };
-        let obj = ops::as_version(&ev.object, &r);
+        let mut obj = ops::as_version(&ev.object, &r);
+        if as_table {
+            let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+            obj = table::table(&r.kind, &[obj], &rv);
+        }
         Some(json!({"type": etype.as_str(), "object": obj}).to_string() + "\n")
     };
     let backlog: Vec<String> = start.backlog.iter().filter_map(|e| render(e)).collect();

@@ -18,6 +18,7 @@ mod select;
 mod sidecar;
 mod status;
 mod store;
+mod table;
 mod util;
 
 use std::path::PathBuf;
@@ -40,7 +41,8 @@ pub fn main(args: Vec<String>) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(serve(dir)) {
+    let exit_with_parent = args.iter().any(|a| a == "--exit-with-parent");
+    match runtime.block_on(serve(dir, exit_with_parent)) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("meshup-sim serve: {e:#}");
@@ -50,11 +52,22 @@ pub fn main(args: Vec<String>) -> i32 {
 }
 
 fn usage() -> i32 {
-    eprintln!("usage: meshup-sim serve --dir DIR");
+    eprintln!("usage: meshup-sim serve [--exit-with-parent] --dir DIR");
     2
 }
 
-async fn serve(dir: PathBuf) -> anyhow::Result<()> {
+/// Resolves when the process that started the daemon is gone (we were re-parented).
+async fn parent_gone() {
+    let parent = std::os::unix::process::parent_id();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if std::os::unix::process::parent_id() != parent {
+            return;
+        }
+    }
+}
+
+async fn serve(dir: PathBuf, exit_with_parent: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     use tokio::signal::unix::{SignalKind, signal};
 
@@ -74,6 +87,7 @@ async fn serve(dir: PathBuf) -> anyhow::Result<()> {
         r = axum::serve(listener, app) => r?,
         _ = term.recv() => eprintln!("meshup-sim: SIGTERM, exiting"),
         _ = int.recv() => eprintln!("meshup-sim: SIGINT, exiting"),
+        _ = parent_gone(), if exit_with_parent => eprintln!("meshup-sim: the test that started this world is gone, exiting"),
     }
     Ok(())
 }
