@@ -33,7 +33,11 @@ impl Call {
 
     /// Does the argv contain these arguments, in this order, side by side?
     pub fn has_args(&self, args: &[&str]) -> bool {
-        args.is_empty() || self.argv.windows(args.len()).any(|w| w.iter().zip(args).all(|(a, b)| a == b))
+        args.is_empty()
+            || self
+                .argv
+                .windows(args.len())
+                .any(|w| w.iter().zip(args).all(|(a, b)| a == b))
     }
 }
 
@@ -127,12 +131,22 @@ mod tests {
             pid: 7,
             exit_code: None,
         };
-        let b = Call { pid: 8, tool: "istioctl".into(), ..a.clone() };
+        let b = Call {
+            pid: 8,
+            tool: "istioctl".into(),
+            ..a.clone()
+        };
         let mut text = String::new();
         for (event, call) in [
             (Event::Start, a.clone()),
             (Event::Start, b.clone()),
-            (Event::Exit, Call { exit_code: Some(106), ..a.clone() }),
+            (
+                Event::Exit,
+                Call {
+                    exit_code: Some(106),
+                    ..a.clone()
+                },
+            ),
         ] {
             text.push_str(&serde_json::to_string(&Line { event, call }).unwrap());
             text.push('\n');

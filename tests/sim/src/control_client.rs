@@ -50,28 +50,39 @@ pub struct ControlClient {
 impl ControlClient {
     /// `base` is the `control` URL from `world.json` (`http://127.0.0.1:PORT`).
     pub fn new(base: &str) -> Self {
-        let addr = base.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let addr = base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
         ControlClient { addr }
     }
 
     /// From `<world dir>/world.json`.
     pub fn from_world_dir(dir: &Path) -> Result<Self, ControlError> {
-        let text = std::fs::read_to_string(dir.join("world.json"))
-            .map_err(|e| ControlError::NoWorld(format!("{}: {e}", dir.join("world.json").display())))?;
+        let text = std::fs::read_to_string(dir.join("world.json")).map_err(|e| {
+            ControlError::NoWorld(format!("{}: {e}", dir.join("world.json").display()))
+        })?;
         let info: WorldInfo = serde_json::from_str(&text)
             .map_err(|e| ControlError::NoWorld(format!("world.json: {e}")))?;
         Ok(Self::new(&info.control))
     }
 
     /// One request; any status is returned (errors are for I/O only).
-    pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Response, ControlError> {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Response, ControlError> {
         let io = |source| ControlError::Io {
             method: method.to_string(),
             path: path.to_string(),
             source,
         };
         let mut stream = TcpStream::connect(&self.addr).map_err(io)?;
-        stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(io)?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .map_err(io)?;
         let body = body.unwrap_or_default();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -82,10 +93,16 @@ impl ControlClient {
         stream.write_all(body).map_err(io)?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).map_err(io)?;
-        parse_response(&raw).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+        parse_response(&raw)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
     }
 
-    fn call<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Option<T>, ControlError> {
+    fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Option<T>, ControlError> {
         let resp = self.request(method, path, body.as_deref())?;
         if resp.status == 404 {
             return Ok(None);
@@ -99,13 +116,14 @@ impl ControlClient {
             });
         }
         if resp.body.is_empty() || resp.status == 204 {
-            return serde_json::from_slice(b"null")
-                .map(Some)
-                .or(Ok(None));
+            return serde_json::from_slice(b"null").map(Some).or(Ok(None));
         }
         serde_json::from_slice(&resp.body)
             .map(Some)
-            .map_err(|source| ControlError::Json { path: path.to_string(), source })
+            .map_err(|source| ControlError::Json {
+                path: path.to_string(),
+                source,
+            })
     }
 
     fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
@@ -113,7 +131,8 @@ impl ControlClient {
     }
 
     pub fn healthy(&self) -> bool {
-        self.request("GET", "/healthz", None).is_ok_and(|r| r.status == 200)
+        self.request("GET", "/healthz", None)
+            .is_ok_and(|r| r.status == 200)
     }
 
     pub fn clusters(&self) -> Result<Vec<ClusterInfo>, ControlError> {
@@ -125,14 +144,19 @@ impl ControlClient {
         self.call("GET", &format!("/clusters/{profile}"), None)
     }
 
-    pub fn put_cluster(&self, profile: &str, spec: &ClusterSpec) -> Result<ClusterInfo, ControlError> {
+    pub fn put_cluster(
+        &self,
+        profile: &str,
+        spec: &ClusterSpec,
+    ) -> Result<ClusterInfo, ControlError> {
         let path = format!("/clusters/{profile}");
-        self.call("PUT", &path, Self::json(spec))?.ok_or(ControlError::Status {
-            method: "PUT".into(),
-            path,
-            status: 404,
-            body: String::new(),
-        })
+        self.call("PUT", &path, Self::json(spec))?
+            .ok_or(ControlError::Status {
+                method: "PUT".into(),
+                path,
+                status: 404,
+                body: String::new(),
+            })
     }
 
     pub fn stop_cluster(&self, profile: &str) -> Result<(), ControlError> {
@@ -146,8 +170,16 @@ impl ControlClient {
     }
 
     /// Registers a tunnel; `None` when the cluster does not exist.
-    pub fn put_tunnel(&self, profile: &str, pid: u32) -> Result<Option<Vec<ExposedService>>, ControlError> {
-        self.call("PUT", &format!("/clusters/{profile}/tunnel"), Self::json(&TunnelRequest { pid }))
+    pub fn put_tunnel(
+        &self,
+        profile: &str,
+        pid: u32,
+    ) -> Result<Option<Vec<ExposedService>>, ControlError> {
+        self.call(
+            "PUT",
+            &format!("/clusters/{profile}/tunnel"),
+            Self::json(&TunnelRequest { pid }),
+        )
     }
 
     pub fn delete_tunnel(&self, profile: &str) -> Result<(), ControlError> {
@@ -173,7 +205,9 @@ fn parse_response(raw: &[u8]) -> Result<Response, String> {
     let mut chunked = false;
     let mut length = None;
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
         if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
             chunked = true;
@@ -184,7 +218,10 @@ fn parse_response(raw: &[u8]) -> Result<Response, String> {
     let body = if chunked {
         let mut body = Vec::new();
         loop {
-            let end = rest.windows(2).position(|w| w == b"\r\n").ok_or("bad chunk")?;
+            let end = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .ok_or("bad chunk")?;
             let size_text = String::from_utf8_lossy(&rest[..end]);
             let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
                 .map_err(|_| "bad chunk size")?;

@@ -22,7 +22,11 @@ impl Env {
             Some(d) => load_knobs(d)?,
             None => Knobs::default(),
         };
-        Ok(Env { dir, knobs, version_override: version_override.filter(|v| !v.is_empty()) })
+        Ok(Env {
+            dir,
+            knobs,
+            version_override: version_override.filter(|v| !v.is_empty()),
+        })
     }
 
     pub fn control(&self) -> Result<ControlClient, String> {
@@ -66,7 +70,11 @@ pub fn stdin_is_tty() -> bool {
 
 /// Can this process prompt on a terminal (as sudo does, on `/dev/tty`)?
 pub fn has_controlling_tty() -> bool {
-    std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
 }
 
 /// `which`: the first executable `name` on `PATH`.
@@ -75,19 +83,28 @@ pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
-        .find(|p| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 pub fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
 }
 
 /// Random bytes as hex (uuids, ids, commits) from the kernel, without a crate for it.
 pub fn random_hex(bytes: usize) -> String {
     use std::io::Read;
     let mut buf = vec![0u8; bytes];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).is_err() {
-        let seed = std::process::id() as u128 ^ chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u128;
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .is_err()
+    {
+        let seed = std::process::id() as u128
+            ^ chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u128;
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (seed >> ((i % 16) * 8)) as u8;
         }
@@ -97,7 +114,14 @@ pub fn random_hex(bytes: usize) -> String {
 
 pub fn uuid4() -> String {
     let h = random_hex(16);
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// Command-line flags the way cobra reads them: `--name=value`, `--name value`, `-n value`,
@@ -138,12 +162,15 @@ impl Args {
             let is_bool = spec.bools.contains(&name.as_str());
             let is_value = spec.values.contains(&name.as_str());
             if is_bool {
-                out.flags.push((name, inline.unwrap_or_else(|| "true".into())));
+                out.flags
+                    .push((name, inline.unwrap_or_else(|| "true".into())));
             } else if is_value || spec.allow_unknown {
                 match inline {
                     Some(v) => out.flags.push((name, v)),
                     None if is_value => {
-                        let v = argv.get(i).ok_or_else(|| format!("flag needs an argument: {name}"))?;
+                        let v = argv
+                            .get(i)
+                            .ok_or_else(|| format!("flag needs an argument: {name}"))?;
                         i += 1;
                         out.flags.push((name, v.clone()));
                     }
@@ -213,6 +240,25 @@ pub fn version_key(v: &str) -> (u64, u64, u64, u8) {
     }
 }
 
+/// Go durations (`300s`, `5m`, `1m30s`, `500ms`); a bare number is seconds.
+pub fn parse_duration(s: &str) -> Duration {
+    let re = regex::Regex::new(r"(\d+(?:\.\d+)?)(ms|s|m|h)").expect("static regex");
+    let mut total = 0.0;
+    for c in re.captures_iter(s) {
+        let n: f64 = c[1].parse().unwrap_or(0.0);
+        total += match &c[2] {
+            "ms" => n / 1000.0,
+            "s" => n,
+            "m" => n * 60.0,
+            _ => n * 3600.0,
+        };
+    }
+    if total == 0.0 {
+        total = s.parse().unwrap_or(30.0);
+    }
+    Duration::from_secs_f64(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,13 +269,24 @@ mod tests {
 
     #[test]
     fn parses_flags_like_cobra() {
-        let spec = FlagSpec { bools: &["--force"], values: &["-p", "--profile", "--memory"], allow_unknown: false };
-        let a = Args::parse(&s(&["start", "-p", "x", "--memory=8gb", "--force", "rest"]), &spec).unwrap();
+        let spec = FlagSpec {
+            bools: &["--force"],
+            values: &["-p", "--profile", "--memory"],
+            allow_unknown: false,
+        };
+        let a = Args::parse(
+            &s(&["start", "-p", "x", "--memory=8gb", "--force", "rest"]),
+            &spec,
+        )
+        .unwrap();
         assert_eq!(a.positional, s(&["start", "rest"]));
         assert_eq!(a.get(&["-p", "--profile"]), Some("x"));
         assert_eq!(a.get(&["--memory"]), Some("8gb"));
         assert!(a.bool(&["--force"]));
-        assert_eq!(Args::parse(&s(&["--nope"]), &spec).unwrap_err(), "unknown flag: --nope");
+        assert_eq!(
+            Args::parse(&s(&["--nope"]), &spec).unwrap_err(),
+            "unknown flag: --nope"
+        );
         assert!(Args::parse(&s(&["-p"]), &spec).is_err());
     }
 

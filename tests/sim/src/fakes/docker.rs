@@ -64,16 +64,25 @@ fn scalar(v: &Value) -> String {
 
 /// The Go-template subset: `{{json .X}}`, `{{.X.Y}}`, literal text.
 pub fn render(template: &str, root: &Value) -> String {
-    let re = regex::Regex::new(r"\{\{\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*\}\}").expect("static regex");
+    let re =
+        regex::Regex::new(r"\{\{\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*\}\}").expect("static regex");
     re.replace_all(template, |c: &regex::Captures| {
         let v = lookup(root, &c[2]);
-        if c.get(1).is_some() { v.to_string() } else { scalar(v) }
+        if c.get(1).is_some() {
+            v.to_string()
+        } else {
+            scalar(v)
+        }
     })
     .into_owned()
 }
 
 pub fn run(env: &Env, argv: &[String]) -> i32 {
-    let spec = FlagSpec { bools: &[], values: &["-f", "--format"], allow_unknown: true };
+    let spec = FlagSpec {
+        bools: &[],
+        values: &["-f", "--format"],
+        allow_unknown: true,
+    };
     let args = match Args::parse(argv, &spec) {
         Ok(a) => a,
         Err(e) => {
@@ -91,7 +100,10 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
                     let client_only = json!({"Client": v["Client"]});
                     println!("{}", render(f, &client_only));
                 } else {
-                    print!("Client: Docker Engine - Community\n Version:           {}\n API version:       1.51\n Go version:        go1.24.7\n OS/Arch:           linux/amd64\n Context:           default\n", env.knobs.docker.client_version);
+                    print!(
+                        "Client: Docker Engine - Community\n Version:           {}\n API version:       1.51\n Go version:        go1.24.7\n OS/Arch:           linux/amd64\n Context:           default\n",
+                        env.knobs.docker.client_version
+                    );
                 }
                 eprintln!("{NOT_RUNNING}");
                 return 1;
@@ -108,7 +120,10 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         Some("info") | Some("system") => {
             if !running {
                 if format.is_none() {
-                    print!("Client: Docker Engine - Community\n Version:    {}\n Context:    default\n Debug Mode: false\n\nServer:\n", env.knobs.docker.client_version);
+                    print!(
+                        "Client: Docker Engine - Community\n Version:    {}\n Context:    default\n Debug Mode: false\n\nServer:\n",
+                        env.knobs.docker.client_version
+                    );
                     eprintln!("ERROR: {NOT_RUNNING}\nerrors pretty printing info");
                 } else {
                     eprintln!("{NOT_RUNNING}");
@@ -139,7 +154,9 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
             0
         }
         Some(other) => {
-            eprintln!("docker: unknown command: docker {other}\n\nRun 'docker --help' for more information");
+            eprintln!(
+                "docker: unknown command: docker {other}\n\nRun 'docker --help' for more information"
+            );
             1
         }
         None => {
@@ -156,7 +173,13 @@ mod tests {
     #[test]
     fn renders_go_templates() {
         let v = json!({"Server": {"Os": "linux", "Version": "28.4.0", "Platform": {"Name": "X"}}, "NCPU": 4});
-        assert_eq!(render("{{.Server.Os}}-{{.Server.Version}}:{{.Server.Platform.Name}}", &v), "linux-28.4.0:X");
+        assert_eq!(
+            render(
+                "{{.Server.Os}}-{{.Server.Version}}:{{.Server.Platform.Name}}",
+                &v
+            ),
+            "linux-28.4.0:X"
+        );
         assert_eq!(render("{{json .NCPU}}", &v), "4");
         assert_eq!(render("{{ json . }}", &v), v.to_string());
     }

@@ -14,7 +14,10 @@ use crate::control::ClusterInfo;
 use crate::control_client::ControlClient;
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 /// What a client was built from, for messages.
@@ -25,13 +28,20 @@ pub struct Target {
 /// Like client-go: `--kubeconfig` or `KUBECONFIG` (merged) or `~/.kube/config`, the context
 /// given or the current one.
 pub async fn client(kubeconfig: Option<&str>, context: Option<&str>) -> Result<Target, String> {
-    let options = KubeConfigOptions { context: context.map(String::from), ..Default::default() };
+    let options = KubeConfigOptions {
+        context: context.map(String::from),
+        ..Default::default()
+    };
     let config = match kubeconfig {
         Some(path) => {
             let kc = Kubeconfig::read_from(path).map_err(|e| format!("{e}"))?;
-            Config::from_custom_kubeconfig(kc, &options).await.map_err(|e| format!("{e}"))?
+            Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| format!("{e}"))?
         }
-        None => Config::from_kubeconfig(&options).await.map_err(|e| format!("{e}"))?,
+        None => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| format!("{e}"))?,
     };
     let client = Client::try_from(config).map_err(|e| e.to_string())?;
     Ok(Target { client })
@@ -48,35 +58,65 @@ pub async fn client_for(info: &ClusterInfo) -> Result<Client, String> {
         b64(&info.client_key_pem)
     );
     let kc = Kubeconfig::from_yaml(&yaml).map_err(|e| e.to_string())?;
-    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| e.to_string())?;
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
     Client::try_from(config).map_err(|e| e.to_string())
 }
 
-/// LoadBalancer Services of a cluster: (name, ports).
-pub fn lb_services(control: &ControlClient, profile: &str) -> Result<Vec<(String, Vec<u16>)>, String> {
-    let info = control.cluster(profile).map_err(|e| e.to_string())?.ok_or("no such cluster")?;
+/// A LoadBalancer Service as the tunnel sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LbService {
+    pub name: String,
+    pub cluster_ip: String,
+    pub ports: Vec<u16>,
+}
+
+/// LoadBalancer Services of a cluster, by name.
+pub fn lb_services(control: &ControlClient, profile: &str) -> Result<Vec<LbService>, String> {
+    let info = control
+        .cluster(profile)
+        .map_err(|e| e.to_string())?
+        .ok_or("no such cluster")?;
     runtime().block_on(async {
         let client = client_for(&info).await?;
         let api: Api<k8s_openapi::api::core::v1::Service> = Api::all(client);
-        let list = api.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
-        Ok(list
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out: Vec<LbService> = list
             .items
             .into_iter()
             .filter_map(|s| {
                 let spec = s.spec?;
-                (spec.type_.as_deref() == Some("LoadBalancer")).then(|| {
-                    let ports = spec.ports.unwrap_or_default().iter().map(|p| p.port as u16).collect();
-                    (s.metadata.name.unwrap_or_default(), ports)
+                (spec.type_.as_deref() == Some("LoadBalancer")).then(|| LbService {
+                    name: s.metadata.name.unwrap_or_default(),
+                    cluster_ip: spec.cluster_ip.unwrap_or_default(),
+                    ports: spec
+                        .ports
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|p| p.port as u16)
+                        .collect(),
                 })
             })
-            .collect())
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
     })
 }
 
 /// Is the TokenRequest subresource served (`serviceaccounts/token` under `/api/v1`)?
 pub async fn supports_third_party_jwt(client: &Client) -> Result<bool, String> {
-    let list = client.list_core_api_resources("v1").await.map_err(|e| e.to_string())?;
-    Ok(list.resources.iter().any(|r| r.name == "serviceaccounts/token"))
+    let list = client
+        .list_core_api_resources("v1")
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(list
+        .resources
+        .iter()
+        .any(|r| r.name == "serviceaccounts/token"))
 }
 
 pub fn gvk_of(obj: &Value) -> Option<GroupVersionKind> {
@@ -92,11 +132,18 @@ pub fn gvk_of(obj: &Value) -> Option<GroupVersionKind> {
 /// `deployment.apps/istiod` as kubectl names objects.
 pub fn kubectl_name(ar: &ApiResource, name: &str) -> String {
     let kind = ar.kind.to_lowercase();
-    if ar.group.is_empty() { format!("{kind}/{name}") } else { format!("{kind}.{}/{name}", ar.group) }
+    if ar.group.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}.{}/{name}", ar.group)
+    }
 }
 
 /// Finds the resource for a kind by discovery; kinds a CRD just defined may take a moment.
-pub async fn resolve(client: &Client, gvk: &GroupVersionKind) -> Result<(ApiResource, bool), String> {
+pub async fn resolve(
+    client: &Client,
+    gvk: &GroupVersionKind,
+) -> Result<(ApiResource, bool), String> {
     let mut last = String::new();
     for attempt in 0..20 {
         match kube::discovery::pinned_kind(client, gvk).await {
@@ -109,7 +156,11 @@ pub async fn resolve(client: &Client, gvk: &GroupVersionKind) -> Result<(ApiReso
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let api_version = if gvk.group.is_empty() { gvk.version.clone() } else { format!("{}/{}", gvk.group, gvk.version) };
+    let api_version = if gvk.group.is_empty() {
+        gvk.version.clone()
+    } else {
+        format!("{}/{}", gvk.group, gvk.version)
+    };
     Err(format!(
         "unable to recognize \"STDIN\": no matches for kind \"{}\" in version \"{api_version}\" ({last})",
         gvk.kind
@@ -123,13 +174,23 @@ pub enum Applied {
 }
 
 /// kubectl apply for one object: create it, or merge-patch what is there.
-pub async fn apply_one(client: &Client, obj: &Value, default_ns: &str) -> Result<(String, Applied), String> {
+pub async fn apply_one(
+    client: &Client,
+    obj: &Value,
+    default_ns: &str,
+) -> Result<(String, Applied), String> {
     let gvk = gvk_of(obj).ok_or("error validating data: apiVersion or kind not set")?;
     let (ar, namespaced) = resolve(client, &gvk).await?;
-    let name = obj["metadata"]["name"].as_str().ok_or("error: resource name may not be empty")?.to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .ok_or("error: resource name may not be empty")?
+        .to_string();
     let mut obj = obj.clone();
     let api: Api<DynamicObject> = if namespaced {
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or(default_ns).to_string();
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or(default_ns)
+            .to_string();
         obj["metadata"]["namespace"] = Value::String(ns.clone());
         Api::namespaced_with(client.clone(), &ns, &ar)
     } else {
@@ -137,7 +198,11 @@ pub async fn apply_one(client: &Client, obj: &Value, default_ns: &str) -> Result
     };
     let dynamic: DynamicObject = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
     let label = kubectl_name(&ar, &name);
-    match api.get_opt(&name).await.map_err(|e| format!("Error from server: {e}"))? {
+    match api
+        .get_opt(&name)
+        .await
+        .map_err(|e| format!("Error from server: {e}"))?
+    {
         None => {
             api.create(&PostParams::default(), &dynamic)
                 .await

@@ -16,6 +16,8 @@ pub enum Tool {
     Istioctl,
     Kubectl,
     Docker,
+    /// The `ssh -N -L ...` forwards of the tunnel's SSH mode.
+    Ssh,
 }
 
 impl Tool {
@@ -25,6 +27,7 @@ impl Tool {
             "istioctl" => Some(Tool::Istioctl),
             "kubectl" => Some(Tool::Kubectl),
             "docker" => Some(Tool::Docker),
+            "ssh" => Some(Tool::Ssh),
             _ => None,
         }
     }
@@ -35,12 +38,21 @@ impl Tool {
             Tool::Istioctl => "istioctl",
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
+            Tool::Ssh => "ssh",
         }
     }
 }
 
 /// Runs the fake; the exit code is what the process exits with.
 pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i32 {
+    // Like Go programs: a closed pipe ends the process quietly instead of a panic.
+    // SAFETY: restoring the default disposition before any other thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     let env = common::Env::load(version_override);
     let call = calllog::this_process(tool.name(), &args);
     let dir = std::env::var_os("MESHUP_SIM_DIR").map(std::path::PathBuf::from);
@@ -57,10 +69,21 @@ pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i
             Tool::Istioctl => istioctl::run(&env, &args),
             Tool::Kubectl => kubectl::run(&env, &args),
             Tool::Docker => docker::run(&env, &args),
+            // A forward holds its port until it is killed; the data plane is the daemon's.
+            Tool::Ssh => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
         },
     };
     if let Some(d) = &dir {
-        let _ = calllog::append(d, Event::Exit, &calllog::Call { exit_code: Some(code), ..call });
+        let _ = calllog::append(
+            d,
+            Event::Exit,
+            &calllog::Call {
+                exit_code: Some(code),
+                ..call
+            },
+        );
     }
     code
 }

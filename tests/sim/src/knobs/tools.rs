@@ -88,7 +88,10 @@ pub struct IstioctlKnobs {
 
 impl Default for IstioctlKnobs {
     fn default() -> Self {
-        IstioctlKnobs { version: "1.5.0".into(), poll_ms: 100 }
+        IstioctlKnobs {
+            version: "1.5.0".into(),
+            poll_ms: 100,
+        }
     }
 }
 
@@ -101,7 +104,9 @@ pub struct KubectlKnobs {
 
 impl Default for KubectlKnobs {
     fn default() -> Self {
-        KubectlKnobs { version: "v1.34.1".into() }
+        KubectlKnobs {
+            version: "v1.34.1".into(),
+        }
     }
 }
 

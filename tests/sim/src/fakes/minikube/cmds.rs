@@ -13,7 +13,8 @@ use super::ui::Ui;
 
 /// `minikube profile X` stores the active profile in `~/.minikube/config/config.json`.
 pub fn configured_profile() -> Option<String> {
-    let text = std::fs::read_to_string(profile::mini_path().join("config").join("config.json")).ok()?;
+    let text =
+        std::fs::read_to_string(profile::mini_path().join("config").join("config.json")).ok()?;
     let v: Value = serde_json::from_str(&text).ok()?;
     v["profile"].as_str().map(String::from)
 }
@@ -24,13 +25,26 @@ pub fn version(rel: &Release, args: &Args) -> i32 {
         return 0;
     }
     match args.get(&["-o", "--output"]) {
-        Some("json") => println!("{}", json!({"commit": rel.commit(), "minikubeVersion": rel.version})),
-        Some("yaml") => print!("commit: {}\nminikubeVersion: {}\n", rel.commit(), rel.version),
+        Some("json") => println!(
+            "{}",
+            json!({"commit": rel.commit(), "minikubeVersion": rel.version})
+        ),
+        Some("yaml") => print!(
+            "commit: {}\nminikubeVersion: {}\n",
+            rel.commit(),
+            rel.version
+        ),
         Some(other) if !other.is_empty() => {
-            eprintln!("\nX Exiting due to MK_USAGE: Invalid output format: {other}. Valid values: 'json', 'yaml'");
+            eprintln!(
+                "\nX Exiting due to MK_USAGE: Invalid output format: {other}. Valid values: 'json', 'yaml'"
+            );
             return 14;
         }
-        _ => print!("minikube version: {}\ncommit: {}\n", rel.version, rel.commit()),
+        _ => print!(
+            "minikube version: {}\ncommit: {}\n",
+            rel.version,
+            rel.commit()
+        ),
     }
     0
 }
@@ -38,8 +52,17 @@ pub fn version(rel: &Release, args: &Args) -> i32 {
 /// mustload's tip for a missing profile, on stdout, exit 85.
 fn not_found(profile: &str) -> i32 {
     let ui = Ui::new(false);
-    ui.styled("🤷", &format!("Profile \"{profile}\" not found. Run \"minikube profile list\" to view all profiles."));
-    let start = if profile == "minikube" { "minikube start".to_string() } else { format!("minikube start -p {profile}") };
+    ui.styled(
+        "🤷",
+        &format!(
+            "Profile \"{profile}\" not found. Run \"minikube profile list\" to view all profiles."
+        ),
+    );
+    let start = if profile == "minikube" {
+        "minikube start".to_string()
+    } else {
+        format!("minikube start -p {profile}")
+    };
     ui.styled("👉", &format!("To start a cluster, run: \"{start}\""));
     85
 }
@@ -65,7 +88,10 @@ fn last_step(profile: &str) -> Option<(u32, String)> {
         let v: Value = serde_json::from_str(l).ok()?;
         (v["type"] == "io.k8s.sigs.minikube.step").then(|| {
             (
-                v["data"]["currentstep"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0),
+                v["data"]["currentstep"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
                 v["data"]["name"].as_str().unwrap_or("").to_string(),
             )
         })
@@ -80,15 +106,32 @@ fn node_status(profile: &str, cluster: Option<&ClusterInfo>) -> NodeStatus {
                 host: "Running",
                 kubelet: "Running",
                 apiserver: "Running",
-                kubeconfig: if configured { "Configured" } else { "Misconfigured" },
+                kubeconfig: if configured {
+                    "Configured"
+                } else {
+                    "Misconfigured"
+                },
             }
         }
-        Some(_) => NodeStatus { host: "Stopped", kubelet: "Stopped", apiserver: "Stopped", kubeconfig: "Stopped" },
+        Some(_) => NodeStatus {
+            host: "Stopped",
+            kubelet: "Stopped",
+            apiserver: "Stopped",
+            kubeconfig: "Stopped",
+        },
         // A start that died after creating the container leaves it running without Kubernetes.
-        None if last_step(profile).is_some_and(|(s, _)| s >= 8) => {
-            NodeStatus { host: "Running", kubelet: "Stopped", apiserver: "Stopped", kubeconfig: "Misconfigured" }
-        }
-        None => NodeStatus { host: "Nonexistent", kubelet: "Nonexistent", apiserver: "Nonexistent", kubeconfig: "Nonexistent" },
+        None if last_step(profile).is_some_and(|(s, _)| s >= 8) => NodeStatus {
+            host: "Running",
+            kubelet: "Stopped",
+            apiserver: "Stopped",
+            kubeconfig: "Misconfigured",
+        },
+        None => NodeStatus {
+            host: "Nonexistent",
+            kubelet: "Nonexistent",
+            apiserver: "Nonexistent",
+            kubeconfig: "Nonexistent",
+        },
     }
 }
 
@@ -135,7 +178,9 @@ pub fn status(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
             s.host, s.kubelet, s.apiserver, s.kubeconfig
         );
         if s.kubeconfig == "Misconfigured" {
-            println!("WARNING: Your kubectl is pointing to stale minikube-vm.\nTo fix the kubectl context, run `minikube update-context`");
+            println!(
+                "WARNING: Your kubectl is pointing to stale minikube-vm.\nTo fix the kubectl context, run `minikube update-context`"
+            );
         }
     }
     exit_bits(&s)
@@ -149,10 +194,21 @@ fn running_cluster(env: &Env, profile: &str) -> Result<ClusterInfo, i32> {
     match control.cluster(profile).ok().flatten() {
         Some(c) if c.state == ClusterState::Running => Ok(c),
         other => {
-            let state = if other.is_some() { "Stopped" } else { "Nonexistent" };
+            let state = if other.is_some() {
+                "Stopped"
+            } else {
+                "Nonexistent"
+            };
             let ui = Ui::new(false);
-            ui.styled("🤷", &format!("The control-plane node {profile} host is not running: state={state}"));
-            let start = if profile == "minikube" { "minikube start".to_string() } else { format!("minikube start -p {profile}") };
+            ui.styled(
+                "🤷",
+                &format!("The control-plane node {profile} host is not running: state={state}"),
+            );
+            let start = if profile == "minikube" {
+                "minikube start".to_string()
+            } else {
+                format!("minikube start -p {profile}")
+            };
             ui.styled("👉", &format!("To start a cluster, run: \"{start}\""));
             Err(83)
         }
@@ -180,9 +236,21 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    ui.step(0, "Stopping", "✋", &format!("Stopping node \"{profile}\"  ..."), false);
+    ui.step(
+        0,
+        "Stopping",
+        "✋",
+        &format!("Stopping node \"{profile}\"  ..."),
+        false,
+    );
     if rel.at_least("v1.20.0") {
-        ui.step(1, "PowerOff", "🛑", &format!("Powering off \"{profile}\" via SSH ..."), false);
+        ui.step(
+            1,
+            "PowerOff",
+            "🛑",
+            &format!("Powering off \"{profile}\" via SSH ..."),
+            false,
+        );
     }
     sleep_ms(env.knobs.minikube.stop_ms);
     if let Err(e) = control.stop_cluster(profile) {
@@ -200,20 +268,47 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
         let _ = ui;
         if !matches!(ui.mode, super::ui::Mode::Json) {
             let emoji = super::ui::wants_emoji();
-            eprintln!("{}\"{profile}\" profile does not exist, trying anyways.", if emoji { "🙄  " } else { "* " });
+            eprintln!(
+                "{}\"{profile}\" profile does not exist, trying anyways.",
+                if emoji { "🙄  " } else { "* " }
+            );
         }
     } else {
-        let driver = cfg.as_ref().map(|c| c.driver.clone()).unwrap_or_else(|| "docker".into());
-        ui.step(0, "Deleting", "🔥", &format!("Deleting \"{profile}\" in {driver} ..."), false);
+        let driver = cfg
+            .as_ref()
+            .map(|c| c.driver.clone())
+            .unwrap_or_else(|| "docker".into());
+        ui.step(
+            0,
+            "Deleting",
+            "🔥",
+            &format!("Deleting \"{profile}\" in {driver} ..."),
+            false,
+        );
         ui.info("🔥", &format!("Deleting container \"{profile}\" ..."));
-        ui.info("🔥", &format!("Removing {} ...", profile::mini_path().join("machines").join(profile).display()));
+        ui.info(
+            "🔥",
+            &format!(
+                "Removing {} ...",
+                profile::mini_path()
+                    .join("machines")
+                    .join(profile)
+                    .display()
+            ),
+        );
     }
     sleep_ms(env.knobs.minikube.delete_ms);
     let _ = control.delete_cluster(profile);
     let _ = std::fs::remove_dir_all(profile::profile_dir(profile));
     let _ = std::fs::remove_dir_all(profile::mini_path().join("machines").join(profile));
     let _ = profile::remove_from_kubeconfig(profile);
-    ui.step(2, "Done", "💀", &format!("Removed all traces of the \"{profile}\" cluster."), false);
+    ui.step(
+        2,
+        "Done",
+        "💀",
+        &format!("Removed all traces of the \"{profile}\" cluster."),
+        false,
+    );
 }
 
 pub fn delete(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
@@ -245,12 +340,18 @@ pub fn delete(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
 fn status_name(rel: &Release, profile: &str, cluster: Option<&ClusterInfo>) -> &'static str {
     match cluster.map(|c| &c.state) {
         Some(ClusterState::Running) => {
-            if rel.at_least("v1.27.0") { "OK" } else { "Running" }
+            if rel.at_least("v1.27.0") {
+                "OK"
+            } else {
+                "Running"
+            }
         }
         Some(ClusterState::Stopped) => "Stopped",
         // events.json ends in a step that is not Done: GetState reports the transient state.
         None if last_step(profile).is_some_and(|(_, n)| n != "Done") => "Starting",
-        None if profile::sim_state(profile).is_some_and(|s| s.phase == Phase::Creating) => "Starting",
+        None if profile::sim_state(profile).is_some_and(|s| s.phase == Phase::Creating) => {
+            "Starting"
+        }
         None => "Unknown",
     }
 }
@@ -284,7 +385,11 @@ pub fn profile_list(env: &Env, rel: &Release, args: &Args) -> i32 {
                 c.kubernetes_version.clone(),
                 status.to_string(),
                 "1".into(),
-                if active == name { "*".into() } else { String::new() },
+                if active == name {
+                    "*".into()
+                } else {
+                    String::new()
+                },
             ]);
         }
         valid.push(json!({
@@ -303,15 +408,43 @@ pub fn profile_list(env: &Env, rel: &Release, args: &Args) -> i32 {
         let ui = Ui::new(false);
         return ui.exit("MK_USAGE", "No minikube profile was found.");
     }
-    let header = ["Profile", "VM Driver", "Runtime", "IP", "Port", "Version", "Status", "Nodes", "Active"];
+    let header = [
+        "Profile",
+        "VM Driver",
+        "Runtime",
+        "IP",
+        "Port",
+        "Version",
+        "Status",
+        "Nodes",
+        "Active",
+    ];
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    let sep: String = format!("|{}|", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
+    let sep: String = format!(
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
     let line = |cells: Vec<String>| {
         format!(
             "|{}|",
-            cells.iter().zip(&widths).map(|(c, w)| format!(" {c:<w$} ")).collect::<Vec<_>>().join("|")
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!(" {c:<w$} "))
+                .collect::<Vec<_>>()
+                .join("|")
         )
     };
     println!("{sep}");
@@ -333,7 +466,10 @@ pub fn update_context(env: &Env, rel: &Release, profile: &str) -> i32 {
     let server = c.server.clone().unwrap_or_default();
     let hostport = server.trim_start_matches("https://").to_string();
     if profile::kubeconfig_server(profile).as_deref() == Some(server.as_str()) {
-        ui.styled("🙄", &format!("No changes required for the \"{profile}\" context"));
+        ui.styled(
+            "🙄",
+            &format!("No changes required for the \"{profile}\" context"),
+        );
         if profile::current_context().as_deref() != Some(profile) {
             let certs = match profile::write_certs(profile, &c) {
                 Ok(x) => x,
@@ -349,7 +485,10 @@ pub fn update_context(env: &Env, rel: &Release, profile: &str) -> i32 {
         if let Err(e) = profile::update_kubeconfig(profile, &server, &certs, &rel.version, false) {
             return ui.exit("HOST_KUBECONFIG_UPDATE", &format!("update config: {e}"));
         }
-        ui.styled("🎉", &format!("\"{profile}\" context has been updated to point to {hostport}"));
+        ui.styled(
+            "🎉",
+            &format!("\"{profile}\" context has been updated to point to {hostport}"),
+        );
     }
     ui.styled("💗", &format!("Current context is \"{profile}\""));
     0
@@ -360,9 +499,21 @@ pub fn logs(env: &Env, rel: &Release, profile: &str) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    println!("\n==> Audit <==\n|---------|------|---------|------|---------|\n| Command | Args | Profile | User | Version |\n|---------|------|---------|------|---------|\n| start   |      | {profile} | {} | {} |\n", env.knobs.host.user, rel.version);
-    println!("==> Last Start <==\nLog file created at: {}\n", chrono::Utc::now().format("%Y/%m/%d %H:%M:%S"));
-    println!("==> kube-apiserver [0a1b2c3d4e5f] <==\nI1124 00:00:00.000000       1 server.go:565] external host was not specified, using {}\n", c.node_ip);
-    println!("==> kubelet <==\n-- Logs begin --\nkubelet.go:1950] \"Started kubelet\" version=\"{}\"", c.spec.kubernetes_version);
+    println!(
+        "\n==> Audit <==\n|---------|------|---------|------|---------|\n| Command | Args | Profile | User | Version |\n|---------|------|---------|------|---------|\n| start   |      | {profile} | {} | {} |\n",
+        env.knobs.host.user, rel.version
+    );
+    println!(
+        "==> Last Start <==\nLog file created at: {}\n",
+        chrono::Utc::now().format("%Y/%m/%d %H:%M:%S")
+    );
+    println!(
+        "==> kube-apiserver [0a1b2c3d4e5f] <==\nI1124 00:00:00.000000       1 server.go:565] external host was not specified, using {}\n",
+        c.node_ip
+    );
+    println!(
+        "==> kubelet <==\n-- Logs begin --\nkubelet.go:1950] \"Started kubelet\" version=\"{}\"",
+        c.spec.kubernetes_version
+    );
     0
 }

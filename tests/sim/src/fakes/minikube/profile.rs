@@ -16,7 +16,11 @@ pub fn mini_path() -> PathBuf {
     match std::env::var("MINIKUBE_HOME") {
         Ok(h) if !h.is_empty() => {
             let p = PathBuf::from(h);
-            if p.file_name().is_some_and(|n| n == ".minikube") { p } else { p.join(".minikube") }
+            if p.file_name().is_some_and(|n| n == ".minikube") {
+                p
+            } else {
+                p.join(".minikube")
+            }
         }
         _ => home().join(".minikube"),
     }
@@ -32,10 +36,10 @@ pub fn profile_dir(profile: &str) -> PathBuf {
 
 /// kubeconfig.PathFromEnv: the first non-empty entry of `KUBECONFIG`, else `~/.kube/config`.
 pub fn kubeconfig_path() -> PathBuf {
-    if let Some(v) = std::env::var_os("KUBECONFIG") {
-        if let Some(p) = std::env::split_paths(&v).find(|p| !p.as_os_str().is_empty()) {
-            return p;
-        }
+    if let Some(v) = std::env::var_os("KUBECONFIG")
+        && let Some(p) = std::env::split_paths(&v).find(|p| !p.as_os_str().is_empty())
+    {
+        return p;
     }
     home().join(".kube").join("config")
 }
@@ -62,7 +66,10 @@ pub fn sim_state(profile: &str) -> Option<SimState> {
 pub fn set_phase(profile: &str, phase: Phase) {
     let dir = profile_dir(profile);
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join(".sim-state.json"), serde_json::to_vec(&SimState { phase }).unwrap_or_default());
+    let _ = std::fs::write(
+        dir.join(".sim-state.json"),
+        serde_json::to_vec(&SimState { phase }).unwrap_or_default(),
+    );
 }
 
 /// The parts of ClusterConfig the fakes use; the file holds the full shape.
@@ -219,8 +226,14 @@ impl Config {
             cpus: v["CPUs"].as_u64().unwrap_or(0) as u32,
             driver: v["Driver"].as_str().unwrap_or("docker").to_string(),
             kubernetes_version: kc["KubernetesVersion"].as_str().unwrap_or("").to_string(),
-            service_cidr: kc["ServiceCIDR"].as_str().unwrap_or("10.96.0.0/12").to_string(),
-            container_runtime: kc["ContainerRuntime"].as_str().unwrap_or("docker").to_string(),
+            service_cidr: kc["ServiceCIDR"]
+                .as_str()
+                .unwrap_or("10.96.0.0/12")
+                .to_string(),
+            container_runtime: kc["ContainerRuntime"]
+                .as_str()
+                .unwrap_or("docker")
+                .to_string(),
             node_ip: v["Nodes"][0]["IP"].as_str().unwrap_or("").to_string(),
             extra_options: kc["ExtraOptions"]
                 .as_array()
@@ -272,7 +285,10 @@ pub fn all_profiles() -> Vec<String> {
 
 /// Certificates the kubeconfig points at. minikube shares one CA (`~/.minikube/ca.crt`)
 /// between profiles; the sim gives each cluster its own CA, so the fake keeps it per profile.
-pub fn write_certs(profile: &str, info: &ClusterInfo) -> std::io::Result<(PathBuf, PathBuf, PathBuf)> {
+pub fn write_certs(
+    profile: &str,
+    info: &ClusterInfo,
+) -> std::io::Result<(PathBuf, PathBuf, PathBuf)> {
     let dir = profile_dir(profile);
     std::fs::create_dir_all(&dir)?;
     let ca = dir.join("ca.crt");
@@ -314,14 +330,19 @@ fn list_mut<'a>(root: &'a mut Yaml, key: &str) -> &'a mut Vec<Yaml> {
 }
 
 fn upsert(list: &mut Vec<Yaml>, name: &str, entry: Yaml) {
-    match list.iter_mut().find(|e| e.get("name").and_then(Yaml::as_str) == Some(name)) {
+    match list
+        .iter_mut()
+        .find(|e| e.get("name").and_then(Yaml::as_str) == Some(name))
+    {
         Some(slot) => *slot = entry,
         None => list.push(entry),
     }
 }
 
 fn extension(version: &str) -> Yaml {
-    let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S UTC").to_string();
+    let now = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S UTC")
+        .to_string();
     serde_yaml::from_str(&format!(
         "- extension:\n    last-update: {now}\n    provider: minikube.sigs.k8s.io\n    version: {version}\n  name: cluster_info\n"
     ))
@@ -330,7 +351,13 @@ fn extension(version: &str) -> Yaml {
 
 /// Writes cluster, context and user named after the profile into the kubeconfig, keeping
 /// what is there, and makes it the current context unless `keep_context`.
-pub fn update_kubeconfig(profile: &str, server: &str, certs: &(PathBuf, PathBuf, PathBuf), release: &str, keep_context: bool) -> std::io::Result<()> {
+pub fn update_kubeconfig(
+    profile: &str,
+    server: &str,
+    certs: &(PathBuf, PathBuf, PathBuf),
+    release: &str,
+    keep_context: bool,
+) -> std::io::Result<()> {
     let path = kubeconfig_path();
     let mut root = read_kubeconfig(&path);
     let ext = extension(release);
@@ -340,13 +367,19 @@ pub fn update_kubeconfig(profile: &str, server: &str, certs: &(PathBuf, PathBuf,
     ))
     .map_err(std::io::Error::other)?;
     let mut cluster = cluster;
-    cluster["cluster"].as_mapping_mut().expect("map").insert("extensions".into(), ext.clone());
+    cluster["cluster"]
+        .as_mapping_mut()
+        .expect("map")
+        .insert("extensions".into(), ext.clone());
     upsert(list_mut(&mut root, "clusters"), profile, cluster);
     let mut context: Yaml = serde_yaml::from_str(&format!(
         "context:\n  cluster: {profile}\n  namespace: default\n  user: {profile}\nname: {profile}\n"
     ))
     .map_err(std::io::Error::other)?;
-    context["context"].as_mapping_mut().expect("map").insert("extensions".into(), ext);
+    context["context"]
+        .as_mapping_mut()
+        .expect("map")
+        .insert("extensions".into(), ext);
     upsert(list_mut(&mut root, "contexts"), profile, context);
     let user: Yaml = serde_yaml::from_str(&format!(
         "name: {profile}\nuser:\n  client-certificate: {}\n  client-key: {}\n",
@@ -376,7 +409,10 @@ pub fn kubeconfig_server(profile: &str) -> Option<String> {
 
 pub fn current_context() -> Option<String> {
     let root = read_kubeconfig(&kubeconfig_path());
-    root.get("current-context")?.as_str().filter(|s| !s.is_empty()).map(String::from)
+    root.get("current-context")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(String::from)
 }
 
 /// delete: drop the profile's cluster, context and user; unset current-context if it was it.

@@ -25,9 +25,31 @@ const RANGES: &[(&str, &str, &str, &str)] = &[
 
 /// The newest patch of each minor in upstream's release history, for `--kubernetes-version=1.15`.
 const LAST_PATCH: &[(u64, u64)] = &[
-    (11, 10), (12, 10), (13, 12), (14, 10), (15, 12), (16, 15), (17, 17), (18, 20), (19, 16),
-    (20, 15), (21, 14), (22, 17), (23, 17), (24, 17), (25, 16), (26, 15), (27, 16), (28, 15),
-    (29, 15), (30, 14), (31, 13), (32, 9), (33, 5), (34, 1), (35, 1),
+    (11, 10),
+    (12, 10),
+    (13, 12),
+    (14, 10),
+    (15, 12),
+    (16, 15),
+    (17, 17),
+    (18, 20),
+    (19, 16),
+    (20, 15),
+    (21, 14),
+    (22, 17),
+    (23, 17),
+    (24, 17),
+    (25, 16),
+    (26, 15),
+    (27, 16),
+    (28, 15),
+    (29, 15),
+    (30, 14),
+    (31, 13),
+    (32, 9),
+    (33, 5),
+    (34, 1),
+    (35, 1),
 ];
 
 #[derive(Debug, Clone)]
@@ -41,7 +63,11 @@ pub struct Release {
 
 impl Release {
     pub fn new(version: &str) -> Release {
-        let version = if version.starts_with('v') { version.to_string() } else { format!("v{version}") };
+        let version = if version.starts_with('v') {
+            version.to_string()
+        } else {
+            format!("v{version}")
+        };
         let key = version_key(&version);
         let row = RANGES
             .iter()
@@ -67,9 +93,16 @@ impl Release {
             return None;
         }
         if minor == nmin {
-            return Some(if npre { self.stable.clone() } else { format!("v1.{minor}.{npatch}") });
+            return Some(if npre {
+                self.stable.clone()
+            } else {
+                format!("v1.{minor}.{npatch}")
+            });
         }
-        LAST_PATCH.iter().find(|(m, _)| *m == minor).map(|(_, p)| format!("v1.{minor}.{p}"))
+        LAST_PATCH
+            .iter()
+            .find(|(m, _)| *m == minor)
+            .map(|(_, p)| format!("v1.{minor}.{p}"))
     }
 
     /// The kicbase image version pulled (`Pulling base image v0.0.48 ...`).
@@ -167,7 +200,10 @@ mod tests {
     #[test]
     fn ranges_follow_compat_yaml() {
         let r = Release::new("v1.24.0");
-        assert_eq!((r.oldest.as_str(), r.stable.as_str()), ("v1.14.0", "v1.22.3"));
+        assert_eq!(
+            (r.oldest.as_str(), r.stable.as_str()),
+            ("v1.14.0", "v1.22.3")
+        );
         assert_eq!(Release::new("v1.26.1").oldest, "v1.16.0");
         assert_eq!(Release::new("1.38.1").stable, "v1.35.1");
         assert_eq!(r.newest_patch(1, 15).as_deref(), Some("v1.15.12"));

@@ -1,10 +1,9 @@
 //! `minikube start`: validations in the real order (start.go:runStart), the step registry,
 //! then the cluster in the world (`PUT /clusters/{p}`), certificates, kubeconfig, config.json.
 
-use crate::control::{ClusterSpec, ClusterState};
-use crate::fakes::common::{Args, Env, parse_version, sleep_ms, version_key, which};
+use crate::fakes::common::{Args, Env, parse_version, version_key, which};
 
-use super::profile::{self, Config, Phase};
+use super::profile::{self, Config};
 use super::release::Release;
 use super::ui::Ui;
 
@@ -15,7 +14,8 @@ pub fn parse_memory_mb(v: &str) -> Result<u64, String> {
         return Ok(n);
     }
     let re = regex::Regex::new(r"(?i)^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$").expect("static regex");
-    let bad = || format!("Generate unable to parse memory '{v}': FromHumanSize: invalid size: '{v}'");
+    let bad =
+        || format!("Generate unable to parse memory '{v}': FromHumanSize: invalid size: '{v}'");
     let caps = re.captures(t).ok_or_else(bad)?;
     let num: f64 = caps[1].parse().map_err(|_| bad())?;
     let mult = match caps.get(2).map(|m| m.as_str().to_ascii_lowercase()) {
@@ -32,38 +32,110 @@ pub fn parse_memory_mb(v: &str) -> Result<u64, String> {
 }
 
 const DRIVERS: &[&str] = &[
-    "docker", "podman", "kvm2", "kvm", "qemu2", "qemu", "virtualbox", "hyperkit", "vmware", "hyperv",
-    "parallels", "vfkit", "krunkit", "ssh", "generic", "none", "native",
+    "docker",
+    "podman",
+    "kvm2",
+    "kvm",
+    "qemu2",
+    "qemu",
+    "virtualbox",
+    "hyperkit",
+    "vmware",
+    "hyperv",
+    "parallels",
+    "vfkit",
+    "krunkit",
+    "ssh",
+    "generic",
+    "none",
+    "native",
 ];
 
 pub const BOOL_FLAGS: &[&str] = &[
-    "--force", "--keep-context", "--embed-certs", "--dry-run", "--download-only", "--delete-on-failure",
-    "--interactive", "--no-kubernetes", "--ha", "--preload", "--install-addons", "--cache-images",
-    "--auto-update-drivers", "--native-ssh", "--disable-driver-mounts", "--mount", "--no-vtx-check",
-    "--force-systemd", "--alsologtostderr", "--logtostderr", "--skip-audit",
+    "--force",
+    "--keep-context",
+    "--embed-certs",
+    "--dry-run",
+    "--download-only",
+    "--delete-on-failure",
+    "--interactive",
+    "--no-kubernetes",
+    "--ha",
+    "--preload",
+    "--install-addons",
+    "--cache-images",
+    "--auto-update-drivers",
+    "--native-ssh",
+    "--disable-driver-mounts",
+    "--mount",
+    "--no-vtx-check",
+    "--force-systemd",
+    "--alsologtostderr",
+    "--logtostderr",
+    "--skip-audit",
 ];
 
 pub const VALUE_FLAGS: &[&str] = &[
-    "-p", "--profile", "--kubernetes-version", "--cpus", "-m", "--memory", "-d", "--driver", "--vm-driver",
-    "--wait", "--wait-timeout", "--service-cluster-ip-range", "--extra-config", "-o", "--output",
-    "-c", "--container-runtime", "--addons", "-n", "--nodes", "--cni", "--feature-gates", "--ports",
-    "--listen-address", "--static-ip", "--subnet", "--base-image", "--disk-size", "--network-plugin",
-    "--insecure-registry", "--registry-mirror", "--image-repository", "--apiserver-ips",
-    "--apiserver-name", "--apiserver-names", "--apiserver-port", "--mount-string", "--network",
-    "--dns-domain", "--docker-env", "--docker-opt", "--host-only-cidr", "--iso-url", "--v", "-v",
-    "--cert-expiration", "--gpus", "--user",
+    "-p",
+    "--profile",
+    "--kubernetes-version",
+    "--cpus",
+    "-m",
+    "--memory",
+    "-d",
+    "--driver",
+    "--vm-driver",
+    "--wait",
+    "--wait-timeout",
+    "--service-cluster-ip-range",
+    "--extra-config",
+    "-o",
+    "--output",
+    "-c",
+    "--container-runtime",
+    "--addons",
+    "-n",
+    "--nodes",
+    "--cni",
+    "--feature-gates",
+    "--ports",
+    "--listen-address",
+    "--static-ip",
+    "--subnet",
+    "--base-image",
+    "--disk-size",
+    "--network-plugin",
+    "--insecure-registry",
+    "--registry-mirror",
+    "--image-repository",
+    "--apiserver-ips",
+    "--apiserver-name",
+    "--apiserver-names",
+    "--apiserver-port",
+    "--mount-string",
+    "--network",
+    "--dns-domain",
+    "--docker-env",
+    "--docker-opt",
+    "--host-only-cidr",
+    "--iso-url",
+    "--v",
+    "-v",
+    "--cert-expiration",
+    "--gpus",
+    "--user",
 ];
 
-struct Plan {
-    profile: String,
-    version: String,
-    cpus: u32,
-    memory: u64,
-    driver: String,
-    runtime: String,
-    service_cidr: String,
-    extra: Vec<(String, String, String)>,
-    keep_context: bool,
+pub(super) struct Plan {
+    pub(super) profile: String,
+    pub(super) version: String,
+    pub(super) cpus: u32,
+    pub(super) memory: u64,
+    pub(super) driver: String,
+    pub(super) runtime: String,
+    pub(super) service_cidr: String,
+    pub(super) extra: Vec<(String, String, String)>,
+    pub(super) keep_context: bool,
 }
 
 pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
@@ -72,7 +144,11 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let knobs = &env.knobs;
     let force = args.bool(&["--force"]);
     let hide = !crate::fakes::common::stdout_is_tty() && rel.hides_spinner_steps_without_tty();
-    let prefix = if profile == "minikube" { String::new() } else { format!("[{profile}] ") };
+    let prefix = if profile == "minikube" {
+        String::new()
+    } else {
+        format!("[{profile}] ")
+    };
     let existing = profile::load(profile);
     let control = match env.control() {
         Ok(c) => c,
@@ -83,7 +159,16 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     ui.event_log = Some(profile::profile_dir(profile).join("events.json"));
     let _ = std::fs::remove_file(profile::profile_dir(profile).join("events.json"));
 
-    ui.step(0, "Initial Minikube Setup", "😄", &format!("{prefix}minikube {} on {} (amd64)", rel.version, knobs.host.os), false);
+    ui.step(
+        0,
+        "Initial Minikube Setup",
+        "😄",
+        &format!(
+            "{prefix}minikube {} on {} (amd64)",
+            rel.version, knobs.host.os
+        ),
+        false,
+    );
     if force {
         ui.warning("minikube skips various validations when --force is supplied; this may lead to unexpected behavior");
     }
@@ -116,14 +201,21 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         ));
         if rel.refuses_too_new() && !force {
             ui.styled("🤔", "Searching the internet for Kubernetes version...");
-            return ui.exit("K8S_NEW_UNSUPPORTED", &format!("Kubernetes version {bare} is not supported by this release of minikube"));
+            return ui.exit(
+                "K8S_NEW_UNSUPPORTED",
+                &format!("Kubernetes version {bare} is not supported by this release of minikube"),
+            );
         }
     }
-    if let Some(old) = &existing {
-        if !old.kubernetes_version.is_empty() && version_key(&version) < version_key(&old.kubernetes_version) {
-            let msg = format!("Unable to safely downgrade existing Kubernetes {} cluster to {version}", old.kubernetes_version);
-            return ui.exit("K8S_DOWNGRADE_UNSUPPORTED", &msg);
-        }
+    if let Some(old) = &existing
+        && !old.kubernetes_version.is_empty()
+        && version_key(&version) < version_key(&old.kubernetes_version)
+    {
+        let msg = format!(
+            "Unable to safely downgrade existing Kubernetes {} cluster to {version}",
+            old.kubernetes_version
+        );
+        return ui.exit("K8S_DOWNGRADE_UNSUPPORTED", &msg);
     }
 
     // selectDriver / validateDriver
@@ -133,7 +225,10 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         (None, None) => "docker".to_string(),
     };
     if !DRIVERS.contains(&driver.as_str()) {
-        return ui.exit("DRV_UNSUPPORTED_OS", &format!("The driver '{driver}' is not supported on linux/amd64"));
+        return ui.exit(
+            "DRV_UNSUPPORTED_OS",
+            &format!("The driver '{driver}' is not supported on linux/amd64"),
+        );
     }
     let how = if existing.is_some() {
         format!("Using the {driver} driver based on existing profile")
@@ -156,7 +251,11 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     }
 
     // validateFlags: cpus and memory
-    let avail_cpus = if driver == "docker" { knobs.docker.ncpu } else { knobs.host.cpus };
+    let avail_cpus = if driver == "docker" {
+        knobs.docker.ncpu
+    } else {
+        knobs.host.cpus
+    };
     let cpus = match args.get(&["--cpus"]) {
         None => existing.as_ref().map(|c| c.cpus).unwrap_or(2),
         Some("max") | Some("no-limit") => avail_cpus,
@@ -172,18 +271,25 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         }
         ui.error_line(&msg);
     } else if cpus > avail_cpus {
-        let msg = format!("Requested cpu count {cpus} is greater than the available cpus of {avail_cpus}");
+        let msg = format!(
+            "Requested cpu count {cpus} is greater than the available cpus of {avail_cpus}"
+        );
         if !force {
             return ui.exit("RSRC_INSUFFICIENT_CORES", &msg);
         }
         ui.error_line(&msg);
     }
-    let limit_mb = if driver == "docker" { knobs.docker.mem_total_mb } else { knobs.host.memory_mb };
+    let limit_mb = if driver == "docker" {
+        knobs.docker.mem_total_mb
+    } else {
+        knobs.host.memory_mb
+    };
     let memory = match args.get(&["-m", "--memory"]) {
-        None => existing
-            .as_ref()
-            .map(|c| c.memory)
-            .unwrap_or_else(|| (knobs.host.memory_mb / 4).clamp(3072, 6144).min(limit_mb.saturating_sub(48))),
+        None => existing.as_ref().map(|c| c.memory).unwrap_or_else(|| {
+            (knobs.host.memory_mb / 4)
+                .clamp(3072, 6144)
+                .min(limit_mb.saturating_sub(48))
+        }),
         Some("max") | Some("no-limit") => limit_mb.saturating_sub(48),
         Some(v) => match parse_memory_mb(v) {
             Ok(mb) => mb,
@@ -191,7 +297,9 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         },
     };
     if memory < 1800 {
-        let msg = format!("Requested memory allocation {memory}MiB is less than the usable minimum of 1800MB");
+        let msg = format!(
+            "Requested memory allocation {memory}MiB is less than the usable minimum of 1800MB"
+        );
         if !force {
             return ui.exit("RSRC_INSUFFICIENT_REQ_MEMORY", &msg);
         }
@@ -200,7 +308,10 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         ui.warning(&format!("Requested memory allocation ({memory}MB) is less than the recommended minimum 1900MB. Deployments may fail."));
     }
     if memory > limit_mb && !force {
-        return ui.exit("MK_USAGE", &format!("{driver} has only {limit_mb}MB memory but you specified {memory}MB"));
+        return ui.exit(
+            "MK_USAGE",
+            &format!("{driver} has only {limit_mb}MB memory but you specified {memory}MB"),
+        );
     }
     if let Some(old) = &existing {
         if args.is_set(&["-m", "--memory"]) && old.memory != memory {
@@ -219,7 +330,10 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
                 &format!("The \"{driver}\" driver should not be used with root privileges. If you wish to continue as root, use --force."),
             );
         }
-        ui.info("📌", &format!("Using {} driver with root privileges", capitalise(&driver)));
+        ui.info(
+            "📌",
+            &format!("Using {} driver with root privileges", capitalise(&driver)),
+        );
     }
 
     let runtime = args
@@ -257,16 +371,30 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         extra,
         keep_context: args.bool(&["--keep-context"]),
     };
-    provision(env, rel, &ui, &plan, existing.is_some(), world_cluster.map(|c| c.state), hide)
+    super::provision::provision(
+        env,
+        rel,
+        &ui,
+        &plan,
+        existing.is_some(),
+        world_cluster.map(|c| c.state),
+        hide,
+    )
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Parses `--kubernetes-version` (start.go:getKubernetesVersion).
-fn resolve_version(rel: &Release, v: &str, existing: Option<&Config>) -> Result<String, (&'static str, String)> {
+fn resolve_version(
+    rel: &Release,
+    v: &str,
+    existing: Option<&Config>,
+) -> Result<String, (&'static str, String)> {
     match v {
         "" => Ok(existing
             .map(|c| c.kubernetes_version.clone())
@@ -276,7 +404,10 @@ fn resolve_version(rel: &Release, v: &str, existing: Option<&Config>) -> Result<
         "latest" | "newest" => Ok(rel.newest.clone()),
         _ => {
             let Some((major, minor, patch, _)) = parse_version(v) else {
-                return Err(("MK_USAGE", format!("Unable to parse \"{v}\": No Major.Minor.Patch elements found")));
+                return Err((
+                    "MK_USAGE",
+                    format!("Unable to parse \"{v}\": No Major.Minor.Patch elements found"),
+                ));
             };
             if v.trim_start_matches('v').split('.').count() == 2 {
                 return rel.newest_patch(major, minor).ok_or((
@@ -289,130 +420,6 @@ fn resolve_version(rel: &Release, v: &str, existing: Option<&Config>) -> Result<
             Ok(format!("v{full}"))
         }
     }
-}
-
-fn provision(env: &Env, rel: &Release, ui: &Ui, p: &Plan, existed: bool, state: Option<ClusterState>, hide: bool) -> i32 {
-    let knobs = &env.knobs.minikube;
-    let fresh = !existed || state.is_none();
-    let total = if fresh { knobs.start_ms } else { knobs.restart_ms };
-    let tick = total / 10;
-    let interrupt = |step: u32| {
-        if knobs.interrupt_start_at_step.is_some_and(|s| s <= step) {
-            // A start killed mid-way: no exit line, no cleanup, like SIGKILL from a user.
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
-        }
-    };
-    let mut cfg = Config {
-        name: p.profile.clone(),
-        memory: p.memory,
-        cpus: p.cpus,
-        driver: p.driver.clone(),
-        kubernetes_version: p.version.clone(),
-        service_cidr: p.service_cidr.clone(),
-        container_runtime: p.runtime.clone(),
-        node_ip: String::new(),
-        extra_options: p.extra.clone(),
-        keep_context: p.keep_context,
-    };
-    ui.step(3, "Starting Node", "👍", &rel.starting_node_line(&p.profile), false);
-    if profile::sim_state(&p.profile).is_none() || fresh {
-        profile::set_phase(&p.profile, Phase::Creating);
-    }
-    let _ = profile::save(&cfg, rel.kic_version());
-    interrupt(3);
-    let base = if rel.at_least("v1.33.0") {
-        format!("Pulling base image {} ...", rel.kic_version())
-    } else {
-        "Pulling base image ...".to_string()
-    };
-    ui.step(5, "Pulling Base Image", "🚜", &base, false);
-    if fresh && knobs.download_preload {
-        let artifact = format!("preloaded-images-k8s-v18-{}-{}-overlay2-amd64.tar.lz4", p.version, p.runtime);
-        ui.download(5, &artifact, None);
-        for i in 1..=4 {
-            sleep_ms(tick / 4);
-            ui.download(5, &artifact, Some(i as f64 / 4.0));
-        }
-    } else {
-        sleep_ms(tick);
-    }
-    interrupt(5);
-    let machine = if p.driver == "docker" || p.driver == "podman" { "container" } else { "VM" };
-    let create = match state {
-        None => format!("Creating {} {machine} (CPUs={}, Memory={}MB) ...", p.driver, p.cpus, p.memory),
-        Some(ClusterState::Stopped) => format!("Restarting existing {} {machine} for \"{}\" ...", p.driver, p.profile),
-        Some(ClusterState::Running) => format!("Updating the running {} \"{}\" {machine} ...", p.driver, p.profile),
-    };
-    ui.step(8, "Creating Container", if state.is_none() { "🔥" } else { "🏃" }, &create, hide);
-    sleep_ms(tick * 2);
-    interrupt(8);
-    if let Some(reason) = &knobs.fail_start {
-        let msg = match reason.as_str() {
-            "GUEST_START" => "failed to start node: wait 6m0s for node: wait for healthy API server: apiserver healthz never reported healthy: context deadline exceeded".to_string(),
-            "K8S_APISERVER_MISSING" => "wait 6m0s for node: wait for apiserver proc: apiserver process never appeared".to_string(),
-            "GUEST_PROVISION_CONTAINER_EXITED" => format!("Docker container exited prematurely after it was created, consider investigating Docker's performance/health."),
-            other => format!("failed to start node: {other}"),
-        };
-        return ui.exit(reason, &msg);
-    }
-    ui.step(11, "Preparing Kubernetes", "🐳", &format!("Preparing Kubernetes {} on Docker {} ...", p.version, rel.docker_in_node()), hide);
-    if fresh {
-        ui.sub_step(12, "Generating certificates", "Generating certificates and keys ...", hide);
-        sleep_ms(tick);
-        interrupt(12);
-    }
-    let control = match env.control() {
-        Ok(c) => c,
-        Err(e) => return ui.exit("GUEST_START", &e),
-    };
-    let spec = ClusterSpec {
-        kubernetes_version: p.version.clone(),
-        cpus: p.cpus,
-        memory_mb: p.memory,
-        driver: p.driver.clone(),
-        service_cidr: p.service_cidr.clone(),
-    };
-    if fresh {
-        ui.sub_step(13, "Booting control plane", "Booting up control plane ...", hide);
-    }
-    let info = match control.put_cluster(&p.profile, &spec) {
-        Ok(i) => i,
-        Err(e) => return ui.exit("GUEST_START", &format!("failed to start node: {e}")),
-    };
-    sleep_ms(tick * 2);
-    interrupt(13);
-    if fresh {
-        ui.sub_step(14, "Configuring RBAC rules", "Configuring RBAC rules ...", hide);
-        sleep_ms(tick);
-    }
-    if version_key(&p.version) >= version_key("v1.24.0") && p.runtime == "docker" {
-        ui.step(15, "Configuring CNI", "🔗", "Configuring bridge CNI (Container Networking Interface) ...", false);
-    }
-    cfg.node_ip = info.node_ip.clone();
-    let _ = profile::save(&cfg, rel.kic_version());
-    let Some(server) = info.server.clone() else {
-        return ui.exit("GUEST_START", "failed to start node: the cluster has no API server address");
-    };
-    let certs = match profile::write_certs(&p.profile, &info) {
-        Ok(c) => c,
-        Err(e) => return ui.exit("HOST_KUBECONFIG_UPDATE", &format!("Failed to update kubeconfig file: {e}")),
-    };
-    if let Err(e) = profile::update_kubeconfig(&p.profile, &server, &certs, &rel.version, p.keep_context) {
-        return ui.exit("HOST_KUBECONFIG_UPDATE", &format!("Failed to update kubeconfig file: {e}"));
-    }
-    ui.step(17, "Verifying Kubernetes", "🔎", "Verifying Kubernetes components...", false);
-    sleep_ms(tick);
-    interrupt(17);
-    ui.info("    ▪", "Using image gcr.io/k8s-minikube/storage-provisioner:v5");
-    ui.step(18, "Enabling Addons", "🌟", "Enabled addons: storage-provisioner, default-storageclass", false);
-    profile::set_phase(&p.profile, Phase::Running);
-    let done = if p.keep_context {
-        format!("To connect to this cluster, use:  --context={}", p.profile)
-    } else {
-        format!("Done! kubectl is now configured to use \"{}\" cluster and \"default\" namespace by default", p.profile)
-    };
-    ui.step(19, "Done", if p.keep_context { "💗" } else { "🏄" }, &done, false);
-    0
 }
 
 #[cfg(test)]
@@ -438,9 +445,15 @@ mod tests {
         assert_eq!(resolve_version(&rel, "1.15.10", None).unwrap(), "v1.15.10");
         assert_eq!(resolve_version(&rel, "stable", None).unwrap(), "v1.22.3");
         assert_eq!(resolve_version(&rel, "", None).unwrap(), "v1.22.3");
-        assert_eq!(resolve_version(&rel, "latest", None).unwrap(), "v1.22.4-rc.0");
+        assert_eq!(
+            resolve_version(&rel, "latest", None).unwrap(),
+            "v1.22.4-rc.0"
+        );
         assert_eq!(resolve_version(&rel, "1.15", None).unwrap(), "v1.15.12");
-        assert_eq!(resolve_version(&rel, "1.40", None).unwrap_err().0, "MK_PATCH_NOT_FOUND");
+        assert_eq!(
+            resolve_version(&rel, "1.40", None).unwrap_err().0,
+            "MK_PATCH_NOT_FOUND"
+        );
         assert_eq!(resolve_version(&rel, "x", None).unwrap_err().0, "MK_USAGE");
     }
 }

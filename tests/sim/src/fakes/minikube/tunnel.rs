@@ -25,12 +25,12 @@ extern "C" fn on_sigint(_: nix::libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-fn interrupted() -> bool {
+pub(super) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Sleeps in small slices so SIGINT is acted on promptly.
-fn wait(ms: u64) {
+pub(super) fn wait(ms: u64) {
     let end = Instant::now() + Duration::from_millis(ms);
     while !interrupted() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(10).min(end - Instant::now()));
@@ -38,8 +38,16 @@ fn wait(ms: u64) {
 }
 
 fn mask_of(cidr: &str) -> String {
-    let bits: u32 = cidr.split('/').nth(1).and_then(|b| b.parse().ok()).unwrap_or(32);
-    let m: u32 = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let bits: u32 = cidr
+        .split('/')
+        .nth(1)
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(32);
+    let m: u32 = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     std::net::Ipv4Addr::from(m).to_string()
 }
 
@@ -70,13 +78,23 @@ impl Routes {
 
     /// `--cleanup`: drop routes whose tunnel died.
     fn cleanup(&self) {
-        let keep: Vec<_> = self.lines().into_iter().filter(|l| Self::alive(&l[3])).collect();
+        let keep: Vec<_> = self
+            .lines()
+            .into_iter()
+            .filter(|l| Self::alive(&l[3]))
+            .collect();
         self.save(&keep);
     }
 
     fn netstat_line(l: &[String]) -> String {
         let dest = l[0].split('/').next().unwrap_or("");
-        format!("{:<15} {:<15} {:<15} UG        0 0          0 br-{}", dest, l[1], mask_of(&l[0]), &l[2])
+        format!(
+            "{:<15} {:<15} {:<15} UG        0 0          0 br-{}",
+            dest,
+            l[1],
+            mask_of(&l[0]),
+            &l[2]
+        )
     }
 }
 
@@ -84,7 +102,10 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let ui = Ui::new(false);
     let Some(cfg) = profile::load(profile) else {
         ui.styled("🤷", &format!("Profile \"{profile}\" not found. Run \"minikube profile list\" to view all profiles."));
-        ui.styled("👉", &format!("To start a cluster, run: \"minikube start -p {profile}\""));
+        ui.styled(
+            "👉",
+            &format!("To start a cluster, run: \"minikube start -p {profile}\""),
+        );
         return 85;
     };
     let control = match env.control() {
@@ -94,9 +115,19 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let info = match control.cluster(profile) {
         Ok(Some(c)) if c.state == ClusterState::Running => c,
         Ok(other) => {
-            let state = if other.is_some() { "Stopped" } else { "Nonexistent" };
-            ui.styled("🤷", &format!("The control-plane node {profile} host is not running: state={state}"));
-            ui.styled("👉", &format!("To start a cluster, run: \"minikube start -p {profile}\""));
+            let state = if other.is_some() {
+                "Stopped"
+            } else {
+                "Nonexistent"
+            };
+            ui.styled(
+                "🤷",
+                &format!("The control-plane node {profile} host is not running: state={state}"),
+            );
+            ui.styled(
+                "👉",
+                &format!("To start a cluster, run: \"minikube start -p {profile}\""),
+            );
             return 83;
         }
         Err(e) => return ui.exit("SVC_TUNNEL_START", &e.to_string()),
@@ -110,7 +141,11 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let _lock = match lock_path {
         None => None,
         Some(path) => {
-            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path);
             match file.map(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock)) {
                 Ok(Ok(l)) => Some(l),
                 _ => {
@@ -122,7 +157,11 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
             }
         }
     };
-    let handler = SigAction::new(SigHandler::Handler(on_sigint), SaFlags::empty(), SigSet::empty());
+    let handler = SigAction::new(
+        SigHandler::Handler(on_sigint),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     // SAFETY: the handler only stores to an atomic.
     unsafe {
         let _ = sigaction(Signal::SIGINT, &handler);
@@ -130,14 +169,28 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let knobs = &env.knobs.minikube.tunnel;
     let ssh = knobs.mode == TunnelMode::Ssh || args.is_set(&["--bind-address"]);
     let started = Instant::now();
-    let crashed = || knobs.crash_after_ms.is_some_and(|ms| started.elapsed() >= Duration::from_millis(ms));
+    let crashed = || {
+        knobs
+            .crash_after_ms
+            .is_some_and(|ms| started.elapsed() >= Duration::from_millis(ms))
+    };
     let code = if ssh {
-        ssh_mode(env, &control, profile, &crashed)
+        super::ssh::ssh_mode(env, &control, profile, &crashed)
     } else {
-        route_mode(env, &control, profile, &cfg.service_cidr, &info.node_ip, args, &crashed)
+        route_mode(
+            env,
+            &control,
+            profile,
+            &cfg.service_cidr,
+            &info.node_ip,
+            args,
+            &crashed,
+        )
     };
     if code == 2 {
-        eprintln!("panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]");
+        eprintln!(
+            "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x0]"
+        );
     }
     code
 }
@@ -152,11 +205,18 @@ fn status_block(profile: &str, pid: u32, route: &str, services: &[String], route
 
 /// sudo: NOPASSWD works; with a password it fails without a terminal, or prompts on it.
 fn sudo(env: &Env) -> Result<(), String> {
-    match env.knobs.host.sudo {
+    // Knobs are read at each use: a test may warm sudo while the tunnel retries.
+    let host = env
+        .dir
+        .as_ref()
+        .and_then(|d| crate::fakes::common::load_knobs(d).ok())
+        .map(|k| k.host)
+        .unwrap_or_else(|| env.knobs.host.clone());
+    match host.sudo {
         Sudo::Nopasswd => Ok(()),
         Sudo::Password if has_controlling_tty() => {
             let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| e.to_string())?;
-            let _ = write!(tty, "[sudo] password for {}: ", env.knobs.host.user);
+            let _ = write!(tty, "[sudo] password for {}: ", host.user);
             let mut line = String::new();
             let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&mut tty), &mut line);
             if line.trim().is_empty() {
@@ -172,14 +232,30 @@ fn sudo(env: &Env) -> Result<(), String> {
     }
 }
 
-fn route_mode(env: &Env, control: &ControlClient, profile: &str, cidr: &str, gateway: &str, args: &Args, crashed: &dyn Fn() -> bool) -> i32 {
+fn route_mode(
+    env: &Env,
+    control: &ControlClient,
+    profile: &str,
+    cidr: &str,
+    gateway: &str,
+    args: &Args,
+    crashed: &dyn Fn() -> bool,
+) -> i32 {
     let knobs = &env.knobs.minikube.tunnel;
     let pid = std::process::id();
-    let routes = Routes { path: env.host_file("routes").unwrap_or_else(|| std::env::temp_dir().join("meshup-sim-routes")) };
+    let routes = Routes {
+        path: env
+            .host_file("routes")
+            .unwrap_or_else(|| std::env::temp_dir().join("meshup-sim-routes")),
+    };
     if args.get(&["-c", "--cleanup"]) != Some("false") {
         routes.cleanup();
     }
-    if let Some(other) = routes.lines().into_iter().find(|l| l[2] == profile && l[3] != pid.to_string() && Routes::alive(&l[3])) {
+    if let Some(other) = routes
+        .lines()
+        .into_iter()
+        .find(|l| l[2] == profile && l[3] != pid.to_string() && Routes::alive(&l[3]))
+    {
         let ui = Ui::new(false);
         return ui.exit(
             "SVC_TUNNEL_START",
@@ -212,15 +288,25 @@ fn route_mode(env: &Env, control: &ControlClient, profile: &str, cidr: &str, gat
             let conflict = table.iter().find(|l| l[0] == cidr && l[1] != gateway);
             let exists = table.iter().any(|l| l[0] == cidr && l[1] == gateway);
             let added = if let Some(c) = conflict {
-                Err(format!("conflicting rule in routing table: {}", Routes::netstat_line(c)))
+                Err(format!(
+                    "conflicting rule in routing table: {}",
+                    Routes::netstat_line(c)
+                ))
             } else if exists {
                 Ok(())
             } else {
-                sudo(env).map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count())).map(|()| {
-                    let mut t = routes.lines();
-                    t.push(vec![cidr.to_string(), gateway.to_string(), profile.to_string(), pid.to_string()]);
-                    routes.save(&t);
-                })
+                sudo(env)
+                    .map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count()))
+                    .map(|()| {
+                        let mut t = routes.lines();
+                        t.push(vec![
+                            cidr.to_string(),
+                            gateway.to_string(),
+                            profile.to_string(),
+                            pid.to_string(),
+                        ]);
+                        routes.save(&t);
+                    })
             };
             match added {
                 Ok(()) => {
@@ -255,63 +341,12 @@ fn route_mode(env: &Env, control: &ControlClient, profile: &str, cidr: &str, gat
     }
     // SIGINT, or the cluster went away: clean up like the real one.
     let _ = control.delete_tunnel(profile);
-    let keep: Vec<_> = routes.lines().into_iter().filter(|l| l[3] != pid.to_string()).collect();
+    let keep: Vec<_> = routes
+        .lines()
+        .into_iter()
+        .filter(|l| l[3] != pid.to_string())
+        .collect();
     routes.save(&keep);
-    0
-}
-
-fn ssh_mode(env: &Env, control: &ControlClient, profile: &str, crashed: &dyn Fn() -> bool) -> i32 {
-    let knobs = &env.knobs.minikube.tunnel;
-    let ui = Ui::new(false);
-    let pid = std::process::id();
-    ui.styled("✅", "Tunnel successfully started");
-    println!();
-    ui.styled("📌", "NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...");
-    println!();
-    let mut known: Vec<String> = Vec::new();
-    let mut blocked = false;
-    loop {
-        if interrupted() {
-            break;
-        }
-        if crashed() {
-            return 2;
-        }
-        match control.cluster(profile) {
-            Ok(Some(c)) if c.state == ClusterState::Running => {}
-            _ => break,
-        }
-        if !blocked {
-            let services = crate::fakes::kube::lb_services(control, profile).unwrap_or_default();
-            let privileged: Vec<_> = services.iter().filter(|(_, ports)| ports.iter().any(|p| *p < 1024)).collect();
-            let needs_password = env.knobs.host.sudo == Sudo::Password;
-            for (name, ports) in &services {
-                if known.contains(name) {
-                    continue;
-                }
-                known.push(name.clone());
-                let low: Vec<String> = ports.iter().filter(|p| **p < 1024).map(|p| p.to_string()).collect();
-                if !low.is_empty() {
-                    ui.warning(&format!("The service/ingress {name} requires privileged ports to be exposed: [{}]", low.join(" ")));
-                    ui.styled("🔑", "sudo permission will be asked for it.");
-                }
-                ui.styled("🏃", &format!("Starting tunnel for service {name}."));
-            }
-            if needs_password && !privileged.is_empty() {
-                // `sudo ssh` asks and nobody answers: the forward never comes up.
-                print!("Password:");
-                let _ = std::io::stdout().flush();
-                blocked = true;
-            } else if !services.is_empty() || known.is_empty() {
-                match control.put_tunnel(profile, pid) {
-                    Ok(Some(_)) => {}
-                    _ => break,
-                }
-            }
-        }
-        wait(knobs.poll_ms.max(10));
-    }
-    let _ = control.delete_tunnel(profile);
     0
 }
 
@@ -321,7 +356,13 @@ mod tests {
 
     #[test]
     fn status_block_has_the_real_bytes() {
-        let b = status_block("minikube", 39087, "10.96.0.0/12 -> 192.168.49.2", &["hello-minikube".into()], "no errors");
+        let b = status_block(
+            "minikube",
+            39087,
+            "10.96.0.0/12 -> 192.168.49.2",
+            &["hello-minikube".into()],
+            "no errors",
+        );
         assert_eq!(
             b,
             "Status:\t\n\tmachine: minikube\n\tpid: 39087\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: [hello-minikube]\n    errors: \n\t\tminikube: no errors\n\t\trouter: no errors\n\t\tloadbalancer emulator: no errors\n"

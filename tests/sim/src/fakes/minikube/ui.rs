@@ -32,39 +32,174 @@ pub struct Reason {
 }
 
 pub const REASONS: &[Reason] = &[
-    Reason { id: "MK_USAGE", code: 14, advice: "", emoji: "❌" },
-    Reason { id: "MK_PATCH_NOT_FOUND", code: 14, advice: "", emoji: "❌" },
-    Reason { id: "RSRC_INSUFFICIENT_REQ_MEMORY", code: 23, advice: "Start minikube with less memory allocated: 'minikube start --memory=2200mb'", emoji: "⛔" },
-    Reason { id: "RSRC_INSUFFICIENT_CORES", code: 29, advice: "Ensure your docker system has enough CPUs. The minimum allowed is 2 CPUs.", emoji: "⛔" },
-    Reason { id: "HOST_KUBECONFIG_UPDATE", code: 38, advice: "", emoji: "❌" },
-    Reason { id: "DRV_UNSUPPORTED_OS", code: 56, advice: "", emoji: "❌" },
-    Reason { id: "DRV_AS_ROOT", code: 57, advice: "", emoji: "❌" },
-    Reason { id: "PROVIDER_DOCKER_NOT_RUNNING", code: 63, advice: "Start the Docker service", emoji: "💣" },
-    Reason { id: "PROVIDER_DOCKER_NOT_FOUND", code: 65, advice: "Install Docker", emoji: "💣" },
-    Reason { id: "GUEST_START", code: 80, advice: "", emoji: "❌" },
-    Reason { id: "GUEST_PROVISION", code: 80, advice: "", emoji: "❌" },
-    Reason { id: "GUEST_PROVISION_CONTAINER_EXITED", code: 80, advice: "", emoji: "❌" },
-    Reason { id: "GUEST_NOT_RUNNING", code: 83, advice: "", emoji: "🤷" },
-    Reason { id: "GUEST_PROFILE_NOT_FOUND", code: 85, advice: "", emoji: "🤷" },
-    Reason { id: "K8S_INSTALL_FAILED", code: 100, advice: "", emoji: "❌" },
-    Reason { id: "K8S_APISERVER_TIMEOUT", code: 102, advice: "", emoji: "❌" },
-    Reason { id: "K8S_APISERVER_MISSING", code: 105, advice: "Check that the provided apiserver flags are valid, and that SELinux is disabled", emoji: "❌" },
-    Reason { id: "K8S_OLD_UNSUPPORTED", code: 106, advice: "", emoji: "❌" },
-    Reason { id: "K8S_NEW_UNSUPPORTED", code: 106, advice: "", emoji: "❌" },
-    Reason { id: "K8S_DOWNGRADE_UNSUPPORTED", code: 106, advice: "", emoji: "🙈" },
-    Reason { id: "HOST_CGROUP_NOT_SUPPORTED", code: 36, advice: "", emoji: "🧯" },
-    Reason { id: "SVC_TUNNEL_START", code: 110, advice: "", emoji: "❌" },
-    Reason { id: "TUNNEL_ALREADY_RUNNING", code: 111, advice: "", emoji: "💡" },
-    Reason { id: "INET_DOWNLOAD_TIMEOUT", code: 42, advice: "", emoji: "❌" },
-    Reason { id: "RUNTIME_ENABLE", code: 90, advice: "", emoji: "❌" },
+    Reason {
+        id: "MK_USAGE",
+        code: 14,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "MK_PATCH_NOT_FOUND",
+        code: 14,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "RSRC_INSUFFICIENT_REQ_MEMORY",
+        code: 23,
+        advice: "Start minikube with less memory allocated: 'minikube start --memory=2200mb'",
+        emoji: "⛔",
+    },
+    Reason {
+        id: "RSRC_INSUFFICIENT_CORES",
+        code: 29,
+        advice: "Ensure your docker system has enough CPUs. The minimum allowed is 2 CPUs.",
+        emoji: "⛔",
+    },
+    Reason {
+        id: "HOST_KUBECONFIG_UPDATE",
+        code: 38,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "DRV_UNSUPPORTED_OS",
+        code: 56,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "DRV_AS_ROOT",
+        code: 57,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "PROVIDER_DOCKER_NOT_RUNNING",
+        code: 63,
+        advice: "Start the Docker service",
+        emoji: "💣",
+    },
+    Reason {
+        id: "PROVIDER_DOCKER_NOT_FOUND",
+        code: 65,
+        advice: "Install Docker",
+        emoji: "💣",
+    },
+    Reason {
+        id: "GUEST_START",
+        code: 80,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "GUEST_PROVISION",
+        code: 80,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "GUEST_PROVISION_CONTAINER_EXITED",
+        code: 80,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "GUEST_NOT_RUNNING",
+        code: 83,
+        advice: "",
+        emoji: "🤷",
+    },
+    Reason {
+        id: "GUEST_PROFILE_NOT_FOUND",
+        code: 85,
+        advice: "",
+        emoji: "🤷",
+    },
+    Reason {
+        id: "K8S_INSTALL_FAILED",
+        code: 100,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "K8S_APISERVER_TIMEOUT",
+        code: 102,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "K8S_APISERVER_MISSING",
+        code: 105,
+        advice: "Check that the provided apiserver flags are valid, and that SELinux is disabled",
+        emoji: "❌",
+    },
+    Reason {
+        id: "K8S_OLD_UNSUPPORTED",
+        code: 106,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "K8S_NEW_UNSUPPORTED",
+        code: 106,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "K8S_DOWNGRADE_UNSUPPORTED",
+        code: 106,
+        advice: "",
+        emoji: "🙈",
+    },
+    Reason {
+        id: "HOST_CGROUP_NOT_SUPPORTED",
+        code: 36,
+        advice: "",
+        emoji: "🧯",
+    },
+    Reason {
+        id: "SVC_TUNNEL_START",
+        code: 110,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "TUNNEL_ALREADY_RUNNING",
+        code: 111,
+        advice: "",
+        emoji: "💡",
+    },
+    Reason {
+        id: "INET_DOWNLOAD_TIMEOUT",
+        code: 42,
+        advice: "",
+        emoji: "❌",
+    },
+    Reason {
+        id: "RUNTIME_ENABLE",
+        code: 90,
+        advice: "",
+        emoji: "❌",
+    },
 ];
 
 pub fn reason(id: &str) -> Reason {
     REASONS
         .iter()
         .find(|r| r.id == id)
-        .map(|r| Reason { id: r.id, code: r.code, advice: r.advice, emoji: r.emoji })
-        .unwrap_or(Reason { id: "GUEST_START", code: 80, advice: "", emoji: "❌" })
+        .map(|r| Reason {
+            id: r.id,
+            code: r.code,
+            advice: r.advice,
+            emoji: r.emoji,
+        })
+        .unwrap_or(Reason {
+            id: "GUEST_START",
+            code: 80,
+            advice: "",
+            emoji: "❌",
+        })
 }
 
 /// out.go:wantsColor: emoji only on a colour terminal; `MINIKUBE_IN_STYLE` forces either way.
@@ -74,14 +209,25 @@ pub fn wants_emoji() -> bool {
     }
     let term = std::env::var("TERM").unwrap_or_default();
     let colorterm = std::env::var("COLORTERM").unwrap_or_default();
-    let colour = term.contains("color") || ["truecolor", "24bit", "yes"].contains(&colorterm.as_str());
+    let colour =
+        term.contains("color") || ["truecolor", "24bit", "yes"].contains(&colorterm.as_str());
     colour && crate::fakes::common::stdout_is_tty()
 }
 
 impl Ui {
     pub fn new(json: bool) -> Ui {
-        let mode = if json { Mode::Json } else { Mode::Text { emoji: wants_emoji() } };
-        Ui { mode, event_log: None, total_steps: 19 }
+        let mode = if json {
+            Mode::Json
+        } else {
+            Mode::Text {
+                emoji: wants_emoji(),
+            }
+        };
+        Ui {
+            mode,
+            event_log: None,
+            total_steps: 19,
+        }
     }
 
     fn emoji(&self) -> bool {
@@ -103,21 +249,30 @@ impl Ui {
             let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
         }
-        if let Some(path) = &self.event_log {
-            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                let _ = f.write_all(line.as_bytes());
-            }
+        if let Some(path) = &self.event_log
+            && let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        {
+            let _ = f.write_all(line.as_bytes());
         }
     }
 
     fn data(pairs: &[(&str, String)]) -> Map<String, Value> {
         let mut m: Vec<_> = pairs.to_vec();
         m.sort_by(|a, b| a.0.cmp(b.0));
-        m.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect()
+        m.into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .collect()
     }
 
     fn text_out(&self, emoji: &str, low: &str, msg: &str, stderr: bool) {
-        let line = if self.emoji() { format!("{emoji}  {msg}\n") } else { format!("{low}{msg}\n") };
+        let line = if self.emoji() {
+            format!("{emoji}  {msg}\n")
+        } else {
+            format!("{low}{msg}\n")
+        };
         if stderr {
             let _ = std::io::stderr().write_all(line.as_bytes());
         } else {
@@ -139,10 +294,8 @@ impl Ui {
                 ("message", msg.trim().to_string()),
             ]),
         );
-        if let Mode::Text { .. } = self.mode {
-            if !spinner_hidden {
-                self.text_out(emoji, "* ", msg, false);
-            }
+        if matches!(self.mode, Mode::Text { .. }) && !spinner_hidden {
+            self.text_out(emoji, "* ", msg, false);
         }
     }
 
@@ -158,7 +311,11 @@ impl Ui {
             ]),
         );
         if matches!(self.mode, Mode::Text { .. }) && !spinner_hidden {
-            let line = if self.emoji() { format!("    ▪ {msg}\n") } else { format!("  - {msg}\n") };
+            let line = if self.emoji() {
+                format!("    ▪ {msg}\n")
+            } else {
+                format!("  - {msg}\n")
+            };
             print!("{line}");
         }
     }
@@ -167,6 +324,18 @@ impl Ui {
         self.event("info", Self::data(&[("message", msg.to_string())]));
         if let Mode::Text { .. } = self.mode {
             self.text_out(emoji, "* ", msg, false);
+        }
+    }
+
+    /// An indented info line (`    ▪ `, low-fi `  - `).
+    pub fn sub_info(&self, msg: &str) {
+        self.event("info", Self::data(&[("message", msg.to_string())]));
+        if let Mode::Text { emoji } = self.mode {
+            if emoji {
+                println!("    ▪ {msg}");
+            } else {
+                println!("  - {msg}");
+            }
         }
     }
 
@@ -223,7 +392,12 @@ impl Ui {
         );
         if let Mode::Text { .. } = self.mode {
             eprintln!();
-            self.text_out(r.emoji, "X ", &format!("Exiting due to {}: {msg}", r.id), true);
+            self.text_out(
+                r.emoji,
+                "X ",
+                &format!("Exiting due to {}: {msg}", r.id),
+                true,
+            );
             if !r.advice.is_empty() {
                 self.text_out("💡", "* ", &format!("Suggestion: {}", r.advice), true);
             }
