@@ -23,13 +23,19 @@ async fn error_and_reset_rates_apply_while_set() {
     knobs.cluster.api.error_rate = 1.0;
     world.set_knobs(&knobs);
     let err = cms.list(&Default::default()).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 503), "{err:?}");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 503),
+        "{err:?}"
+    );
 
     knobs.cluster.api.error_rate = 0.0;
     knobs.cluster.api.reset_rate = 1.0;
     world.set_knobs(&knobs);
     let err = cms.list(&Default::default()).await.unwrap_err();
-    assert!(!matches!(err, kube::Error::Api(_)), "a reset is not an API answer: {err:?}");
+    assert!(
+        !matches!(err, kube::Error::Api(_)),
+        "a reset is not an API answer: {err:?}"
+    );
 
     knobs.cluster.api.reset_rate = 0.0;
     world.set_knobs(&knobs);
@@ -39,12 +45,25 @@ async fn error_and_reset_rates_apply_while_set() {
 #[tokio::test]
 async fn an_outage_refuses_connections_then_the_server_is_back() {
     let mut knobs = Knobs::default();
-    knobs.cluster.api.outages = vec![Outage { after_ms: 0, for_ms: 1500 }];
+    knobs.cluster.api.outages = vec![Outage {
+        after_ms: 0,
+        for_ms: 1500,
+    }];
     let world = World::start(knobs);
     let info = world.start_cluster("o", "v1.30.0");
-    let port: u16 = info.server.unwrap().rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = info
+        .server
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "port open during the outage");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port open during the outage"
+    );
     let client = world.kube_client("o").await.unwrap();
     let back = async {
         loop {
@@ -54,7 +73,9 @@ async fn an_outage_refuses_connections_then_the_server_is_back() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    tokio::time::timeout(Duration::from_secs(20), back).await.expect("the API server comes back");
+    tokio::time::timeout(Duration::from_secs(20), back)
+        .await
+        .expect("the API server comes back");
 }
 
 #[tokio::test]
@@ -63,7 +84,8 @@ async fn a_stopped_cluster_keeps_its_objects_and_port() {
     let first = world.start_cluster("s", "v1.30.0");
     let client = world.kube_client("s").await.unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
-    let cm: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "keep"}})).unwrap();
+    let cm: ConfigMap =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "keep"}})).unwrap();
     cms.create(&PostParams::default(), &cm).await.unwrap();
 
     world.control().stop_cluster("s").unwrap();
