@@ -1,4 +1,14 @@
-//! The fake tools (owned by the fakes helper; see CONTRACT.md).
+//! The fake tools, busybox style (CONTRACT.md): `minikube`, `istioctl`, `kubectl`, `docker`.
+//! Each invocation is logged to `$MESHUP_SIM_DIR/calls.jsonl` (start and exit lines).
+
+pub mod common;
+mod docker;
+pub mod istioctl;
+mod kube;
+mod kubectl;
+pub mod minikube;
+
+use crate::calllog::{self, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -6,6 +16,8 @@ pub enum Tool {
     Istioctl,
     Kubectl,
     Docker,
+    /// The `ssh -N -L ...` forwards of the tunnel's SSH mode.
+    Ssh,
 }
 
 impl Tool {
@@ -15,12 +27,63 @@ impl Tool {
             "istioctl" => Some(Tool::Istioctl),
             "kubectl" => Some(Tool::Kubectl),
             "docker" => Some(Tool::Docker),
+            "ssh" => Some(Tool::Ssh),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Minikube => "minikube",
+            Tool::Istioctl => "istioctl",
+            Tool::Kubectl => "kubectl",
+            Tool::Docker => "docker",
+            Tool::Ssh => "ssh",
         }
     }
 }
 
-pub fn run(tool: Tool, _version: Option<String>, _args: Vec<String>) -> i32 {
-    eprintln!("meshup-sim: the fake {tool:?} is not built yet");
-    1
+/// Runs the fake; the exit code is what the process exits with.
+pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i32 {
+    // Like Go programs: a closed pipe ends the process quietly instead of a panic.
+    // SAFETY: restoring the default disposition before any other thread exists.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
+    let env = common::Env::load(version_override);
+    let call = calllog::this_process(tool.name(), &args);
+    let dir = std::env::var_os("MESHUP_SIM_DIR").map(std::path::PathBuf::from);
+    if let Some(d) = &dir {
+        let _ = calllog::append(d, Event::Start, &call);
+    }
+    let code = match env {
+        Err(e) => {
+            eprintln!("meshup-sim ({}): {e}", tool.name());
+            1
+        }
+        Ok(env) => match tool {
+            Tool::Minikube => minikube::run(&env, &args),
+            Tool::Istioctl => istioctl::run(&env, &args),
+            Tool::Kubectl => kubectl::run(&env, &args),
+            Tool::Docker => docker::run(&env, &args),
+            // A forward holds its port until it is killed; the data plane is the daemon's.
+            Tool::Ssh => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+        },
+    };
+    if let Some(d) = &dir {
+        let _ = calllog::append(
+            d,
+            Event::Exit,
+            &calllog::Call {
+                exit_code: Some(code),
+                ..call
+            },
+        );
+    }
+    code
 }

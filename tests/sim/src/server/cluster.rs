@@ -1,0 +1,203 @@
+//! One emulated cluster: its PKI, object store, API server listener, controllers and tunnel
+//! state. A stopped cluster keeps its objects; starting it again serves them on the same port.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::certs::Pki;
+use super::daemon::World;
+use super::resources::{self, Resource};
+use super::store::{Store, key};
+use super::util;
+use crate::control::{ClusterInfo, ClusterSpec, ClusterState, RequestCount};
+use crate::knobs::ClusterKnobs;
+
+/// (verb, resource, namespace)
+type RequestKey = (String, String, Option<String>);
+
+pub struct Cluster {
+    pub profile: String,
+    pub world: Arc<World>,
+    pub spec: Mutex<ClusterSpec>,
+    pub pki: Pki,
+    pub node_ip: Ipv4Addr,
+    pub store: Store,
+    /// The API server's port, kept across stop/start.
+    pub port: Mutex<Option<u16>>,
+    running: Mutex<Option<Running>>,
+    /// The registered tunnel's pid, while one is registered.
+    pub tunnel: Mutex<Option<u32>>,
+    requests: Mutex<BTreeMap<RequestKey, u64>>,
+    pub started_at: Mutex<Instant>,
+}
+
+struct Running {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Cluster {
+    pub fn new(
+        world: Arc<World>,
+        profile: &str,
+        spec: ClusterSpec,
+        node_ip: Ipv4Addr,
+    ) -> anyhow::Result<Arc<Cluster>> {
+        let knobs = world.knobs().cluster;
+        let cluster = Arc::new(Cluster {
+            profile: profile.to_string(),
+            world,
+            spec: Mutex::new(spec),
+            pki: Pki::generate(node_ip)?,
+            node_ip,
+            store: Store::new(knobs.watch_history.unwrap_or(1000)),
+            port: Mutex::new(None),
+            running: Mutex::new(None),
+            tunnel: Mutex::new(None),
+            requests: Mutex::new(BTreeMap::new()),
+            started_at: Mutex::new(Instant::now()),
+        });
+        super::seed::seed(&cluster);
+        Ok(cluster)
+    }
+
+    pub fn knobs(&self) -> ClusterKnobs {
+        self.world.knobs().cluster
+    }
+
+    pub fn version(&self) -> String {
+        self.spec.lock().unwrap().kubernetes_version.clone()
+    }
+
+    pub fn minor(&self) -> u32 {
+        util::minor_of(&self.version())
+    }
+
+    pub fn node_name(&self) -> String {
+        self.profile.clone()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.lock().unwrap().is_some()
+    }
+
+    /// Serve the API and run the controllers.
+    pub async fn start(self: &Arc<Self>) -> anyhow::Result<()> {
+        if self.is_running() {
+            return Ok(());
+        }
+        *self.started_at.lock().unwrap() = Instant::now();
+        if let Some(cap) = self.knobs().watch_history {
+            self.store.set_history_cap(cap);
+        }
+        let (listener, port) = super::listener::bind(*self.port.lock().unwrap())?;
+        *self.port.lock().unwrap() = Some(port);
+        let api = tokio::spawn(super::listener::serve(self.clone(), listener));
+        let controllers = tokio::spawn(super::controllers::run(self.clone()));
+        *self.running.lock().unwrap() = Some(Running {
+            tasks: vec![api, controllers],
+        });
+        Ok(())
+    }
+
+    /// Stop serving; the tunnel's addresses are withdrawn, objects kept.
+    pub fn stop(self: &Arc<Self>) {
+        self.running.lock().unwrap().take();
+        *self.tunnel.lock().unwrap() = None;
+        super::controllers::services::sync_load_balancers(self);
+    }
+
+    /// Built-in resources of this version, plus those of every Established CRD.
+    pub fn resources(&self) -> Vec<Resource> {
+        let minor = self.minor();
+        let token = self.knobs().service_account_token.unwrap_or(minor >= 20);
+        let mut all = resources::builtin(minor, token);
+        let (crds, _) = self.store.list(
+            &key("apiextensions.k8s.io", "customresourcedefinitions"),
+            None,
+        );
+        for crd in crds {
+            let established = crd["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Established" && c["status"] == "True")
+            });
+            if established {
+                all.extend(resources::from_crd(&crd));
+            }
+        }
+        all
+    }
+
+    /// The preferred-version resource for a group + plural (what internal writers use).
+    pub fn resource(&self, group: &str, plural: &str) -> Option<Resource> {
+        let all = self.resources();
+        let mut mine: Vec<Resource> = all
+            .into_iter()
+            .filter(|r| r.group == group && r.plural == plural)
+            .collect();
+        mine.sort_by_key(|r| std::cmp::Reverse(resources::version_rank(&r.version)));
+        mine.into_iter().next()
+    }
+
+    pub fn count(&self, verb: &str, resource: &str, namespace: Option<&str>) {
+        let mut r = self.requests.lock().unwrap();
+        *r.entry((
+            verb.to_string(),
+            resource.to_string(),
+            namespace.map(String::from),
+        ))
+        .or_default() += 1;
+    }
+
+    pub fn requests(&self) -> Vec<RequestCount> {
+        let r = self.requests.lock().unwrap();
+        r.iter()
+            .map(|((verb, resource, namespace), count)| RequestCount {
+                verb: verb.clone(),
+                resource: resource.clone(),
+                namespace: namespace.clone(),
+                count: *count,
+            })
+            .collect()
+    }
+
+    pub fn info(&self) -> ClusterInfo {
+        let running = self.is_running();
+        ClusterInfo {
+            profile: self.profile.clone(),
+            spec: self.spec.lock().unwrap().clone(),
+            state: if running {
+                ClusterState::Running
+            } else {
+                ClusterState::Stopped
+            },
+            server: self
+                .port
+                .lock()
+                .unwrap()
+                .filter(|_| running)
+                .map(|p| format!("https://127.0.0.1:{p}")),
+            ca_pem: self.pki.ca_pem.clone(),
+            client_cert_pem: self.pki.client_cert_pem.clone(),
+            client_key_pem: self.pki.client_key_pem.clone(),
+            node_ip: self.node_ip.to_string(),
+        }
+    }
+
+    /// Namespace object, if it exists.
+    pub fn namespace(&self, name: &str) -> Option<Arc<Value>> {
+        self.store.get(&key("", "namespaces"), "", name)
+    }
+}

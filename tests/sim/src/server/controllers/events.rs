@@ -1,0 +1,39 @@
+//! `Event` objects, as the kubelet, scheduler and controllers write them.
+
+use serde_json::{Value, json};
+
+use crate::server::cluster::Cluster;
+use crate::server::ops;
+use crate::server::store::{name_of, ns_of};
+use crate::server::util;
+
+pub fn record(
+    cluster: &Cluster,
+    obj: &Value,
+    etype: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let ns = match ns_of(obj) {
+        "" => "default",
+        n => n,
+    };
+    let name = name_of(obj);
+    let now = util::now();
+    let mut source = json!({"component": component});
+    if component == "kubelet" {
+        source["host"] = cluster.node_name().into();
+    }
+    let event = json!({
+        "metadata": {"name": format!("{name}.{:016x}", util::rand_u64()), "namespace": ns},
+        "involvedObject": {
+            "kind": obj["kind"], "namespace": ns_of(obj), "name": name, "uid": obj["metadata"]["uid"],
+            "apiVersion": obj["apiVersion"], "resourceVersion": obj["metadata"]["resourceVersion"],
+        },
+        "reason": reason, "message": message, "source": source, "type": etype,
+        "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        "reportingComponent": component, "reportingInstance": if component == "kubelet" { cluster.node_name() } else { String::new() },
+    });
+    let _ = ops::create_internal(cluster, "", "events", event);
+}

@@ -1,0 +1,355 @@
+//! The data plane on loopback: while a tunnel is registered, each LoadBalancer Service's
+//! ingress address (127.X.Y.Z) listens on its ports, like `minikube tunnel`'s SSH mode. The
+//! gateway's status port answers `/healthz/ready`; an HTTP port listens only once an Istio
+//! Gateway serves it, answers 404 for unrouted requests and 200 (`server: istio-envoy`) for a
+//! VirtualService route to a Service whose Pods are Ready with sidecars.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Body;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::cluster::Cluster;
+use super::select::LabelSelector;
+use super::store::{key, name_of, ns_of};
+
+#[derive(Default)]
+pub struct Listeners {
+    open: HashMap<SocketAddr, JoinHandle<()>>,
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for h in self.open.values() {
+            h.abort();
+        }
+    }
+}
+
+fn is_status_port(p: &Value) -> bool {
+    p["name"] == "status-port" || matches!(p["port"].as_u64(), Some(15020 | 15021))
+}
+
+fn gateways(cluster: &Cluster) -> Vec<Arc<Value>> {
+    cluster
+        .store
+        .list(&key("networking.istio.io", "gateways"), None)
+        .0
+}
+
+/// The Gateways whose selector picks this Service's pods and that have a server on this port.
+fn gateways_for(cluster: &Cluster, svc: &Value, port: &Value) -> Vec<Arc<Value>> {
+    let svc_selector = &svc["spec"]["selector"];
+    let target = port["targetPort"].as_u64();
+    gateways(cluster)
+        .into_iter()
+        .filter(|g| {
+            let selects = g["spec"]["selector"].as_object().is_some_and(|sel| {
+                !sel.is_empty() && sel.iter().all(|(k, v)| svc_selector.get(k) == Some(v))
+            });
+            let serves = g["spec"]["servers"].as_array().is_some_and(|ss| {
+                ss.iter().any(|s| {
+                    let n = s["port"]["number"].as_u64();
+                    n.is_some() && (n == port["port"].as_u64() || n == target)
+                })
+            });
+            selects && serves
+        })
+        .collect()
+}
+
+impl Listeners {
+    pub fn reconcile(&mut self, cluster: &Arc<Cluster>) {
+        let mut desired: HashMap<SocketAddr, (String, String, u16)> = HashMap::new();
+        if cluster.tunnel.lock().unwrap().is_some() {
+            let (services, _) = cluster.store.list(&key("", "services"), None);
+            for svc in services
+                .iter()
+                .filter(|s| s["spec"]["type"] == "LoadBalancer")
+            {
+                let Some(ip) = svc["status"]["loadBalancer"]["ingress"][0]["ip"].as_str() else {
+                    continue;
+                };
+                let Ok(ip) = ip.parse::<Ipv4Addr>() else {
+                    continue;
+                };
+                if ip.octets()[0] != 127 {
+                    continue;
+                }
+                for p in svc["spec"]["ports"].as_array().into_iter().flatten() {
+                    let Some(port) = p["port"].as_u64() else {
+                        continue;
+                    };
+                    if is_status_port(p) || !gateways_for(cluster, svc, p).is_empty() {
+                        desired.insert(
+                            SocketAddr::from((ip, port as u16)),
+                            (ns_of(svc).into(), name_of(svc).into(), port as u16),
+                        );
+                    }
+                }
+            }
+        }
+        self.open.retain(|addr, handle| {
+            let keep = desired.contains_key(addr);
+            if !keep {
+                handle.abort();
+            }
+            keep
+        });
+        for (addr, (ns, name, port)) in desired {
+            if self.open.contains_key(&addr) {
+                continue;
+            }
+            let listener = match std::net::TcpListener::bind(addr).and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)
+            }) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!(
+                        "dataplane {}: cannot listen on {addr}: {e}",
+                        cluster.profile
+                    );
+                    continue;
+                }
+            };
+            let c = cluster.clone();
+            self.open
+                .insert(addr, tokio::spawn(accept_loop(c, listener, ns, name, port)));
+        }
+    }
+}
+
+async fn accept_loop(
+    cluster: Arc<Cluster>,
+    listener: tokio::net::TcpListener,
+    ns: String,
+    name: String,
+    port: u16,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        while conns.try_join_next().is_some() {}
+        let (c, ns, name) = (cluster.clone(), ns.clone(), name.clone());
+        conns.spawn(async move {
+            let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
+                let resp = respond(&c, &ns, &name, port, &req);
+                async move { Ok::<_, std::convert::Infallible>(resp) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), svc)
+                .await;
+        });
+    }
+}
+
+fn envoy(code: u16, body: String) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("server", "istio-envoy")
+        .header("x-envoy-upstream-service-time", "1")
+        .header(
+            "content-type",
+            if code == 200 {
+                "application/json"
+            } else {
+                "text/plain"
+            },
+        )
+        .body(Body::from(body))
+        .expect("response")
+}
+
+fn plain(code: u16) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .body(Body::empty())
+        .expect("response")
+}
+
+fn pods_of(cluster: &Cluster, svc: &Value) -> Vec<Arc<Value>> {
+    let Some(sel) = svc["spec"]["selector"]
+        .as_object()
+        .filter(|s| !s.is_empty())
+    else {
+        return vec![];
+    };
+    let selector = sel
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let Ok(selector) = LabelSelector::parse(&selector) else {
+        return vec![];
+    };
+    let (pods, _) = cluster.store.list(&key("", "pods"), Some(ns_of(svc)));
+    pods.into_iter()
+        .filter(|p| selector.matches(&p["metadata"]["labels"]))
+        .collect()
+}
+
+fn ready(pod: &Value) -> bool {
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
+}
+
+fn has_sidecar(pod: &Value) -> bool {
+    ["containers", "initContainers"].iter().any(|l| {
+        pod["spec"][l]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["name"] == "istio-proxy"))
+    })
+}
+
+fn respond<B>(
+    cluster: &Cluster,
+    ns: &str,
+    name: &str,
+    port: u16,
+    req: &Request<B>,
+) -> Response<Body> {
+    let Some(svc) = cluster.store.get(&key("", "services"), ns, name) else {
+        return plain(503);
+    };
+    let Some(port_spec) = svc["spec"]["ports"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["port"] == port))
+        .cloned()
+    else {
+        return plain(503);
+    };
+    let path = req.uri().path();
+    if is_status_port(&port_spec) {
+        return match path {
+            "/healthz/ready" if pods_of(cluster, &svc).iter().any(|p| ready(p)) => plain(200),
+            "/healthz/ready" => plain(503),
+            _ => plain(404),
+        };
+    }
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map(|(h, _)| h).unwrap_or(h).to_string())
+        .unwrap_or_default();
+    let gws = gateways_for(cluster, &svc, &port_spec);
+    let Some((dest_ns, dest_name)) = route(cluster, &gws, &host, path) else {
+        return envoy(404, String::new());
+    };
+    let Some(dest) = cluster
+        .store
+        .get(&key("", "services"), &dest_ns, &dest_name)
+    else {
+        return envoy(503, "no healthy upstream".into());
+    };
+    let backends: Vec<Arc<Value>> = pods_of(cluster, &dest)
+        .into_iter()
+        .filter(|p| ready(p) && has_sidecar(p))
+        .collect();
+    match backends.first() {
+        Some(pod) => envoy(200, json!({"host": host, "path": path, "service": format!("{dest_ns}/{dest_name}"), "pod": name_of(pod)}).to_string()),
+        None => envoy(503, "no healthy upstream".into()),
+    }
+}
+
+fn host_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.rsplit_once('/').map(|(_, h)| h).unwrap_or(pattern);
+    pattern == "*"
+        || pattern == host
+        || pattern
+            .strip_prefix('*')
+            .is_some_and(|suffix| host.ends_with(suffix))
+}
+
+/// The destination Service (namespace, name) a VirtualService bound to one of these Gateways
+/// gives this host and path.
+fn route(
+    cluster: &Cluster,
+    gws: &[Arc<Value>],
+    host: &str,
+    path: &str,
+) -> Option<(String, String)> {
+    let (vss, _) = cluster
+        .store
+        .list(&key("networking.istio.io", "virtualservices"), None);
+    for vs in vss {
+        let vs_ns = ns_of(&vs);
+        let bound = vs["spec"]["gateways"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|r| {
+                gws.iter().any(|g| {
+                    let gw_hosts_ok =
+                        g["spec"]["servers"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|s| {
+                                s["hosts"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(Value::as_str)
+                                    .any(|h| host_matches(h, host))
+                            });
+                    let named = r == format!("{}/{}", ns_of(g), name_of(g))
+                        || (r == name_of(g) && vs_ns == ns_of(g));
+                    named && gw_hosts_ok
+                })
+            });
+        let hosts_ok = vs["spec"]["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|h| host_matches(h, host));
+        if !bound || !hosts_ok {
+            continue;
+        }
+        for http in vs["spec"]["http"].as_array().into_iter().flatten() {
+            let matches = match http["match"].as_array() {
+                None => true,
+                Some(ms) if ms.is_empty() => true,
+                Some(ms) => ms.iter().any(|m| uri_matches(&m["uri"], path)),
+            };
+            if !matches {
+                continue;
+            }
+            let dest = http["route"][0]["destination"]["host"].as_str()?;
+            let mut parts = dest.split('.');
+            let name = parts.next()?.to_string();
+            let ns = parts.next().unwrap_or(vs_ns).to_string();
+            return Some((ns, name));
+        }
+    }
+    None
+}
+
+fn uri_matches(uri: &Value, path: &str) -> bool {
+    if uri.is_null() {
+        return true;
+    }
+    if let Some(p) = uri["prefix"].as_str() {
+        return path.starts_with(p);
+    }
+    if let Some(e) = uri["exact"].as_str() {
+        return path == e;
+    }
+    if let Some(r) = uri["regex"].as_str() {
+        return regex::Regex::new(&format!("^(?:{r})$")).is_ok_and(|re| re.is_match(path));
+    }
+    true
+}

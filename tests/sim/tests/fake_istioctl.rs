@@ -1,0 +1,292 @@
+//! The fake istioctl per emulated version, against a cluster in the world daemon.
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use support::{Sim, text};
+
+fn istioctl(sim: &Sim, version: &str, args: &[&str]) -> std::process::Output {
+    sim.cmd(support::bin())
+        .env("MESHUP_SIM_AS", "istioctl")
+        .env("MESHUP_SIM_VERSION", version)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn seed_cluster(sim: &Sim) {
+    let out = sim.run(
+        "minikube",
+        &[
+            "start",
+            "-p",
+            "seed",
+            "--kubernetes-version=v1.15.10",
+            "--cpus=4",
+            "--memory=8gb",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+const SEED_SETS: &[&str] = &[
+    "manifest",
+    "apply",
+    "--set",
+    "profile=default",
+    "--set",
+    "values.global.proxy.accessLogEncoding=JSON",
+    "--set",
+    "values.global.proxy.accessLogFile=/dev/stdout",
+];
+
+#[test]
+fn istio_1_5_manifest_apply_needs_kubectl_on_path() {
+    let sim = Sim::start("minikube:\n  version: v1.24.0\n");
+    seed_cluster(&sim);
+    std::fs::remove_file(sim.path().join("bin/kubectl")).unwrap();
+    let out = sim
+        .cmd("istioctl")
+        .args(SEED_SETS)
+        .env("PATH", sim.path().join("bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("- Applying manifest for component Base...\n✘ Finished applying manifest for component Base."), "{stdout}");
+    assert!(
+        stdout.contains("exec: \"kubectl\": executable file not found in $PATH"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains(
+            "Error: failed to apply manifests: errors were logged during apply operation"
+        )
+    );
+
+    std::os::unix::fs::symlink(support::bin(), sim.path().join("bin/kubectl")).unwrap();
+    let out = sim
+        .cmd("istioctl")
+        .args(SEED_SETS)
+        .env("PATH", sim.path().join("bin"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Detected that your cluster does not support third party JWT authentication. Falling back to less secure first party JWT."), "{stdout}");
+    assert!(stdout.contains("✔ Finished applying manifest for component Pilot.\nWaiting for resources to become ready...\n"));
+    assert!(stdout.ends_with("\n✔ Installation complete\n"), "{stdout}");
+    let applies: Vec<_> = sim
+        .calls()
+        .into_iter()
+        .filter(|c| c.tool == "kubectl" && c.has_args(&["apply"]))
+        .collect();
+    assert!(
+        applies
+            .iter()
+            .any(|c| c.has_args(&["--selector", "operator.istio.io/component=Base"]))
+    );
+    assert!(applies.iter().all(|c| c.exit_code == Some(0)));
+    let mesh = sim.run(
+        "kubectl",
+        &[
+            "get",
+            "configmap",
+            "istio",
+            "-n",
+            "istio-system",
+            "-o",
+            "jsonpath={.data.mesh}",
+        ],
+    );
+    assert!(
+        text(&mesh.stdout).contains("accessLogFile: /dev/stdout"),
+        "{}",
+        text(&mesh.stdout)
+    );
+    assert!(text(&mesh.stdout).contains("accessLogEncoding: JSON"));
+    let image = sim.run(
+        "kubectl",
+        &[
+            "get",
+            "deploy",
+            "istiod",
+            "-n",
+            "istio-system",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ],
+    );
+    assert_eq!(text(&image.stdout), "docker.io/istio/pilot:1.5.0");
+    let v = istioctl(&sim, "1.5.0", &["version"]);
+    assert!(
+        text(&v.stdout).contains("control plane version: 1.5.0"),
+        "{}",
+        text(&v.stdout)
+    );
+}
+
+#[test]
+fn manifest_generate_shows_access_log_and_jwt_policy() {
+    let sim = Sim::start("");
+    let plain = text(&istioctl(&sim, "1.5.0", &["manifest", "generate"]).stdout);
+    let logged = text(
+        &istioctl(
+            &sim,
+            "1.5.0",
+            &[
+                "manifest",
+                "generate",
+                "--set",
+                "values.global.proxy.accessLogFile=/dev/stdout",
+            ],
+        )
+        .stdout,
+    );
+    assert!(plain.contains("accessLogFile: \"\"") && !plain.contains("accessLogFile: /dev/stdout"));
+    assert!(logged.contains("accessLogFile: /dev/stdout"));
+    assert!(
+        plain.contains("apiVersion: admissionregistration.k8s.io/v1beta1")
+            && plain.contains("apiVersion: apiextensions.k8s.io/v1beta1")
+    );
+    assert!(plain.contains("name: istio-pilot") && plain.contains("port: 15020"));
+    let first = text(
+        &istioctl(
+            &sim,
+            "1.5.0",
+            &[
+                "manifest",
+                "generate",
+                "--set",
+                "values.global.jwtPolicy=first-party-jwt",
+            ],
+        )
+        .stdout,
+    );
+    assert!(plain.contains("name: istio-token") && !first.contains("name: istio-token"));
+    let new = text(&istioctl(&sim, "1.20.0", &["manifest", "generate"]).stdout);
+    assert!(
+        new.contains("apiVersion: admissionregistration.k8s.io/v1\n")
+            && new.contains("port: 15021")
+            && !new.contains("name: istio-pilot")
+    );
+    // The 1.5 value path is an error from 1.7 on.
+    let out = istioctl(
+        &sim,
+        "1.7.4",
+        &[
+            "manifest",
+            "generate",
+            "--set",
+            "values.global.proxy.accessLogFile=/dev/stdout",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("Error: unknown field \"accessLogFile\" in v1alpha1.ProxyConfig")
+    );
+    let out = istioctl(
+        &sim,
+        "1.6.8",
+        &[
+            "manifest",
+            "generate",
+            "--set",
+            "values.global.proxy.accessLogFile=/dev/stdout",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains(
+        "! global.proxy.accessLogFile is deprecated; use meshConfig.accessLogFile instead"
+    ));
+}
+
+#[test]
+fn commands_exist_only_in_their_versions() {
+    let sim = Sim::start("");
+    let out = istioctl(&sim, "1.5.0", &["install", "-y"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Error: unknown command \"install\" for \"istioctl\""));
+    for cmd in [["profile", "list"], ["verify-install", "-y"]] {
+        let out = istioctl(&sim, "1.24.0", &cmd);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains(&format!("unknown command \"{}\"", cmd[0])));
+    }
+    let out = istioctl(&sim, "1.8.0", &["profile", "list"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Istio configuration profiles:\n    default\n    demo\n    empty\n    minimal\n    openshift\n    preview\n    remote\n"
+    );
+    let out = istioctl(&sim, "1.5.0", &["profile", "diff", "default", "demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("Difference of profiles:\n"));
+}
+
+#[test]
+fn install_prompts_and_installs_with_y() {
+    let sim = Sim::start("minikube:\n  version: v1.38.1\n");
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "new"]).status.code(),
+        Some(0)
+    );
+    let out = istioctl(&sim, "1.20.0", &["install", "--context", "new"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("This will install the Istio 1.20.0 \"default\" profile (with components: Istio core, Istiod, and Ingress gateways) into the cluster. Proceed? (y/N)"));
+    assert!(text(&out.stderr).contains("Cancelled."));
+    let ns = sim.run("kubectl", &["get", "ns", "istio-system"]);
+    assert_eq!(ns.status.code(), Some(1), "nothing installed");
+
+    let mut child = sim
+        .cmd(support::bin())
+        .env("MESHUP_SIM_AS", "istioctl")
+        .env("MESHUP_SIM_VERSION", "1.20.0")
+        .args([
+            "install",
+            "--context",
+            "new",
+            "--set",
+            "meshConfig.accessLogFile=/dev/stdout",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for line in [
+        "✔ Istio core installed",
+        "✔ Istiod installed",
+        "✔ Ingress gateways installed",
+        "✔ Installation complete",
+        "Made this installation the default for injection and validation.",
+    ] {
+        assert!(err.contains(&format!("{line}\n")), "{line}: {err}");
+    }
+    let out = istioctl(&sim, "1.20.0", &["verify-install", "--context", "new"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).ends_with("✔ Istio is installed and verified successfully\n"));
+    let out = istioctl(&sim, "1.30.0", &["install", "-y", "--context", "new"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("✔ Istiod installed 🧠\n")
+            && text(&out.stderr).contains("/______||__________\\")
+    );
+}

@@ -1,0 +1,319 @@
+//! The fake minikube against a real world daemon: versions, validations, exit codes, files.
+
+mod support;
+
+use support::{Sim, text};
+
+const V124: &str = "minikube:\n  version: v1.24.0\n";
+
+#[test]
+fn refuses_v1_15_when_emulating_v1_38_1_and_accepts_it_on_v1_24_0() {
+    let sim = Sim::start("minikube:\n  version: v1.38.1\n");
+    let out = sim.run(
+        "minikube",
+        &[
+            "start",
+            "-p",
+            "seed",
+            "--kubernetes-version=v1.15.10",
+            "--cpus=4",
+            "--memory=8gb",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(106), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("! Specified Kubernetes version 1.15.10 is less than the oldest supported version: v1.28.0. Use `minikube config defaults kubernetes-version` for details."), "{err}");
+    assert!(err.contains("! You can force an unsupported Kubernetes version via the --force flag"));
+    assert!(err.contains("X Exiting due to K8S_OLD_UNSUPPORTED: Kubernetes 1.15.10 is not supported by this release of minikube"));
+    assert!(
+        sim.control().cluster("seed").unwrap().is_none(),
+        "nothing was created"
+    );
+
+    // The same, in JSON: the last event is the error and carries the exit code as a string.
+    let out = sim.run(
+        "minikube",
+        &[
+            "start",
+            "-p",
+            "seed",
+            "--kubernetes-version=v1.15.10",
+            "-o",
+            "json",
+        ],
+    );
+    let last: serde_json::Value =
+        serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "io.k8s.sigs.minikube.error");
+    assert_eq!(last["data"]["exitcode"], "106");
+    assert_eq!(last["data"]["name"], "K8S_OLD_UNSUPPORTED");
+
+    sim.set_knobs(V124);
+    let out = sim.run(
+        "minikube",
+        &[
+            "start",
+            "-p",
+            "seed",
+            "--kubernetes-version=v1.15.10",
+            "--cpus=4",
+            "--memory=8gb",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("* [seed] minikube v1.24.0 on "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("* Creating docker container (CPUs=4, Memory=8192MB) ..."));
+    assert!(stdout.contains("* Done! kubectl is now configured to use \"seed\" cluster and \"default\" namespace by default"));
+    let info = sim
+        .control()
+        .cluster("seed")
+        .unwrap()
+        .expect("cluster created");
+    assert_eq!(info.spec.kubernetes_version, "v1.15.10");
+    assert_eq!((info.spec.cpus, info.spec.memory_mb), (4, 8192));
+    let kubeconfig = std::fs::read_to_string(sim.home().join(".kube/config")).unwrap();
+    assert!(kubeconfig.contains("current-context: seed"), "{kubeconfig}");
+    assert!(kubeconfig.contains(&format!("server: {}", info.server.unwrap())));
+    assert!(
+        sim.home()
+            .join(".minikube/profiles/seed/client.key")
+            .exists()
+    );
+    let ip = sim.run("minikube", &["ip", "-p", "seed"]);
+    assert_eq!(text(&ip.stdout).trim(), info.node_ip);
+    let kubectl = sim.run("kubectl", &["version", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&kubectl.stdout).unwrap();
+    assert_eq!(v["serverVersion"]["gitVersion"], "v1.15.10");
+}
+
+#[test]
+fn start_in_json_mode_emits_cloud_events_with_string_data() {
+    let sim = Sim::start("minikube:\n  version: v1.38.1\n  downloadPreload: true\n");
+    let out = sim.run("minikube", &["start", "-p", "js", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut last_step = -1;
+    for e in &events {
+        assert_eq!(e["specversion"], "1.0");
+        assert_eq!(e["source"], "https://minikube.sigs.k8s.io/");
+        assert!(
+            e["data"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|v| v.is_string()),
+            "{e}"
+        );
+        if e["type"] == "io.k8s.sigs.minikube.step" {
+            assert_eq!(e["data"]["totalsteps"], "19");
+            let step: i64 = e["data"]["currentstep"].as_str().unwrap().parse().unwrap();
+            assert!(step > last_step, "steps increase");
+            last_step = step;
+        }
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "io.k8s.sigs.minikube.download.progress"
+                && e["data"]["progress"] == "1")
+    );
+    assert_eq!(events.last().unwrap()["data"]["name"], "Done");
+    assert!(
+        sim.home()
+            .join(".minikube/profiles/js/events.json")
+            .exists()
+    );
+}
+
+#[test]
+fn status_exit_codes_follow_the_bitmask() {
+    let sim = Sim::start(V124);
+    let out = sim.run("minikube", &["status", "-p", "ghost"]);
+    assert_eq!(out.status.code(), Some(85));
+    assert!(text(&out.stdout).contains(
+        "* Profile \"ghost\" not found. Run \"minikube profile list\" to view all profiles."
+    ));
+    assert!(text(&out.stdout).contains("* To start a cluster, run: \"minikube start -p ghost\""));
+
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "st"]).status.code(),
+        Some(0)
+    );
+    let out = sim.run("minikube", &["status", "-p", "st", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        r#"{"Name":"st","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false}"#
+    );
+    assert_eq!(
+        sim.run("minikube", &["stop", "-p", "st"]).status.code(),
+        Some(0)
+    );
+    let out = sim.run("minikube", &["status", "-p", "st"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text(&out.stdout).contains("host: Stopped"));
+    let out = sim.run("minikube", &["ip", "-p", "st"]);
+    assert_eq!(out.status.code(), Some(83));
+    // Starting it again keeps the profile and warns about a changed size.
+    let out = sim.run("minikube", &["start", "-p", "st", "--memory=4gb"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("! You cannot change the memory size for an existing minikube cluster. Please first delete the cluster."));
+    assert!(text(&out.stdout).contains("* Restarting existing docker container for \"st\" ..."));
+}
+
+#[test]
+fn profile_list_json_has_valid_and_invalid_arrays() {
+    let sim = Sim::start(V124);
+    let out = sim.run("minikube", &["profile", "list", "-o", "json"]);
+    assert_eq!(text(&out.stdout).trim(), r#"{"invalid":[],"valid":[]}"#);
+    assert_eq!(
+        sim.run(
+            "minikube",
+            &[
+                "start",
+                "-p",
+                "one",
+                "--kubernetes-version=1.15",
+                "--cpus=3",
+                "--memory=3000"
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = sim.run("minikube", &["profile", "list", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v["valid"][0];
+    assert_eq!(p["Name"], "one");
+    assert_eq!(p["Status"], "Running");
+    assert_eq!(p["Active"], false);
+    assert_eq!(p["ActiveKubeContext"], true);
+    assert_eq!(p["Config"]["Memory"], 3000);
+    assert_eq!(p["Config"]["CPUs"], 3);
+    assert_eq!(
+        p["Config"]["KubernetesConfig"]["KubernetesVersion"],
+        "v1.15.12"
+    );
+    assert_eq!(
+        p["Config"]["KubernetesConfig"]["ServiceCIDR"],
+        "10.96.0.0/12"
+    );
+    assert_eq!(v["invalid"], serde_json::json!([]));
+}
+
+#[test]
+fn validations_exit_with_the_real_codes() {
+    let sim = Sim::start(V124);
+    let code = |args: &[&str]| sim.run("minikube", args).status.code();
+    assert_eq!(code(&["start", "-p", "a", "--cpus=1"]), Some(29));
+    assert_eq!(code(&["start", "-p", "a", "--memory=1024mb"]), Some(23));
+    assert_eq!(code(&["start", "-p", "a", "--memory=lots"]), Some(14));
+    assert_eq!(code(&["start", "-p", "a", "--driver=fail"]), Some(56));
+    assert_eq!(code(&["start", "-p", "a", "--no-such-flag"]), Some(14));
+    sim.set_knobs("minikube:\n  version: v1.24.0\nhost:\n  root: true\n");
+    let out = sim.run("minikube", &["start", "-p", "a"]);
+    assert_eq!(out.status.code(), Some(57));
+    assert!(text(&out.stderr).contains("The \"docker\" driver should not be used with root privileges. If you wish to continue as root, use --force."));
+    sim.set_knobs("minikube:\n  version: v1.24.0\ndocker:\n  running: false\n");
+    let out = sim.run("minikube", &["start", "-p", "a"]);
+    assert_eq!(out.status.code(), Some(63));
+    assert!(text(&out.stderr).contains("PROVIDER_DOCKER_NOT_RUNNING"));
+    let out = sim.run("docker", &["info"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"));
+    sim.set_knobs("minikube:\n  version: v1.24.0\n  failStart: GUEST_START\n");
+    assert_eq!(code(&["start", "-p", "a"]), Some(80));
+    // A refused start on a fresh profile never created the cluster.
+    assert!(sim.control().cluster("a").unwrap().is_none());
+}
+
+#[test]
+fn an_interrupted_start_leaves_a_half_created_profile() {
+    let sim = Sim::start("minikube:\n  version: v1.38.1\n  interruptStartAtStep: 8\n");
+    let out = sim.run("minikube", &["start", "-p", "half"]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(9), "killed mid-way");
+    let out = sim.run("minikube", &["status", "-p", "half"]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("apiserver: Stopped"));
+    let v: serde_json::Value = serde_json::from_slice(
+        &sim.run("minikube", &["profile", "list", "-o", "json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["valid"][0]["Name"], "half");
+    assert_eq!(v["valid"][0]["Status"], "Starting");
+    let call = sim
+        .calls()
+        .into_iter()
+        .find(|c| c.has_args(&["start", "-p", "half"]))
+        .unwrap();
+    assert_eq!(
+        call.exit_code, None,
+        "a killed fake has only its start line"
+    );
+}
+
+#[test]
+fn delete_is_idempotent_and_cleans_the_kubeconfig() {
+    let sim = Sim::start(V124);
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "gone"]).status.code(),
+        Some(0)
+    );
+    let out = sim.run("minikube", &["delete", "-p", "gone"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("* Removed all traces of the \"gone\" cluster."));
+    let kubeconfig = std::fs::read_to_string(sim.home().join(".kube/config")).unwrap();
+    assert!(!kubeconfig.contains("gone"), "{kubeconfig}");
+    assert!(sim.control().cluster("gone").unwrap().is_none());
+    let out = sim.run("minikube", &["delete", "-p", "gone"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("\"gone\" profile does not exist, trying anyways."));
+    let calls = sim.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.tool == "minikube" && c.has_args(&["delete"]))
+            .count(),
+        2
+    );
+    assert!(calls.iter().all(|c| c.exit_code == Some(0)));
+}
+
+#[test]
+fn minikube_home_and_kubeconfig_env_are_honoured() {
+    let sim = Sim::start(V124);
+    let mk = sim.path().join("mk");
+    let kc = sim.path().join("iso/config");
+    let out = sim
+        .cmd("minikube")
+        .args(["start", "-p", "iso", "--keep-context"])
+        .env("MINIKUBE_HOME", &mk)
+        .env(
+            "KUBECONFIG",
+            format!(
+                "{}:{}",
+                kc.display(),
+                sim.home().join(".kube/config").display()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(mk.join(".minikube/profiles/iso/config.json").exists());
+    let text = std::fs::read_to_string(&kc).unwrap();
+    assert!(
+        text.contains("name: iso") && !text.contains("current-context: iso"),
+        "{text}"
+    );
+    assert!(!sim.home().join(".kube/config").exists());
+}
