@@ -4,14 +4,19 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use kube::core::{DynamicObject, GroupVersionKind};
 use kube::discovery::{self, Discovery};
 use meshup_sim::{Knobs, World};
 use serde_json::json;
 
 fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
-    serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "data": {"k": "v"}})).unwrap()
+    serde_json::from_value(
+        json!({"metadata": {"name": name, "labels": labels}, "data": {"k": "v"}}),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -24,52 +29,119 @@ async fn lists_creates_patches_and_selects() {
     assert_eq!(version.git_version, "v1.30.0");
 
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let names: Vec<String> = namespaces.list(&ListParams::default()).await.unwrap().items.into_iter().map(|n| n.metadata.name.unwrap()).collect();
+    let names: Vec<String> = namespaces
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|n| n.metadata.name.unwrap())
+        .collect();
     for ns in ["default", "kube-system", "kube-public"] {
         assert!(names.contains(&ns.to_string()), "{names:?}");
     }
 
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    let created = cms.create(&PostParams::default(), &cm("a", json!({"app": "x"}))).await.unwrap();
+    let created = cms
+        .create(&PostParams::default(), &cm("a", json!({"app": "x"})))
+        .await
+        .unwrap();
     assert!(created.metadata.uid.is_some());
-    cms.create(&PostParams::default(), &cm("b", json!({"app": "y"}))).await.unwrap();
-    let err = cms.create(&PostParams::default(), &cm("a", json!({}))).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"), "{err:?}");
+    cms.create(&PostParams::default(), &cm("b", json!({"app": "y"})))
+        .await
+        .unwrap();
+    let err = cms
+        .create(&PostParams::default(), &cm("a", json!({})))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"),
+        "{err:?}"
+    );
 
-    let selected = cms.list(&ListParams::default().labels("app=x")).await.unwrap();
+    let selected = cms
+        .list(&ListParams::default().labels("app=x"))
+        .await
+        .unwrap();
     assert_eq!(selected.items.len(), 1);
-    let by_field = cms.list(&ListParams::default().fields("metadata.name=b")).await.unwrap();
+    let by_field = cms
+        .list(&ListParams::default().fields("metadata.name=b"))
+        .await
+        .unwrap();
     assert_eq!(by_field.items[0].metadata.name.as_deref(), Some("b"));
 
     // merge, strategic and JSON patch
-    let p = cms.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"m": "1"}}))).await.unwrap();
+    let p = cms
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"m": "1"}})),
+        )
+        .await
+        .unwrap();
     assert_eq!(p.data.as_ref().unwrap()["m"], "1");
-    let p = cms.patch("a", &PatchParams::default(), &Patch::Strategic(json!({"metadata": {"labels": {"s": "2"}}}))).await.unwrap();
+    let p = cms
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"metadata": {"labels": {"s": "2"}}})),
+        )
+        .await
+        .unwrap();
     assert_eq!(p.metadata.labels.as_ref().unwrap()["s"], "2");
-    let jp: json_patch::Patch = serde_json::from_value(json!([{"op": "add", "path": "/data/j", "value": "3"}])).unwrap();
-    let p = cms.patch("a", &PatchParams::default(), &Patch::<()>::Json(jp)).await.unwrap();
+    let jp: json_patch::Patch =
+        serde_json::from_value(json!([{"op": "add", "path": "/data/j", "value": "3"}])).unwrap();
+    let p = cms
+        .patch("a", &PatchParams::default(), &Patch::<()>::Json(jp))
+        .await
+        .unwrap();
     assert_eq!(p.data.as_ref().unwrap()["j"], "3");
 
     // optimistic concurrency on replace
     let mut stale = created.clone();
     stale.data = Some([("k".to_string(), "w".to_string())].into());
-    let err = cms.replace("a", &PostParams::default(), &stale).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 409), "{err:?}");
+    let err = cms
+        .replace("a", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409),
+        "{err:?}"
+    );
 
     cms.delete("b", &DeleteParams::default()).await.unwrap();
     let err = cms.get("b").await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"), "{err:?}");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"),
+        "{err:?}"
+    );
 
     // a namespaced create into a missing namespace
     let elsewhere: Api<ConfigMap> = Api::namespaced(client.clone(), "nope");
-    let err = elsewhere.create(&PostParams::default(), &cm("c", json!({}))).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404), "{err:?}");
+    let err = elsewhere
+        .create(&PostParams::default(), &cm("c", json!({})))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404),
+        "{err:?}"
+    );
 
     // unsupported field selectors are refused as the real server does
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    assert!(pods.list(&ListParams::default().fields("status.phase=Running")).await.is_ok());
-    let err = cms.list(&ListParams::default().fields("data.k=v")).await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 400), "{err:?}");
+    assert!(
+        pods.list(&ListParams::default().fields("status.phase=Running"))
+            .await
+            .is_ok()
+    );
+    let err = cms
+        .list(&ListParams::default().fields("data.k=v"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 400),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -81,12 +153,23 @@ async fn watch_delivers_events_in_order_and_resumes() {
     let list = cms.list(&ListParams::default()).await.unwrap();
     let rv = list.metadata.resource_version.unwrap();
 
-    let stream = cms.watch(&WatchParams::default().timeout(5), &rv).await.unwrap();
+    let stream = cms
+        .watch(&WatchParams::default().timeout(5), &rv)
+        .await
+        .unwrap();
     let writer = {
         let cms = cms.clone();
         tokio::spawn(async move {
-            cms.create(&PostParams::default(), &cm("w1", json!({}))).await.unwrap();
-            cms.patch("w1", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "2"}}))).await.unwrap();
+            cms.create(&PostParams::default(), &cm("w1", json!({})))
+                .await
+                .unwrap();
+            cms.patch(
+                "w1",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"data": {"k": "2"}})),
+            )
+            .await
+            .unwrap();
             cms.delete("w1", &DeleteParams::default()).await.unwrap();
         })
     };
@@ -104,8 +187,14 @@ async fn watch_delivers_events_in_order_and_resumes() {
     assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
 
     // resuming from the list's resourceVersion replays what happened since
-    let replay: Vec<WatchEvent<ConfigMap>> =
-        cms.watch(&WatchParams::default().timeout(5), &rv).await.unwrap().take(3).try_collect().await.unwrap();
+    let replay: Vec<WatchEvent<ConfigMap>> = cms
+        .watch(&WatchParams::default().timeout(5), &rv)
+        .await
+        .unwrap()
+        .take(3)
+        .try_collect()
+        .await
+        .unwrap();
     assert!(matches!(replay[0], WatchEvent::Added(_)));
     assert!(matches!(replay[2], WatchEvent::Deleted(_)));
 
@@ -122,12 +211,21 @@ async fn too_old_resource_version_is_gone() {
     world.start_cluster("old", "v1.30.0");
     let client = world.kube_client("old").await.unwrap();
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
-    let first = cms.create(&PostParams::default(), &cm("c0", json!({}))).await.unwrap();
+    let first = cms
+        .create(&PostParams::default(), &cm("c0", json!({})))
+        .await
+        .unwrap();
     for i in 1..20 {
-        cms.create(&PostParams::default(), &cm(&format!("c{i}"), json!({}))).await.unwrap();
+        cms.create(&PostParams::default(), &cm(&format!("c{i}"), json!({})))
+            .await
+            .unwrap();
     }
     let rv = first.metadata.resource_version.unwrap();
-    let mut stream = cms.watch(&WatchParams::default().timeout(5), &rv).await.unwrap().boxed();
+    let mut stream = cms
+        .watch(&WatchParams::default().timeout(5), &rv)
+        .await
+        .unwrap()
+        .boxed();
     match stream.next().await {
         Some(Ok(WatchEvent::Error(status))) => assert_eq!(status.code, 410),
         other => panic!("expected a 410 ERROR event, got {other:?}"),
@@ -139,7 +237,10 @@ async fn too_old_resource_version_is_gone() {
         .applied_objects()
         .take(20)
         .try_collect::<Vec<_>>();
-    let seen = tokio::time::timeout(Duration::from_secs(20), seen).await.unwrap().unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), seen)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(seen.len(), 20);
 }
 
@@ -151,17 +252,43 @@ async fn discovery_follows_the_kubernetes_version() {
     let old = world.kube_client("old").await.unwrap();
     let new = world.kube_client("new").await.unwrap();
 
-    let err = old.list_api_group_resources("admissionregistration.k8s.io/v1").await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404), "{err:?}");
-    assert!(old.list_api_group_resources("admissionregistration.k8s.io/v1beta1").await.is_ok());
-    assert!(old.list_api_group_resources("apiextensions.k8s.io/v1beta1").await.is_ok());
-    assert!(new.list_api_group_resources("admissionregistration.k8s.io/v1").await.is_ok());
-    let err = new.list_api_group_resources("apiextensions.k8s.io/v1beta1").await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404), "{err:?}");
+    let err = old
+        .list_api_group_resources("admissionregistration.k8s.io/v1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404),
+        "{err:?}"
+    );
+    assert!(
+        old.list_api_group_resources("admissionregistration.k8s.io/v1beta1")
+            .await
+            .is_ok()
+    );
+    assert!(
+        old.list_api_group_resources("apiextensions.k8s.io/v1beta1")
+            .await
+            .is_ok()
+    );
+    assert!(
+        new.list_api_group_resources("admissionregistration.k8s.io/v1")
+            .await
+            .is_ok()
+    );
+    let err = new
+        .list_api_group_resources("apiextensions.k8s.io/v1beta1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404),
+        "{err:?}"
+    );
 
     // serviceaccounts/token: not on minikube's 1.15, listed on 1.30
     let has_token = |list: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList| {
-        list.resources.iter().any(|r| r.name == "serviceaccounts/token")
+        list.resources
+            .iter()
+            .any(|r| r.name == "serviceaccounts/token")
     };
     assert!(!has_token(old.list_core_api_resources("v1").await.unwrap()));
     assert!(has_token(new.list_core_api_resources("v1").await.unwrap()));
@@ -178,7 +305,11 @@ async fn custom_resources_appear_once_their_crd_is_established() {
     let world = World::start(Knobs::default());
     world.start_cluster("crd", "v1.15.10");
     let client = world.kube_client("crd").await.unwrap();
-    let gvk = GroupVersionKind::gvk("apiextensions.k8s.io", "v1beta1", "CustomResourceDefinition");
+    let gvk = GroupVersionKind::gvk(
+        "apiextensions.k8s.io",
+        "v1beta1",
+        "CustomResourceDefinition",
+    );
     let (ar, _) = discovery::pinned_kind(&client, &gvk).await.unwrap();
     let crds: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
     let crd: DynamicObject = serde_json::from_value(json!({
@@ -197,13 +328,18 @@ async fn custom_resources_appear_once_their_crd_is_established() {
     let established = async {
         loop {
             let c = crds.get("gateways.networking.istio.io").await.unwrap();
-            if c.data["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Established" && c["status"] == "True")) {
+            if c.data["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Established" && c["status"] == "True")
+            }) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    tokio::time::timeout(Duration::from_secs(10), established).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), established)
+        .await
+        .unwrap();
 
     let gw_gvk = GroupVersionKind::gvk("networking.istio.io", "v1alpha3", "Gateway");
     let (gw_ar, _) = discovery::pinned_kind(&client, &gw_gvk).await.unwrap();
@@ -229,8 +365,11 @@ async fn a_client_without_the_clusters_certificate_is_refused() {
     let mut mixed = info.clone();
     mixed.client_cert_pem = foreign.client_cert_pem.clone();
     mixed.client_key_pem = foreign.client_key_pem.clone();
-    let kc = kube::config::Kubeconfig::from_yaml(&meshup_sim::world::kubeconfig_yaml(&mixed)).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let kc =
+        kube::config::Kubeconfig::from_yaml(&meshup_sim::world::kubeconfig_yaml(&mixed)).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     let client = kube::Client::try_from(config).unwrap();
     assert!(client.apiserver_version().await.is_err());
 }

@@ -25,9 +25,12 @@ fn deployment(name: &str, ns: &str, image: &str, replicas: i32) -> Deployment {
 
 fn available() -> impl Condition<Deployment> {
     |d: Option<&Deployment>| {
-        d.and_then(|d| d.status.as_ref()).and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-            cs.iter().any(|c| c.type_ == "Available" && c.status == "True")
-        })
+        d.and_then(|d| d.status.as_ref())
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.type_ == "Available" && c.status == "True")
+            })
     }
 }
 
@@ -41,12 +44,16 @@ async fn wait_available(api: &Api<Deployment>, name: &str) -> Deployment {
 
 async fn pods_of(client: &kube::Client, ns: &str, app: &str) -> Vec<Pod> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-    pods.list(&ListParams::default().labels(&format!("app={app}"))).await.unwrap().items
+    pods.list(&ListParams::default().labels(&format!("app={app}")))
+        .await
+        .unwrap()
+        .items
 }
 
 async fn namespace(client: &kube::Client, name: &str, labels: serde_json::Value) {
     let nss: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}})).unwrap();
+    let ns: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}})).unwrap();
     nss.create(&PostParams::default(), &ns).await.unwrap();
 }
 
@@ -54,9 +61,17 @@ async fn namespace(client: &kube::Client, name: &str, labels: serde_json::Value)
 async fn install_istiod(client: &kube::Client, version: &str) {
     namespace(client, "istio-system", json!({})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
-    api.create(&PostParams::default(), &deployment("istiod", "istio-system", &format!("docker.io/istio/pilot:{version}"), 1))
-        .await
-        .unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment(
+            "istiod",
+            "istio-system",
+            &format!("docker.io/istio/pilot:{version}"),
+            1,
+        ),
+    )
+    .await
+    .unwrap();
     wait_available(&api, "istiod").await;
 }
 
@@ -66,7 +81,12 @@ async fn a_deployments_pods_become_ready_and_go_with_it() {
     world.start_cluster("c", "v1.30.0");
     let client = world.kube_client("c").await.unwrap();
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
-    api.create(&PostParams::default(), &deployment("web", "default", "nginx:1.25", 2)).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment("web", "default", "nginx:1.25", 2),
+    )
+    .await
+    .unwrap();
     let d = wait_available(&api, "web").await;
     let status = d.status.unwrap();
     assert_eq!(status.replicas, Some(2));
@@ -82,13 +102,34 @@ async fn a_deployments_pods_become_ready_and_go_with_it() {
         assert_eq!(owner.kind, "ReplicaSet");
         let s = p.status.as_ref().unwrap();
         assert_eq!(s.phase.as_deref(), Some("Running"));
-        assert!(s.container_statuses.as_ref().unwrap().iter().all(|c| c.ready));
+        assert!(
+            s.container_statuses
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|c| c.ready)
+        );
         assert!(p.spec.as_ref().unwrap().node_name.is_some());
     }
     let events: Api<Event> = Api::namespaced(client.clone(), "default");
-    let reasons: Vec<String> = events.list(&ListParams::default()).await.unwrap().items.into_iter().filter_map(|e| e.reason).collect();
-    for r in ["Scheduled", "Started", "ScalingReplicaSet", "SuccessfulCreate"] {
-        assert!(reasons.iter().any(|x| x == r), "no {r} event in {reasons:?}");
+    let reasons: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    for r in [
+        "Scheduled",
+        "Started",
+        "ScalingReplicaSet",
+        "SuccessfulCreate",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "no {r} event in {reasons:?}"
+        );
     }
 
     api.delete("web", &DeleteParams::default()).await.unwrap();
@@ -97,7 +138,9 @@ async fn a_deployments_pods_become_ready_and_go_with_it() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    tokio::time::timeout(WAIT, gone).await.expect("pods deleted with their deployment");
+    tokio::time::timeout(WAIT, gone)
+        .await
+        .expect("pods deleted with their deployment");
 }
 
 #[tokio::test]
@@ -109,21 +152,40 @@ async fn pods_in_an_injected_namespace_get_a_sidecar_once_istiod_is_available() 
     let api: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
 
     // before istiod: no sidecar
-    api.create(&PostParams::default(), &deployment("early", "smoke", "nginx:1.25", 1)).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment("early", "smoke", "nginx:1.25", 1),
+    )
+    .await
+    .unwrap();
     wait_available(&api, "early").await;
     let early = &pods_of(&client, "smoke", "early").await[0];
     assert_eq!(early.spec.as_ref().unwrap().containers.len(), 1);
 
     install_istiod(&client, "1.5.0").await;
-    api.create(&PostParams::default(), &deployment("app", "smoke", "nginx:1.25", 1)).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment("app", "smoke", "nginx:1.25", 1),
+    )
+    .await
+    .unwrap();
     wait_available(&api, "app").await;
     let pod = &pods_of(&client, "smoke", "app").await[0];
     let spec = pod.spec.as_ref().unwrap();
     let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["app", "istio-proxy"]);
     assert_eq!(spec.init_containers.as_ref().unwrap()[0].name, "istio-init");
-    assert_eq!(spec.containers[1].image.as_deref(), Some("docker.io/istio/proxyv2:1.5.0"));
-    let statuses = pod.status.as_ref().unwrap().container_statuses.as_ref().unwrap();
+    assert_eq!(
+        spec.containers[1].image.as_deref(),
+        Some("docker.io/istio/proxyv2:1.5.0")
+    );
+    let statuses = pod
+        .status
+        .as_ref()
+        .unwrap()
+        .container_statuses
+        .as_ref()
+        .unwrap();
     assert!(statuses.iter().any(|c| c.name == "istio-proxy" && c.ready));
 }
 
@@ -135,15 +197,36 @@ async fn istio_1_27_on_kubernetes_1_33_injects_a_native_sidecar() {
     install_istiod(&client, "1.27.0").await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
-    api.create(&PostParams::default(), &deployment("app", "smoke", "nginx:1.25", 1)).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment("app", "smoke", "nginx:1.25", 1),
+    )
+    .await
+    .unwrap();
     wait_available(&api, "app").await;
     let pod = &pods_of(&client, "smoke", "app").await[0];
     let spec = pod.spec.as_ref().unwrap();
     assert_eq!(spec.containers.len(), 1);
-    let proxy = spec.init_containers.as_ref().unwrap().iter().find(|c| c.name == "istio-proxy").expect("native sidecar");
+    let proxy = spec
+        .init_containers
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|c| c.name == "istio-proxy")
+        .expect("native sidecar");
     assert_eq!(proxy.restart_policy.as_deref(), Some("Always"));
-    let init_statuses = pod.status.as_ref().unwrap().init_container_statuses.as_ref().unwrap();
-    assert!(init_statuses.iter().any(|c| c.name == "istio-proxy" && c.ready && c.started == Some(true)));
+    let init_statuses = pod
+        .status
+        .as_ref()
+        .unwrap()
+        .init_container_statuses
+        .as_ref()
+        .unwrap();
+    assert!(
+        init_statuses
+            .iter()
+            .any(|c| c.name == "istio-proxy" && c.ready && c.started == Some(true))
+    );
 }
 
 #[tokio::test]
@@ -154,17 +237,32 @@ async fn failure_knobs_keep_pods_from_becoming_ready() {
         ("crash-*", PodFailureKind::CrashLoopBackOff),
         ("lazy-*", PodFailureKind::NeverReady),
     ] {
-        knobs.cluster.pod_failures.push(PodFailure { pod: pod.into(), namespace: None, failure });
+        knobs.cluster.pod_failures.push(PodFailure {
+            pod: pod.into(),
+            namespace: None,
+            failure,
+        });
     }
     let world = World::start(knobs);
     world.start_cluster("f", "v1.30.0");
     let client = world.kube_client("f").await.unwrap();
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
     for name in ["pull", "crash", "lazy"] {
-        api.create(&PostParams::default(), &deployment(name, "default", "example/app:1", 1)).await.unwrap();
+        api.create(
+            &PostParams::default(),
+            &deployment(name, "default", "example/app:1", 1),
+        )
+        .await
+        .unwrap();
     }
     let reason = |p: &Pod| -> Option<String> {
-        p.status.as_ref()?.container_statuses.as_ref()?[0].state.as_ref()?.waiting.as_ref()?.reason.clone()
+        p.status.as_ref()?.container_statuses.as_ref()?[0]
+            .state
+            .as_ref()?
+            .waiting
+            .as_ref()?
+            .reason
+            .clone()
     };
     let settled = async {
         loop {
@@ -173,22 +271,55 @@ async fn failure_knobs_keep_pods_from_becoming_ready() {
             let lazy = pods_of(&client, "default", "lazy").await;
             let ok = pull.first().and_then(reason).as_deref() == Some("ImagePullBackOff")
                 && crash.first().and_then(reason).as_deref() == Some("CrashLoopBackOff")
-                && lazy.first().is_some_and(|p| p.status.as_ref().unwrap().phase.as_deref() == Some("Running"));
+                && lazy.first().is_some_and(|p| {
+                    p.status.as_ref().unwrap().phase.as_deref() == Some("Running")
+                });
             if ok {
                 return (pull, crash, lazy);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    let (pull, crash, lazy) = tokio::time::timeout(WAIT, settled).await.expect("failures show");
-    assert_eq!(pull[0].status.as_ref().unwrap().phase.as_deref(), Some("Pending"));
-    assert!(crash[0].status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0].restart_count >= 1);
+    let (pull, crash, lazy) = tokio::time::timeout(WAIT, settled)
+        .await
+        .expect("failures show");
+    assert_eq!(
+        pull[0].status.as_ref().unwrap().phase.as_deref(),
+        Some("Pending")
+    );
+    assert!(
+        crash[0]
+            .status
+            .as_ref()
+            .unwrap()
+            .container_statuses
+            .as_ref()
+            .unwrap()[0]
+            .restart_count
+            >= 1
+    );
     for p in [&pull[0], &crash[0], &lazy[0]] {
-        let ready = p.status.as_ref().unwrap().conditions.as_ref().unwrap().iter().find(|c| c.type_ == "Ready").unwrap();
+        let ready = p
+            .status
+            .as_ref()
+            .unwrap()
+            .conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap();
         assert_eq!(ready.status, "False");
     }
     let d = api.get("lazy").await.unwrap();
-    let avail = d.status.unwrap().conditions.unwrap().into_iter().find(|c| c.type_ == "Available").unwrap();
+    let avail = d
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "Available")
+        .unwrap();
     assert_eq!(avail.status, "False");
 }
 
@@ -199,11 +330,23 @@ async fn a_deleted_namespace_takes_its_objects_with_it() {
     let client = world.kube_client("ns").await.unwrap();
     namespace(&client, "tmp", json!({})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "tmp");
-    api.create(&PostParams::default(), &deployment("x", "tmp", "nginx:1", 1)).await.unwrap();
+    api.create(
+        &PostParams::default(),
+        &deployment("x", "tmp", "nginx:1", 1),
+    )
+    .await
+    .unwrap();
     let nss: Api<Namespace> = Api::all(client.clone());
     nss.delete("tmp", &DeleteParams::default()).await.unwrap();
-    let gone = await_condition(nss.clone(), "tmp", kube::runtime::conditions::is_deleted(""));
-    tokio::time::timeout(WAIT, gone).await.expect("namespace gone").unwrap();
+    let gone = await_condition(
+        nss.clone(),
+        "tmp",
+        kube::runtime::conditions::is_deleted(""),
+    );
+    tokio::time::timeout(WAIT, gone)
+        .await
+        .expect("namespace gone")
+        .unwrap();
     assert!(pods_of(&client, "tmp", "x").await.is_empty());
     assert!(api.get_opt("x").await.unwrap().is_none());
 }

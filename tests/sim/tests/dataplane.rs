@@ -19,7 +19,11 @@ const WAIT: Duration = Duration::from_secs(20);
 fn get(ip: &str, port: u16, host: &str, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect((ip, port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     let code = out.split_whitespace().nth(1)?.parse().ok()?;
@@ -32,7 +36,10 @@ async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -41,13 +48,18 @@ async fn create<K>(api: &Api<K>, v: serde_json::Value)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
 {
-    api.create(&PostParams::default(), &serde_json::from_value(v).unwrap()).await.unwrap();
+    api.create(&PostParams::default(), &serde_json::from_value(v).unwrap())
+        .await
+        .unwrap();
 }
 
 async fn istio_crd(client: &kube::Client, plural: &str, kind: &str) {
-    let (ar, _) = discovery::pinned_kind(client, &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"))
-        .await
-        .unwrap();
+    let (ar, _) = discovery::pinned_kind(
+        client,
+        &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+    )
+    .await
+    .unwrap();
     let crds: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
     let crd: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -67,7 +79,10 @@ async fn dynamic(client: &kube::Client, kind: &str, ns: &str) -> Api<DynamicObje
         if let Ok((ar, _)) = discovery::pinned_kind(client, &gvk).await {
             return Api::namespaced_with(client.clone(), ns, &ar);
         }
-        assert!(tokio::time::Instant::now() < deadline, "{kind} never served");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{kind} never served"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -79,7 +94,11 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
     let client = world.kube_client("dp").await.unwrap();
     let nss: Api<Namespace> = Api::all(client.clone());
     create(&nss, json!({"metadata": {"name": "istio-system"}})).await;
-    create(&nss, json!({"metadata": {"name": "smoke", "labels": {"istio-injection": "enabled"}}})).await;
+    create(
+        &nss,
+        json!({"metadata": {"name": "smoke", "labels": {"istio-injection": "enabled"}}}),
+    )
+    .await;
     let deps: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     let gw_labels = json!({"app": "istio-ingressgateway", "istio": "ingressgateway"});
     create(&deps, json!({"metadata": {"name": "istiod"}, "spec": {"selector": {"matchLabels": {"app": "istiod"}},
@@ -95,14 +114,29 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
     let svc = svcs.get("istio-ingressgateway").await.unwrap();
     assert!(svc.status.unwrap().load_balancer.unwrap().ingress.is_none());
 
-    let exposed = world.control().put_tunnel("dp", std::process::id()).unwrap().unwrap();
+    let exposed = world
+        .control()
+        .put_tunnel("dp", std::process::id())
+        .unwrap()
+        .unwrap();
     assert_eq!(exposed.len(), 1);
     let ip = exposed[0].ip.clone();
-    assert!(ip.starts_with(&format!("{}.", world.info().loopback_prefix)), "{ip}");
+    assert!(
+        ip.starts_with(&format!("{}.", world.info().loopback_prefix)),
+        "{ip}"
+    );
     let svc = svcs.get("istio-ingressgateway").await.unwrap();
-    assert_eq!(svc.status.unwrap().load_balancer.unwrap().ingress.unwrap()[0].ip.as_deref(), Some(ip.as_str()));
+    assert_eq!(
+        svc.status.unwrap().load_balancer.unwrap().ingress.unwrap()[0]
+            .ip
+            .as_deref(),
+        Some(ip.as_str())
+    );
 
-    let (code, _) = eventually("healthz 200", || get(&ip, 15021, "x", "/healthz/ready").filter(|(c, _)| *c == 200)).await;
+    let (code, _) = eventually("healthz 200", || {
+        get(&ip, 15021, "x", "/healthz/ready").filter(|(c, _)| *c == 200)
+    })
+    .await;
     assert_eq!(code, 200);
     // port 80: no Gateway yet, so nothing listens
     assert!(get(&ip, 80, "x", "/").is_none());
@@ -114,9 +148,15 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
         "apiVersion": "networking.istio.io/v1beta1", "kind": "Gateway", "metadata": {"name": "smoke-gw"},
         "spec": {"selector": {"istio": "ingressgateway"}, "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}]},
     })).unwrap()).await.unwrap();
-    let (code, text) = eventually("404 from the gateway", || get(&ip, 80, "smoke.example", "/")).await;
+    let (code, text) = eventually("404 from the gateway", || {
+        get(&ip, 80, "smoke.example", "/")
+    })
+    .await;
     assert_eq!(code, 404);
-    assert!(text.to_lowercase().contains("server: istio-envoy"), "{text}");
+    assert!(
+        text.to_lowercase().contains("server: istio-envoy"),
+        "{text}"
+    );
 
     // a routed, injected, ready backend
     let smoke: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
@@ -130,15 +170,26 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
         "spec": {"hosts": ["*"], "gateways": ["smoke-gw"], "http": [{"match": [{"uri": {"prefix": "/status"}}],
                  "route": [{"destination": {"host": "httpbin", "port": {"number": 8000}}}]}]},
     })).unwrap()).await.unwrap();
-    let (_, text) = eventually("200 through the gateway", || get(&ip, 80, "smoke.example", "/status/200").filter(|(c, _)| *c == 200)).await;
-    assert!(text.to_lowercase().contains("server: istio-envoy"), "{text}");
+    let (_, text) = eventually("200 through the gateway", || {
+        get(&ip, 80, "smoke.example", "/status/200").filter(|(c, _)| *c == 200)
+    })
+    .await;
+    assert!(
+        text.to_lowercase().contains("server: istio-envoy"),
+        "{text}"
+    );
     assert_eq!(get(&ip, 80, "smoke.example", "/other").unwrap().0, 404);
 
     // the tunnel goes: the address is withdrawn and nothing answers
     world.control().delete_tunnel("dp").unwrap();
     let svc = svcs.get("istio-ingressgateway").await.unwrap();
     assert!(svc.status.unwrap().load_balancer.unwrap().ingress.is_none());
-    eventually("listener closed", || get(&ip, 15021, "x", "/healthz/ready").is_none().then_some(())).await;
+    eventually("listener closed", || {
+        get(&ip, 15021, "x", "/healthz/ready")
+            .is_none()
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -159,6 +210,9 @@ async fn status_port_is_503_until_the_gateway_pods_are_ready() {
         "ports": [{"name": "status-port", "port": 15020}]}})).await;
     let exposed = world.control().put_tunnel("slow", 1).unwrap().unwrap();
     let ip = exposed[0].ip.clone();
-    let (code, _) = eventually("status port answers", || get(&ip, 15020, "x", "/healthz/ready")).await;
+    let (code, _) = eventually("status port answers", || {
+        get(&ip, 15020, "x", "/healthz/ready")
+    })
+    .await;
     assert_eq!(code, 503);
 }

@@ -17,15 +17,28 @@ fn the_world_has_its_files_and_environment() {
         assert!(world.bin_dir().join(tool).exists(), "{tool}");
     }
     let env = world.env();
-    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let get = |k: &str| {
+        env.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
     assert_eq!(get("PATH"), world.bin_dir().display().to_string());
     assert_eq!(get("MESHUP_SIM_ID"), world.id());
     assert!(world.info().loopback_prefix.starts_with("127."));
     assert_ne!(world.info().loopback_prefix, "127.0.0");
 
-    let out = world.command("/bin/sh").args(["-c", "echo $HOME; echo ${KUBECONFIG:-unset}"]).env("KUBECONFIG", "/x").output().unwrap();
+    let out = world
+        .command("/bin/sh")
+        .args(["-c", "echo $HOME; echo ${KUBECONFIG:-unset}"])
+        .env("KUBECONFIG", "/x")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with(&world.home().display().to_string()), "{text}");
+    assert!(
+        text.starts_with(&world.home().display().to_string()),
+        "{text}"
+    );
     assert!(world.control().healthy());
     drop(world);
     assert!(!dir.exists());
@@ -45,7 +58,10 @@ fn a_tool_wrapper_execs_the_sim_as_that_tool() {
     let world = World::start(Knobs::default());
     let script = world.tool_wrapper("minikube", "v1.24.0");
     assert!(script.starts_with("#!/bin/sh\n"));
-    assert!(script.contains("MESHUP_SIM_AS='minikube'") && script.contains("MESHUP_SIM_VERSION='v1.24.0'"));
+    assert!(
+        script.contains("MESHUP_SIM_AS='minikube'")
+            && script.contains("MESHUP_SIM_VERSION='v1.24.0'")
+    );
     assert!(script.contains("exec '"));
 }
 
@@ -56,10 +72,18 @@ fn no_process_outlives_a_panicking_test() {
         let world = World::start(Knobs::default());
         id = world.id().to_string();
         // a child that ignores SIGTERM (and so does its own child), and one that does not
-        let _stubborn = world.command("/bin/sh").args(["-c", "trap '' TERM; /bin/sleep 60 & wait"]).spawn().unwrap();
+        let _stubborn = world
+            .command("/bin/sh")
+            .args(["-c", "trap '' TERM; /bin/sleep 60 & wait"])
+            .spawn()
+            .unwrap();
         let _plain = world.command("/bin/sleep").arg("60").spawn().unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        assert!(world.processes().len() >= 4, "daemon, sh, sleep, sleep: {:?}", world.processes());
+        assert!(
+            world.processes().len() >= 4,
+            "daemon, sh, sleep, sleep: {:?}",
+            world.processes()
+        );
         panic!("the test fails");
     }));
     assert!(result.is_err());

@@ -13,7 +13,9 @@ fn real_kubectl() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join("kubectl")).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
 }
 
 struct Kubectl {
@@ -34,14 +36,20 @@ impl Kubectl {
     fn ok(&self, world: &World, args: &[&str]) -> String {
         let out = self.run(world, args);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "kubectl {args:?}: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         text
     }
 }
 
 fn setup(version: &str) -> Option<(World, Kubectl)> {
     let Some(bin) = real_kubectl() else {
-        eprintln!("SKIPPED: no kubectl on PATH (apt-get install -y kubernetes-client, or set MESHUP_SIM_REAL_KUBECTL)");
+        eprintln!(
+            "SKIPPED: no kubectl on PATH (apt-get install -y kubernetes-client, or set MESHUP_SIM_REAL_KUBECTL)"
+        );
         return None;
     };
     let world = World::start(Knobs::default());
@@ -82,17 +90,42 @@ spec:
 
 #[test]
 fn kubectl_gets_applies_waits_and_deletes() {
-    let Some((world, k)) = setup("v1.30.0") else { return };
+    let Some((world, k)) = setup("v1.30.0") else {
+        return;
+    };
     let pods = k.ok(&world, &["get", "pods", "-A"]);
-    assert!(pods.contains("coredns") && pods.contains("Running"), "{pods}");
+    assert!(
+        pods.contains("coredns") && pods.contains("Running"),
+        "{pods}"
+    );
 
     let file = world.dir().join("web.yaml");
     std::fs::write(&file, DEPLOYMENT).unwrap();
     // The emulator serves no OpenAPI document, so client-side validation is off.
-    let applied = k.ok(&world, &["apply", "--validate=false", "-f", file.to_str().unwrap()]);
+    let applied = k.ok(
+        &world,
+        &["apply", "--validate=false", "-f", file.to_str().unwrap()],
+    );
     assert!(applied.contains("deployment.apps/web created"), "{applied}");
-    k.ok(&world, &["wait", "--for=condition=Available", "deployment/web", "--timeout=20s"]);
-    let ready = k.ok(&world, &["get", "deployment", "web", "-o", "jsonpath={.status.readyReplicas}"]);
+    k.ok(
+        &world,
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deployment/web",
+            "--timeout=20s",
+        ],
+    );
+    let ready = k.ok(
+        &world,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.status.readyReplicas}",
+        ],
+    );
     assert_eq!(ready, "2");
 
     let svc = k.ok(&world, &["get", "svc", "web"]);
@@ -101,8 +134,14 @@ fn kubectl_gets_applies_waits_and_deletes() {
     let svc = k.ok(&world, &["get", "svc", "web"]);
     assert!(svc.contains(&exposed[0].ip), "{svc}");
 
-    let again = k.ok(&world, &["apply", "--validate=false", "-f", file.to_str().unwrap()]);
-    assert!(again.contains("unchanged") || again.contains("configured"), "{again}");
+    let again = k.ok(
+        &world,
+        &["apply", "--validate=false", "-f", file.to_str().unwrap()],
+    );
+    assert!(
+        again.contains("unchanged") || again.contains("configured"),
+        "{again}"
+    );
     k.ok(&world, &["delete", "-f", file.to_str().unwrap()]);
     let left = k.ok(&world, &["get", "deployments", "-o", "name"]);
     assert!(left.trim().is_empty(), "{left}");
@@ -110,12 +149,31 @@ fn kubectl_gets_applies_waits_and_deletes() {
 
 #[test]
 fn kubectl_sees_the_v1_15_api_surface() {
-    let Some((world, k)) = setup("v1.15.10") else { return };
+    let Some((world, k)) = setup("v1.15.10") else {
+        return;
+    };
     let version = k.ok(&world, &["version", "-o", "json"]);
     assert!(version.contains("v1.15.10"), "{version}");
-    let missing = k.run(&world, &["get", "--raw", "/apis/admissionregistration.k8s.io/v1"]);
+    let missing = k.run(
+        &world,
+        &["get", "--raw", "/apis/admissionregistration.k8s.io/v1"],
+    );
     assert!(!missing.status.success());
-    k.ok(&world, &["get", "--raw", "/apis/admissionregistration.k8s.io/v1beta1"]);
-    let resources = k.ok(&world, &["api-resources", "--api-group=apiextensions.k8s.io", "-o", "wide"]);
-    assert!(resources.contains("customresourcedefinitions"), "{resources}");
+    k.ok(
+        &world,
+        &["get", "--raw", "/apis/admissionregistration.k8s.io/v1beta1"],
+    );
+    let resources = k.ok(
+        &world,
+        &[
+            "api-resources",
+            "--api-group=apiextensions.k8s.io",
+            "-o",
+            "wide",
+        ],
+    );
+    assert!(
+        resources.contains("customresourcedefinitions"),
+        "{resources}"
+    );
 }
