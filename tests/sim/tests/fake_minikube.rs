@@ -367,3 +367,40 @@ fn release_quirks_downgrade_and_update_context() {
     );
     assert!(text(&sim.run("minikube", &["logs", "-p", "q"]).stdout).contains("==> Audit <=="));
 }
+
+#[test]
+fn older_releases_use_the_older_step_registry_and_key_order() {
+    let sim = Sim::start(V124);
+    let out = sim.run("minikube", &["start", "-p", "old", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert!(
+        lines.iter().all(|l| l.starts_with("{\"data\":{")),
+        "{lines:?}"
+    );
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "io.k8s.sigs.minikube.step")
+        .collect();
+    assert!(steps.iter().all(|e| e["data"]["totalsteps"] == "12"));
+    let done = steps.last().unwrap();
+    assert_eq!(
+        (
+            done["data"]["currentstep"].as_str(),
+            done["data"]["name"].as_str()
+        ),
+        (Some("12"), Some("Done"))
+    );
+    let certs = steps
+        .iter()
+        .find(|e| e["data"]["message"] == "Generating certificates and keys ...")
+        .unwrap();
+    assert_eq!(
+        certs["data"]["name"], "Preparing Kubernetes",
+        "reported under the current step"
+    );
+}
