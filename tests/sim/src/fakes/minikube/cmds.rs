@@ -120,12 +120,19 @@ fn node_status(profile: &str, cluster: Option<&ClusterInfo>) -> NodeStatus {
             kubeconfig: "Stopped",
         },
         // A start that died after creating the container leaves it running without Kubernetes.
-        None if last_step(profile).is_some_and(|(s, _)| s >= 8) => NodeStatus {
-            host: "Running",
-            kubelet: "Stopped",
-            apiserver: "Stopped",
-            kubeconfig: "Misconfigured",
-        },
+        None if last_step(profile).is_some_and(|(_, name)| {
+            let registry = super::release::START_STEPS;
+            let at = |n: &str| registry.iter().position(|s| *s == n);
+            at(&name) >= at("Creating Container")
+        }) =>
+        {
+            NodeStatus {
+                host: "Running",
+                kubelet: "Stopped",
+                apiserver: "Stopped",
+                kubeconfig: "Misconfigured",
+            }
+        }
         None => NodeStatus {
             host: "Nonexistent",
             kubelet: "Nonexistent",
@@ -230,14 +237,14 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         return not_found(profile);
     }
     let mut ui = Ui::new(args.get(&["-o", "--output"]) == Some("json"));
-    ui.total_steps = 2;
+    ui.registry = rel.stop_registry();
+    ui.legacy_order = rel.legacy_event_order();
     ui.event_log = Some(profile::profile_dir(profile).join("events.json"));
     let control = match control_or_exit(env) {
         Ok(c) => c,
         Err(code) => return code,
     };
     ui.step(
-        0,
         "Stopping",
         "✋",
         &format!("Stopping node \"{profile}\"  ..."),
@@ -245,7 +252,6 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     );
     if rel.at_least("v1.20.0") {
         ui.step(
-            1,
             "PowerOff",
             "🛑",
             &format!("Powering off \"{profile}\" via SSH ..."),
@@ -257,7 +263,7 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         return ui.exit("GUEST_STOP_TIMEOUT", &format!("Unable to stop VM: {e}"));
     }
     profile::set_phase(profile, Phase::Stopped);
-    ui.step(2, "Done", "🛑", "1 node stopped.", false);
+    ui.step("Done", "🛑", "1 node stopped.", false);
     0
 }
 
@@ -279,7 +285,6 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
             .map(|c| c.driver.clone())
             .unwrap_or_else(|| "docker".into());
         ui.step(
-            0,
             "Deleting",
             "🔥",
             &format!("Deleting \"{profile}\" in {driver} ..."),
@@ -303,7 +308,6 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
     let _ = std::fs::remove_dir_all(profile::mini_path().join("machines").join(profile));
     let _ = profile::remove_from_kubeconfig(profile);
     ui.step(
-        2,
         "Done",
         "💀",
         &format!("Removed all traces of the \"{profile}\" cluster."),
@@ -311,9 +315,10 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
     );
 }
 
-pub fn delete(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
+pub fn delete(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let mut ui = Ui::new(args.get(&["-o", "--output"]) == Some("json"));
-    ui.total_steps = 3;
+    ui.registry = rel.delete_registry();
+    ui.legacy_order = rel.legacy_event_order();
     let control = match control_or_exit(env) {
         Ok(c) => c,
         Err(code) => return code,
