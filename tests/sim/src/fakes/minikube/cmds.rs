@@ -156,7 +156,50 @@ fn exit_bits(s: &NodeStatus) -> i32 {
     c
 }
 
-pub fn status(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
+/// `--layout=cluster` codes (cluster/status.go).
+fn code_of(state: &str) -> (u16, &'static str) {
+    match state {
+        "Running" | "Configured" => (200, "OK"),
+        "Stopped" => (405, "Stopped"),
+        "Paused" => (418, "Paused"),
+        "Nonexistent" => (404, "NotFound"),
+        "Misconfigured" => (500, "Error"),
+        _ => (520, "Unknown"),
+    }
+}
+
+/// `status --layout=cluster -o json`: while a start is in flight (events.json ends in a
+/// step that is not Done) the cluster reports 100 Starting with that step.
+fn cluster_layout(rel: &Release, profile: &str, s: &NodeStatus, running_in_world: bool) -> Value {
+    let comp = |name: &str, state: &str| {
+        let (code, status) = code_of(state);
+        json!({"Name": name, "StatusCode": code, "StatusName": status})
+    };
+    let (mut code, mut name) = code_of(s.apiserver);
+    let (mut step, mut detail) = (String::new(), String::new());
+    if !running_in_world && let Some((_, n)) = last_step(profile).filter(|(_, n)| n != "Done") {
+        (code, name) = (100, "Starting");
+        step = n;
+        detail = "interrupted".into();
+    }
+    json!({
+        "Name": profile,
+        "StatusCode": code,
+        "StatusName": name,
+        "Step": step,
+        "StepDetail": detail,
+        "BinaryVersion": rel.version,
+        "Components": {"kubeconfig": comp("kubeconfig", s.kubeconfig)},
+        "Nodes": [{
+            "Name": profile,
+            "StatusCode": code_of(s.host).0,
+            "StatusName": code_of(s.host).1,
+            "Components": {"apiserver": comp("apiserver", s.apiserver), "kubelet": comp("kubelet", s.kubelet)}
+        }]
+    })
+}
+
+pub fn status(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     if profile::load(profile).is_none() {
         return not_found(profile);
     }
@@ -174,6 +217,13 @@ pub fn status(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
             .replace("{{.APIServer}}", s.apiserver)
             .replace("{{.Kubeconfig}}", s.kubeconfig);
         print!("{out}");
+    } else if args.get(&["-o", "--output"]) == Some("json")
+        && args.get(&["--layout"]) == Some("cluster")
+    {
+        let running = cluster
+            .as_ref()
+            .is_some_and(|c| c.state == ClusterState::Running);
+        println!("{}", cluster_layout(rel, profile, &s, running));
     } else if args.get(&["-o", "--output"]) == Some("json") {
         println!(
             "{}",
