@@ -10,4 +10,3 @@ pub mod world;
 
 pub use knobs::Knobs;
 pub use world::World;
-

@@ -28,8 +28,9 @@ pub struct World {
 }
 
 /// The `meshup-sim` binary: `$MESHUP_SIM_BIN`; else next to the running test executable
-/// (`target/debug/deps/..`), where `cargo test --workspace` puts it; else built once with
-/// `cargo build -p meshup-sim`. See README.md.
+/// (`target/debug/deps/..`), where `cargo test --workspace` puts it, unless it is older than
+/// the sim's sources; else built once per test process with `cargo build -p meshup-sim`
+/// (cargo does not hold the build lock while tests run). See README.md.
 pub fn sim_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -41,25 +42,55 @@ pub fn sim_bin() -> PathBuf {
         for dir in exe.ancestors().skip(1).take(2) {
             candidates.push(dir.join("meshup-sim"));
         }
-        if let Some(found) = candidates.iter().find(|p| p.is_file()) {
-            return found.clone();
+        // A binary older than the sim's sources predates changes to it (as after `cargo test
+        // -p meshup`, which does not build other packages' binaries): rebuild it.
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        match candidates.iter().find(|p| p.is_file()) {
+            Some(found) if modified(found) >= newest_source() => found.clone(),
+            _ => build_sim(&exe),
         }
-        build_sim(&exe)
     })
     .clone()
+}
+
+/// The newest modification time among the sim's sources (`src/`, `Cargo.toml`).
+fn newest_source() -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(Some(t));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest = std::fs::metadata(root.join("Cargo.toml"))
+        .and_then(|m| m.modified())
+        .ok();
+    walk(&root.join("src"), &mut newest);
+    newest
 }
 
 fn build_sim(exe: &Path) -> PathBuf {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("meshup-sim: building the simulated world's binary (cargo build -p meshup-sim)");
-    let status = Command::new(cargo)
-        .args(["build", "-p", "meshup-sim", "--manifest-path", manifest])
-        .status()
-        .expect("run cargo build -p meshup-sim");
+    let profile_dir = exe.ancestors().nth(2).expect("target/<profile>");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", "meshup-sim", "--manifest-path", manifest]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo build -p meshup-sim");
     assert!(status.success(), "cargo build -p meshup-sim failed");
-    let target = exe.ancestors().nth(2).expect("target/debug").join("meshup-sim");
-    assert!(target.is_file(), "built meshup-sim not found at {}", target.display());
+    let target = profile_dir.join("meshup-sim");
+    assert!(
+        target.is_file(),
+        "built meshup-sim not found at {}",
+        target.display()
+    );
     target
 }
 
@@ -74,7 +105,8 @@ fn random_id() -> String {
 impl World {
     /// Start a world with these knobs; panics with the daemon's log if it cannot.
     pub fn start(knobs: Knobs) -> World {
-        World::try_start(knobs).unwrap_or_else(|e| panic!("cannot start the simulated world: {e:#}"))
+        World::try_start(knobs)
+            .unwrap_or_else(|e| panic!("cannot start the simulated world: {e:#}"))
     }
 
     pub fn try_start(knobs: Knobs) -> Result<World> {
@@ -83,7 +115,11 @@ impl World {
         let mut world = World {
             dir: dir.clone(),
             id: random_id(),
-            info: WorldInfo { control: String::new(), pid: 0, loopback_prefix: String::new() },
+            info: WorldInfo {
+                control: String::new(),
+                pid: 0,
+                loopback_prefix: String::new(),
+            },
             daemon: None,
             keep: std::env::var_os("MESHUP_SIM_KEEP").is_some(),
         };
@@ -115,7 +151,11 @@ impl World {
                 world.info = info;
                 break;
             }
-            if let Some(status) = world.daemon.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = world
+                .daemon
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 bail!("the daemon exited ({status}): {}", world.daemon_log());
             }
             if Instant::now() > deadline {
@@ -206,7 +246,9 @@ impl World {
             driver: "docker".into(),
             service_cidr: "10.96.0.0/12".into(),
         };
-        self.control().put_cluster(profile, &spec).expect("control API: PUT cluster")
+        self.control()
+            .put_cluster(profile, &spec)
+            .expect("control API: PUT cluster")
     }
 
     pub fn cluster(&self, profile: &str) -> Option<ClusterInfo> {
@@ -215,31 +257,47 @@ impl World {
 
     /// What the profile's API server was asked, by verb and resource.
     pub fn requests(&self, profile: &str) -> Vec<RequestCount> {
-        let resp = self.control().request("GET", &format!("/clusters/{profile}/requests"), None).expect("control API");
+        let resp = self
+            .control()
+            .request("GET", &format!("/clusters/{profile}/requests"), None)
+            .expect("control API");
         serde_json::from_slice(&resp.body).unwrap_or_default()
     }
 
     /// Total count of requests with this verb on this resource (any namespace).
     pub fn request_count(&self, profile: &str, verb: &str, resource: &str) -> u64 {
-        self.requests(profile).iter().filter(|r| r.verb == verb && r.resource == resource).map(|r| r.count).sum()
+        self.requests(profile)
+            .iter()
+            .filter(|r| r.verb == verb && r.resource == resource)
+            .map(|r| r.count)
+            .sum()
     }
 
     /// A kube client for the profile: from the kubeconfig the fake minikube wrote (context =
     /// profile) when there is one, else straight from the daemon's `ClusterInfo`.
     pub async fn kube_client(&self, profile: &str) -> Result<kube::Client> {
+        Ok(kube::Client::try_from(self.kube_config(profile).await?)?)
+    }
+
+    /// The client configuration `kube_client` uses, to adjust before building a client (for
+    /// example `default_retry = false`: kube retries 503s up to 15 times by default).
+    pub async fn kube_config(&self, profile: &str) -> Result<kube::Config> {
         use kube::config::{KubeConfigOptions, Kubeconfig};
         let path = self.home().join(".kube/config");
-        let options = KubeConfigOptions { context: Some(profile.to_string()), ..Default::default() };
+        let options = KubeConfigOptions {
+            context: Some(profile.to_string()),
+            ..Default::default()
+        };
         if let Ok(kc) = Kubeconfig::read_from(&path)
             && kc.contexts.iter().any(|c| c.name == profile)
         {
-            let config = kube::Config::from_custom_kubeconfig(kc, &options).await?;
-            return Ok(kube::Client::try_from(config)?);
+            return Ok(kube::Config::from_custom_kubeconfig(kc, &options).await?);
         }
-        let info = self.cluster(profile).with_context(|| format!("no cluster {profile}"))?;
+        let info = self
+            .cluster(profile)
+            .with_context(|| format!("no cluster {profile}"))?;
         let kc = Kubeconfig::from_yaml(&kubeconfig_yaml(&info))?;
-        let config = kube::Config::from_custom_kubeconfig(kc, &options).await?;
-        Ok(kube::Client::try_from(config)?)
+        Ok(kube::Config::from_custom_kubeconfig(kc, &options).await?)
     }
 
     /// A `#!/bin/sh` script that runs the fake `tool` emulating `version` (CONTRACT.md).
@@ -274,7 +332,9 @@ pub fn kubeconfig_yaml(info: &ClusterInfo) -> String {
 pub fn processes_with_marker(id: &str) -> Vec<i32> {
     let needle = format!("MESHUP_SIM_ID={id}");
     let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else { return vec![] };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| *pid != me)
@@ -321,7 +381,9 @@ impl Drop for World {
         if let Some(mut c) = self.daemon.take() {
             let _ = c.wait();
         }
-        if self.keep || (std::thread::panicking() && std::env::var_os("MESHUP_SIM_KEEP_FAILED").is_some()) {
+        if self.keep
+            || (std::thread::panicking() && std::env::var_os("MESHUP_SIM_KEEP_FAILED").is_some())
+        {
             eprintln!("meshup-sim: kept the world at {}", self.dir.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);

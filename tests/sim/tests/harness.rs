@@ -68,16 +68,17 @@ fn a_tool_wrapper_execs_the_sim_as_that_tool() {
 #[test]
 fn no_process_outlives_a_panicking_test() {
     let mut id = String::new();
+    let mut children = Vec::new();
     let result = catch_unwind(AssertUnwindSafe(|| {
         let world = World::start(Knobs::default());
         id = world.id().to_string();
         // a child that ignores SIGTERM (and so does its own child), and one that does not
-        let _stubborn = world
+        let stubborn = world
             .command("/bin/sh")
             .args(["-c", "trap '' TERM; /bin/sleep 60 & wait"])
-            .spawn()
-            .unwrap();
-        let _plain = world.command("/bin/sleep").arg("60").spawn().unwrap();
+            .spawn();
+        children.push(stubborn.unwrap());
+        children.push(world.command("/bin/sleep").arg("60").spawn().unwrap());
         std::thread::sleep(Duration::from_millis(100));
         assert!(
             world.processes().len() >= 4,
@@ -89,6 +90,12 @@ fn no_process_outlives_a_panicking_test() {
     assert!(result.is_err());
     assert!(!id.is_empty());
     assert_eq!(processes_with_marker(&id), Vec::<i32>::new());
+    for mut child in children {
+        assert!(
+            !child.wait().unwrap().success(),
+            "killed by the world's Drop"
+        );
+    }
 }
 
 #[test]

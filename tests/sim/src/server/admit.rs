@@ -99,8 +99,16 @@ pub fn default_pod_spec(spec: &mut Value) {
         if let Some(cs) = spec[list].as_array_mut() {
             for c in cs {
                 let image = c["image"].as_str().unwrap_or_default().to_string();
-                let tag = image.rsplit('/').next().and_then(|l| l.split_once(':')).map(|(_, t)| t.to_string());
-                let policy = if tag.is_none() || tag.as_deref() == Some("latest") { "Always" } else { "IfNotPresent" };
+                let tag = image
+                    .rsplit('/')
+                    .next()
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, t)| t.to_string());
+                let policy = if tag.is_none() || tag.as_deref() == Some("latest") {
+                    "Always"
+                } else {
+                    "IfNotPresent"
+                };
                 default_if_null(c, "imagePullPolicy", json!(policy));
                 default_if_null(c, "terminationMessagePath", json!("/dev/termination-log"));
                 default_if_null(c, "terminationMessagePolicy", json!("File"));
@@ -133,14 +141,18 @@ fn default_service(cluster: &Cluster, obj: &mut Value, old: Option<&Value>) -> A
     if cluster.minor() >= 20 && spec["clusterIPs"].is_null() && spec["clusterIP"] != "None" {
         spec["clusterIPs"] = json!([spec["clusterIP"].clone()]);
     }
-    let old_ports = old.map(|o| o["spec"]["ports"].clone()).unwrap_or(Value::Null);
+    let old_ports = old
+        .map(|o| o["spec"]["ports"].clone())
+        .unwrap_or(Value::Null);
     if let Some(ports) = spec["ports"].as_array_mut() {
         for p in ports {
             default_if_null(p, "protocol", json!("TCP"));
             if p.get("targetPort").is_none_or(Value::is_null) {
                 p["targetPort"] = p["port"].clone();
             }
-            if matches!(ty.as_str(), "NodePort" | "LoadBalancer") && p.get("nodePort").is_none_or(Value::is_null) {
+            if matches!(ty.as_str(), "NodePort" | "LoadBalancer")
+                && p.get("nodePort").is_none_or(Value::is_null)
+            {
                 let kept = old_ports
                     .as_array()
                     .and_then(|o| o.iter().find(|q| q["port"] == p["port"]))
@@ -169,10 +181,19 @@ fn allocate_cluster_ip(cluster: &Cluster) -> String {
         .map(|ip| ip.octets())
         .unwrap_or([10, 96, 0, 0]);
     let (used, _) = cluster.store.list(&key("", "services"), None);
-    let taken: Vec<&str> = used.iter().filter_map(|s| s["spec"]["clusterIP"].as_str()).collect();
+    let taken: Vec<&str> = used
+        .iter()
+        .filter_map(|s| s["spec"]["clusterIP"].as_str())
+        .collect();
     loop {
         let n = 11 + util::rand_u64() % 60000;
-        let ip = format!("{}.{}.{}.{}", base[0], base[1], base[2].wrapping_add((n / 250) as u8), 1 + n % 250);
+        let ip = format!(
+            "{}.{}.{}.{}",
+            base[0],
+            base[1],
+            base[2].wrapping_add((n / 250) as u8),
+            1 + n % 250
+        );
         if !taken.contains(&ip.as_str()) {
             return ip;
         }

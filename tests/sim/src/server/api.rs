@@ -25,9 +25,9 @@ pub async fn handle(cluster: Arc<Cluster>, req: Request<Body>) -> Response<Body>
         .query()
         .map(|q| {
             q.split('&')
-                .filter_map(|kv| {
+                .map(|kv| {
                     let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    Some((decode(k), decode(v)))
+                    (decode(k), decode(v))
                 })
                 .collect()
         })
@@ -42,8 +42,20 @@ pub async fn handle(cluster: Arc<Cluster>, req: Request<Body>) -> Response<Body>
         Ok(b) => b,
         Err(e) => return error(ApiError::bad_request(e.to_string())),
     };
-    let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let req = Req { method: parts.method, path: parts.uri.path().to_string(), query, content_type, accept, body: body.to_vec() };
+    let accept = parts
+        .headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query,
+        content_type,
+        accept,
+        body: body.to_vec(),
+    };
     match route(&cluster, &req) {
         Ok(resp) => resp,
         Err(e) => error(e),
@@ -61,7 +73,10 @@ struct Req {
 
 impl Req {
     fn q(&self, k: &str) -> Option<&str> {
-        self.query.get(k).map(String::as_str).filter(|v| !v.is_empty())
+        self.query
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -73,7 +88,10 @@ fn decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(b) => {
                         out.push(b);
                         i += 2;
@@ -112,7 +130,10 @@ fn route(cluster: &Arc<Cluster>, req: &Req) -> ApiResult<Response<Body>> {
         ["api"] => {
             discovery("/api");
             let port = cluster.port.lock().unwrap().unwrap_or(8443);
-            Ok(json_response(200, &resources::api_versions(&format!("{}:{port}", cluster.node_ip))))
+            Ok(json_response(
+                200,
+                &resources::api_versions(&format!("{}:{port}", cluster.node_ip)),
+            ))
         }
         ["api", "v1"] => {
             discovery("/api/v1");
@@ -120,12 +141,18 @@ fn route(cluster: &Arc<Cluster>, req: &Req) -> ApiResult<Response<Body>> {
         }
         ["apis"] => {
             discovery("/apis");
-            Ok(json_response(200, &resources::api_group_list(&cluster.resources())))
+            Ok(json_response(
+                200,
+                &resources::api_group_list(&cluster.resources()),
+            ))
         }
         ["apis", g] => {
             discovery(&req.path);
             let groups = resources::groups(&cluster.resources());
-            let (name, versions) = groups.iter().find(|(n, _)| n == g).ok_or_else(ApiError::no_resource)?;
+            let (name, versions) = groups
+                .iter()
+                .find(|(n, _)| n == g)
+                .ok_or_else(ApiError::no_resource)?;
             Ok(json_response(200, &resources::api_group(name, versions)))
         }
         ["apis", g, v] => {
@@ -139,7 +166,8 @@ fn route(cluster: &Arc<Cluster>, req: &Req) -> ApiResult<Response<Body>> {
 }
 
 fn list_doc(cluster: &Cluster, g: &str, v: &str) -> ApiResult<Response<Body>> {
-    let doc = resources::resource_list(&cluster.resources(), g, v).ok_or_else(ApiError::no_resource)?;
+    let doc =
+        resources::resource_list(&cluster.resources(), g, v).ok_or_else(ApiError::no_resource)?;
     Ok(json_response(200, &doc))
 }
 
@@ -162,14 +190,26 @@ struct Target<'a> {
     watch: bool,
 }
 
-fn parse_target<'a>(cluster: &Cluster, g: &str, v: &str, rest: &'a [&'a str]) -> ApiResult<Target<'a>> {
+fn parse_target<'a>(
+    cluster: &Cluster,
+    g: &str,
+    v: &str,
+    rest: &'a [&'a str],
+) -> ApiResult<Target<'a>> {
     let (watch, rest) = match rest {
         ["watch", r @ ..] => (true, r),
         r => (false, r),
     };
     let (namespace, plural, name, sub) = match rest {
-        ["namespaces", ns, plural, tail @ ..] if !(tail.is_empty() && matches!(*plural, "status" | "finalize")) => {
-            (Some(*ns), *plural, tail.first().copied(), tail.get(1).copied())
+        ["namespaces", ns, plural, tail @ ..]
+            if !(tail.is_empty() && matches!(*plural, "status" | "finalize")) =>
+        {
+            (
+                Some(*ns),
+                *plural,
+                tail.first().copied(),
+                tail.get(1).copied(),
+            )
         }
         [plural, tail @ ..] => (None, *plural, tail.first().copied(), tail.get(1).copied()),
         [] => return Err(ApiError::no_resource()),
@@ -179,7 +219,9 @@ fn parse_target<'a>(cluster: &Cluster, g: &str, v: &str, rest: &'a [&'a str]) ->
         .into_iter()
         .find(|r| r.group == g && r.version == v && r.plural == plural)
         .ok_or_else(ApiError::no_resource)?;
-    if (!res.namespaced && namespace.is_some()) || (res.namespaced && namespace.is_none() && name.is_some()) {
+    if (!res.namespaced && namespace.is_some())
+        || (res.namespaced && namespace.is_none() && name.is_some())
+    {
         return Err(ApiError::no_resource());
     }
     if let Some(s) = sub
@@ -187,10 +229,22 @@ fn parse_target<'a>(cluster: &Cluster, g: &str, v: &str, rest: &'a [&'a str]) ->
     {
         return Err(ApiError::no_resource());
     }
-    Ok(Target { res, namespace, name, sub, watch })
+    Ok(Target {
+        res,
+        namespace,
+        name,
+        sub,
+        watch,
+    })
 }
 
-fn resource_request(cluster: &Arc<Cluster>, req: &Req, g: &str, v: &str, rest: &[&str]) -> ApiResult<Response<Body>> {
+fn resource_request(
+    cluster: &Arc<Cluster>,
+    req: &Req,
+    g: &str,
+    v: &str,
+    rest: &[&str],
+) -> ApiResult<Response<Body>> {
     let t = parse_target(cluster, g, v, rest)?;
     let watch = t.watch || matches!(req.q("watch"), Some("true" | "1"));
     let verb = match (&req.method, t.name, watch) {
@@ -218,14 +272,20 @@ fn resource_request(cluster: &Arc<Cluster>, req: &Req, g: &str, v: &str, rest: &
         ("get", Some(name), None | Some("status")) => {
             let obj = ops::get(cluster, r, ns, name)?;
             if table::wants_table(&req.accept) {
-                let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+                let rv = obj["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 return Ok(json_response(200, &table::table(&r.kind, &[obj], &rv)));
             }
             Ok(json_response(200, &obj))
         }
         ("get", Some(name), Some("log")) => {
             let obj = ops::get(cluster, r, ns, name)?;
-            Ok(Response::new(Body::from(super::podlog::log(&obj, req.q("container")))))
+            Ok(Response::new(Body::from(super::podlog::log(
+                &obj,
+                req.q("container"),
+            ))))
         }
         ("create", None, None) if r.create_only => {
             let mut obj: Value = parse_body(req)?;
@@ -243,7 +303,10 @@ fn resource_request(cluster: &Arc<Cluster>, req: &Req, g: &str, v: &str, rest: &
         }
         ("create", Some(name), Some("eviction")) => {
             ops::delete(cluster, r, ns, name, false)?;
-            Ok(json_response(201, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+            Ok(json_response(
+                201,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
         }
         ("update", Some(name), None | Some("status")) => {
             let obj: Value = parse_body(req)?;
@@ -254,21 +317,40 @@ fn resource_request(cluster: &Arc<Cluster>, req: &Req, g: &str, v: &str, rest: &
             let kind = PatchType::from_content_type(&req.content_type).ok_or_else(|| {
                 ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json; got {}", req.content_type))
             })?;
-            let patched = ops::patch(cluster, r, ns, name, &kind, &req.body, t.sub == Some("status"), dry_run)?;
+            let patched = ops::patch(
+                cluster,
+                r,
+                ns,
+                name,
+                &kind,
+                &req.body,
+                t.sub == Some("status"),
+                dry_run,
+            )?;
             Ok(json_response(200, &ops::as_version(&patched, r)))
         }
         ("delete", Some(name), None) => {
             let orphan = req.q("propagationPolicy") == Some("Orphan")
-                || serde_json::from_slice::<Value>(&req.body).is_ok_and(|b| b["propagationPolicy"] == "Orphan");
+                || serde_json::from_slice::<Value>(&req.body)
+                    .is_ok_and(|b| b["propagationPolicy"] == "Orphan");
             let gone = ops::delete(cluster, r, ns, name, orphan)?;
             Ok(json_response(200, &ops::as_version(&gone, r)))
         }
         ("deletecollection", None, None) => {
             let (items, _) = selected(cluster, req, &t)?;
             for item in &items {
-                let _ = ops::delete(cluster, r, super::store::ns_of(item), super::store::name_of(item), false);
+                let _ = ops::delete(
+                    cluster,
+                    r,
+                    super::store::ns_of(item),
+                    super::store::name_of(item),
+                    false,
+                );
             }
-            Ok(json_response(200, &list_doc_of(r, items, cluster.store.resource_version())))
+            Ok(json_response(
+                200,
+                &list_doc_of(r, items, cluster.store.resource_version()),
+            ))
         }
         _ => Err(ApiError::method_not_allowed()),
     }
@@ -278,19 +360,24 @@ fn parse_body(req: &Req) -> ApiResult<Value> {
     if req.content_type.contains("yaml") {
         serde_yaml::from_slice(&req.body).map_err(|e| ApiError::bad_request(e.to_string()))
     } else {
-        serde_json::from_slice(&req.body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&req.body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 }
 
 fn selectors(req: &Req, r: &Resource) -> ApiResult<(LabelSelector, FieldSelector)> {
-    let labels = LabelSelector::parse(req.q("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
-    let fields = FieldSelector::parse(req.q("fieldSelector").unwrap_or_default(), &r.kind).map_err(ApiError::bad_request)?;
+    let labels = LabelSelector::parse(req.q("labelSelector").unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    let fields = FieldSelector::parse(req.q("fieldSelector").unwrap_or_default(), &r.kind)
+        .map_err(ApiError::bad_request)?;
     Ok((labels, fields))
 }
 
 fn selected(cluster: &Cluster, req: &Req, t: &Target) -> ApiResult<(Vec<Value>, u64)> {
     let (labels, fields) = selectors(req, &t.res)?;
-    let (items, rv) = cluster.store.list(&key(&t.res.group, &t.res.plural), t.namespace);
+    let (items, rv) = cluster
+        .store
+        .list(&key(&t.res.group, &t.res.plural), t.namespace);
     let items = items
         .iter()
         .filter(|o| labels.matches(&o["metadata"]["labels"]) && fields.matches(o))
@@ -311,7 +398,10 @@ fn list_doc_of(r: &Resource, items: Vec<Value>, rv: u64) -> Value {
 fn list(cluster: &Cluster, req: &Req, t: &Target) -> ApiResult<Response<Body>> {
     let (items, rv) = selected(cluster, req, t)?;
     if table::wants_table(&req.accept) {
-        return Ok(json_response(200, &table::table(&t.res.kind, &items, &rv.to_string())));
+        return Ok(json_response(
+            200,
+            &table::table(&t.res.kind, &items, &rv.to_string()),
+        ));
     }
     Ok(json_response(200, &list_doc_of(&t.res, items, rv)))
 }
@@ -320,9 +410,15 @@ fn watch_response(cluster: &Arc<Cluster>, req: &Req, t: &Target) -> ApiResult<Re
     let (labels, fields) = selectors(req, &t.res)?;
     let from = match req.q("resourceVersion") {
         None | Some("0") => None,
-        Some(s) => Some(s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?),
+        Some(s) => Some(
+            s.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?,
+        ),
     };
-    let timeout = req.q("timeoutSeconds").and_then(|s| s.parse().ok()).unwrap_or(1800u64);
+    let timeout = req
+        .q("timeoutSeconds")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1800u64);
     let r = t.res.clone();
     let as_table = table::wants_table(&req.accept);
     let k = key(&r.group, &r.plural);
@@ -348,7 +444,10 @@ fn watch_response(cluster: &Arc<Cluster>, req: &Req, t: &Target) -> ApiResult<Re
         };
         let mut obj = ops::as_version(&ev.object, &r);
         if as_table {
-            let rv = obj["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+            let rv = obj["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             obj = table::table(&r.kind, &[obj], &rv);
         }
         Some(json!({"type": etype.as_str(), "object": obj}).to_string() + "\n")
@@ -386,7 +485,8 @@ fn token_request(ns: &str, sa: &str) -> Value {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b64.encode(r#"{"alg":"RS256","kid":"sim"}"#);
     let payload = b64.encode(json!({"iss": "https://kubernetes.default.svc.cluster.local", "sub": format!("system:serviceaccount:{ns}:{sa}")}).to_string());
-    let expiry = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expiry = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     json!({
         "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1", "metadata": {"name": sa, "namespace": ns},
         "spec": {"audiences": ["https://kubernetes.default.svc.cluster.local"], "expirationSeconds": 3600},

@@ -17,6 +17,9 @@ use super::util;
 use crate::control::{ClusterInfo, ClusterSpec, ClusterState, RequestCount};
 use crate::knobs::ClusterKnobs;
 
+/// (verb, resource, namespace)
+type RequestKey = (String, String, Option<String>);
+
 pub struct Cluster {
     pub profile: String,
     pub world: Arc<World>,
@@ -29,7 +32,7 @@ pub struct Cluster {
     running: Mutex<Option<Running>>,
     /// The registered tunnel's pid, while one is registered.
     pub tunnel: Mutex<Option<u32>>,
-    requests: Mutex<BTreeMap<(String, String, Option<String>), u64>>,
+    requests: Mutex<BTreeMap<RequestKey, u64>>,
     pub started_at: Mutex<Instant>,
 }
 
@@ -46,7 +49,12 @@ impl Drop for Running {
 }
 
 impl Cluster {
-    pub fn new(world: Arc<World>, profile: &str, spec: ClusterSpec, node_ip: Ipv4Addr) -> anyhow::Result<Arc<Cluster>> {
+    pub fn new(
+        world: Arc<World>,
+        profile: &str,
+        spec: ClusterSpec,
+        node_ip: Ipv4Addr,
+    ) -> anyhow::Result<Arc<Cluster>> {
         let knobs = world.knobs().cluster;
         let cluster = Arc::new(Cluster {
             profile: profile.to_string(),
@@ -98,7 +106,9 @@ impl Cluster {
         *self.port.lock().unwrap() = Some(port);
         let api = tokio::spawn(super::listener::serve(self.clone(), listener));
         let controllers = tokio::spawn(super::controllers::run(self.clone()));
-        *self.running.lock().unwrap() = Some(Running { tasks: vec![api, controllers] });
+        *self.running.lock().unwrap() = Some(Running {
+            tasks: vec![api, controllers],
+        });
         Ok(())
     }
 
@@ -114,11 +124,15 @@ impl Cluster {
         let minor = self.minor();
         let token = self.knobs().service_account_token.unwrap_or(minor >= 20);
         let mut all = resources::builtin(minor, token);
-        let (crds, _) = self.store.list(&key("apiextensions.k8s.io", "customresourcedefinitions"), None);
+        let (crds, _) = self.store.list(
+            &key("apiextensions.k8s.io", "customresourcedefinitions"),
+            None,
+        );
         for crd in crds {
-            let established = crd["status"]["conditions"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c["type"] == "Established" && c["status"] == "True"));
+            let established = crd["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Established" && c["status"] == "True")
+            });
             if established {
                 all.extend(resources::from_crd(&crd));
             }
@@ -129,14 +143,22 @@ impl Cluster {
     /// The preferred-version resource for a group + plural (what internal writers use).
     pub fn resource(&self, group: &str, plural: &str) -> Option<Resource> {
         let all = self.resources();
-        let mut mine: Vec<Resource> = all.into_iter().filter(|r| r.group == group && r.plural == plural).collect();
+        let mut mine: Vec<Resource> = all
+            .into_iter()
+            .filter(|r| r.group == group && r.plural == plural)
+            .collect();
         mine.sort_by_key(|r| std::cmp::Reverse(resources::version_rank(&r.version)));
         mine.into_iter().next()
     }
 
     pub fn count(&self, verb: &str, resource: &str, namespace: Option<&str>) {
         let mut r = self.requests.lock().unwrap();
-        *r.entry((verb.to_string(), resource.to_string(), namespace.map(String::from))).or_default() += 1;
+        *r.entry((
+            verb.to_string(),
+            resource.to_string(),
+            namespace.map(String::from),
+        ))
+        .or_default() += 1;
     }
 
     pub fn requests(&self) -> Vec<RequestCount> {
@@ -156,7 +178,11 @@ impl Cluster {
         ClusterInfo {
             profile: self.profile.clone(),
             spec: self.spec.lock().unwrap().clone(),
-            state: if running { ClusterState::Running } else { ClusterState::Stopped },
+            state: if running {
+                ClusterState::Running
+            } else {
+                ClusterState::Stopped
+            },
             server: self
                 .port
                 .lock()

@@ -37,7 +37,12 @@ impl World {
         let r = util::rand_u64();
         let x = 1 + (r % 254) as u8;
         let y = 1 + ((r >> 8) % 254) as u8;
-        World { dir, prefix: [127, x, y], clusters: Mutex::new(BTreeMap::new()), ips: Mutex::new(Ips::default()) }
+        World {
+            dir,
+            prefix: [127, x, y],
+            clusters: Mutex::new(BTreeMap::new()),
+            ips: Mutex::new(Ips::default()),
+        }
     }
 
     pub fn prefix_string(&self) -> String {
@@ -52,10 +57,12 @@ impl World {
     pub fn knobs(&self) -> Knobs {
         let path = self.dir.join("knobs.yaml");
         match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => serde_yaml::from_str(&text).unwrap_or_else(|e| {
-                eprintln!("knobs.yaml: {e}; using defaults");
-                Knobs::default()
-            }),
+            Ok(text) if !text.trim().is_empty() => {
+                serde_yaml::from_str(&text).unwrap_or_else(|e| {
+                    eprintln!("knobs.yaml: {e}; using defaults");
+                    Knobs::default()
+                })
+            }
             _ => Knobs::default(),
         }
     }
@@ -91,9 +98,15 @@ pub fn router(world: Arc<World>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/clusters", get(list_clusters))
-        .route("/clusters/{p}", get(get_cluster).put(put_cluster).delete(delete_cluster))
+        .route(
+            "/clusters/{p}",
+            get(get_cluster).put(put_cluster).delete(delete_cluster),
+        )
         .route("/clusters/{p}/stop", post(stop_cluster))
-        .route("/clusters/{p}/tunnel", put(put_tunnel).delete(delete_tunnel).get(get_tunnel))
+        .route(
+            "/clusters/{p}/tunnel",
+            put(put_tunnel).delete(delete_tunnel).get(get_tunnel),
+        )
         .route("/clusters/{p}/requests", get(requests))
         .with_state(world)
 }
@@ -105,7 +118,13 @@ fn not_found(p: &str) -> Response {
 }
 
 async fn list_clusters(State(w): W) -> Response {
-    let all: Vec<_> = w.clusters.lock().unwrap().values().map(|c| c.info()).collect();
+    let all: Vec<_> = w
+        .clusters
+        .lock()
+        .unwrap()
+        .values()
+        .map(|c| c.info())
+        .collect();
     Json(all).into_response()
 }
 
@@ -116,7 +135,11 @@ async fn get_cluster(State(w): W, Path(p): Path<String>) -> Response {
     }
 }
 
-async fn put_cluster(State(w): W, Path(p): Path<String>, Json(spec): Json<ClusterSpec>) -> Response {
+async fn put_cluster(
+    State(w): W,
+    Path(p): Path<String>,
+    Json(spec): Json<ClusterSpec>,
+) -> Response {
     let existing = w.cluster(&p);
     let cluster = match existing {
         Some(c) => c,
@@ -128,7 +151,9 @@ async fn put_cluster(State(w): W, Path(p): Path<String>, Json(spec): Json<Cluste
             let node_ip = w.next_node_ip();
             let c = match Cluster::new(w.clone(), &p, spec, node_ip) {
                 Ok(c) => c,
-                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}\n")).into_response(),
+                Err(e) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}\n")).into_response();
+                }
             };
             w.clusters.lock().unwrap().insert(p.clone(), c.clone());
             c
@@ -159,16 +184,24 @@ async fn delete_cluster(State(w): W, Path(p): Path<String>) -> Response {
 }
 
 async fn put_tunnel(State(w): W, Path(p): Path<String>, Json(t): Json<TunnelRequest>) -> Response {
-    let Some(c) = w.cluster(&p) else { return not_found(&p) };
+    let Some(c) = w.cluster(&p) else {
+        return not_found(&p);
+    };
     if !c.is_running() {
-        return (StatusCode::CONFLICT, format!("cluster {p} is not running\n")).into_response();
+        return (
+            StatusCode::CONFLICT,
+            format!("cluster {p} is not running\n"),
+        )
+            .into_response();
     }
     *c.tunnel.lock().unwrap() = Some(t.pid);
     Json(super::controllers::services::sync_load_balancers(&c)).into_response()
 }
 
 async fn get_tunnel(State(w): W, Path(p): Path<String>) -> Response {
-    let Some(c) = w.cluster(&p) else { return not_found(&p) };
+    let Some(c) = w.cluster(&p) else {
+        return not_found(&p);
+    };
     let pid = *c.tunnel.lock().unwrap();
     Json(pid.map(|pid| TunnelRequest { pid })).into_response()
 }
@@ -189,5 +222,9 @@ async fn requests(State(w): W, Path(p): Path<String>) -> Response {
 }
 
 pub fn world_info(world: &World, port: u16) -> WorldInfo {
-    WorldInfo { control: format!("http://127.0.0.1:{port}"), pid: std::process::id(), loopback_prefix: world.prefix_string() }
+    WorldInfo {
+        control: format!("http://127.0.0.1:{port}"),
+        pid: std::process::id(),
+        loopback_prefix: world.prefix_string(),
+    }
 }

@@ -37,7 +37,10 @@ fn is_status_port(p: &Value) -> bool {
 }
 
 fn gateways(cluster: &Cluster) -> Vec<Arc<Value>> {
-    cluster.store.list(&key("networking.istio.io", "gateways"), None).0
+    cluster
+        .store
+        .list(&key("networking.istio.io", "gateways"), None)
+        .0
 }
 
 /// The Gateways whose selector picks this Service's pods and that have a server on this port.
@@ -47,9 +50,9 @@ fn gateways_for(cluster: &Cluster, svc: &Value, port: &Value) -> Vec<Arc<Value>>
     gateways(cluster)
         .into_iter()
         .filter(|g| {
-            let selects = g["spec"]["selector"]
-                .as_object()
-                .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| svc_selector.get(k) == Some(v)));
+            let selects = g["spec"]["selector"].as_object().is_some_and(|sel| {
+                !sel.is_empty() && sel.iter().all(|(k, v)| svc_selector.get(k) == Some(v))
+            });
             let serves = g["spec"]["servers"].as_array().is_some_and(|ss| {
                 ss.iter().any(|s| {
                     let n = s["port"]["number"].as_u64();
@@ -66,16 +69,28 @@ impl Listeners {
         let mut desired: HashMap<SocketAddr, (String, String, u16)> = HashMap::new();
         if cluster.tunnel.lock().unwrap().is_some() {
             let (services, _) = cluster.store.list(&key("", "services"), None);
-            for svc in services.iter().filter(|s| s["spec"]["type"] == "LoadBalancer") {
-                let Some(ip) = svc["status"]["loadBalancer"]["ingress"][0]["ip"].as_str() else { continue };
-                let Ok(ip) = ip.parse::<Ipv4Addr>() else { continue };
+            for svc in services
+                .iter()
+                .filter(|s| s["spec"]["type"] == "LoadBalancer")
+            {
+                let Some(ip) = svc["status"]["loadBalancer"]["ingress"][0]["ip"].as_str() else {
+                    continue;
+                };
+                let Ok(ip) = ip.parse::<Ipv4Addr>() else {
+                    continue;
+                };
                 if ip.octets()[0] != 127 {
                     continue;
                 }
                 for p in svc["spec"]["ports"].as_array().into_iter().flatten() {
-                    let Some(port) = p["port"].as_u64() else { continue };
+                    let Some(port) = p["port"].as_u64() else {
+                        continue;
+                    };
                     if is_status_port(p) || !gateways_for(cluster, svc, p).is_empty() {
-                        desired.insert(SocketAddr::from((ip, port as u16)), (ns_of(svc).into(), name_of(svc).into(), port as u16));
+                        desired.insert(
+                            SocketAddr::from((ip, port as u16)),
+                            (ns_of(svc).into(), name_of(svc).into(), port as u16),
+                        );
                     }
                 }
             }
@@ -97,20 +112,32 @@ impl Listeners {
             }) {
                 Ok(l) => l,
                 Err(e) => {
-                    eprintln!("dataplane {}: cannot listen on {addr}: {e}", cluster.profile);
+                    eprintln!(
+                        "dataplane {}: cannot listen on {addr}: {e}",
+                        cluster.profile
+                    );
                     continue;
                 }
             };
             let c = cluster.clone();
-            self.open.insert(addr, tokio::spawn(accept_loop(c, listener, ns, name, port)));
+            self.open
+                .insert(addr, tokio::spawn(accept_loop(c, listener, ns, name, port)));
         }
     }
 }
 
-async fn accept_loop(cluster: Arc<Cluster>, listener: tokio::net::TcpListener, ns: String, name: String, port: u16) {
+async fn accept_loop(
+    cluster: Arc<Cluster>,
+    listener: tokio::net::TcpListener,
+    ns: String,
+    name: String,
+    port: u16,
+) {
     let mut conns = JoinSet::new();
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         while conns.try_join_next().is_some() {}
         let (c, ns, name) = (cluster.clone(), ns.clone(), name.clone());
         conns.spawn(async move {
@@ -118,7 +145,9 @@ async fn accept_loop(cluster: Arc<Cluster>, listener: tokio::net::TcpListener, n
                 let resp = respond(&c, &ns, &name, port, &req);
                 async move { Ok::<_, std::convert::Infallible>(resp) }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), svc).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tcp), svc)
+                .await;
         });
     }
 }
@@ -128,38 +157,76 @@ fn envoy(code: u16, body: String) -> Response<Body> {
         .status(code)
         .header("server", "istio-envoy")
         .header("x-envoy-upstream-service-time", "1")
-        .header("content-type", if code == 200 { "application/json" } else { "text/plain" })
+        .header(
+            "content-type",
+            if code == 200 {
+                "application/json"
+            } else {
+                "text/plain"
+            },
+        )
         .body(Body::from(body))
         .expect("response")
 }
 
 fn plain(code: u16) -> Response<Body> {
-    Response::builder().status(code).body(Body::empty()).expect("response")
+    Response::builder()
+        .status(code)
+        .body(Body::empty())
+        .expect("response")
 }
 
 fn pods_of(cluster: &Cluster, svc: &Value) -> Vec<Arc<Value>> {
-    let Some(sel) = svc["spec"]["selector"].as_object().filter(|s| !s.is_empty()) else { return vec![] };
-    let selector = sel.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",");
-    let Ok(selector) = LabelSelector::parse(&selector) else { return vec![] };
+    let Some(sel) = svc["spec"]["selector"]
+        .as_object()
+        .filter(|s| !s.is_empty())
+    else {
+        return vec![];
+    };
+    let selector = sel
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let Ok(selector) = LabelSelector::parse(&selector) else {
+        return vec![];
+    };
     let (pods, _) = cluster.store.list(&key("", "pods"), Some(ns_of(svc)));
-    pods.into_iter().filter(|p| selector.matches(&p["metadata"]["labels"])).collect()
+    pods.into_iter()
+        .filter(|p| selector.matches(&p["metadata"]["labels"]))
+        .collect()
 }
 
 fn ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 fn has_sidecar(pod: &Value) -> bool {
-    ["containers", "initContainers"]
-        .iter()
-        .any(|l| pod["spec"][l].as_array().is_some_and(|cs| cs.iter().any(|c| c["name"] == "istio-proxy")))
+    ["containers", "initContainers"].iter().any(|l| {
+        pod["spec"][l]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["name"] == "istio-proxy"))
+    })
 }
 
-fn respond<B>(cluster: &Cluster, ns: &str, name: &str, port: u16, req: &Request<B>) -> Response<Body> {
-    let Some(svc) = cluster.store.get(&key("", "services"), ns, name) else { return plain(503) };
-    let Some(port_spec) = svc["spec"]["ports"].as_array().and_then(|ps| ps.iter().find(|p| p["port"] == port)).cloned() else {
+fn respond<B>(
+    cluster: &Cluster,
+    ns: &str,
+    name: &str,
+    port: u16,
+    req: &Request<B>,
+) -> Response<Body> {
+    let Some(svc) = cluster.store.get(&key("", "services"), ns, name) else {
+        return plain(503);
+    };
+    let Some(port_spec) = svc["spec"]["ports"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["port"] == port))
+        .cloned()
+    else {
         return plain(503);
     };
     let path = req.uri().path();
@@ -177,11 +244,19 @@ fn respond<B>(cluster: &Cluster, ns: &str, name: &str, port: u16, req: &Request<
         .map(|h| h.rsplit_once(':').map(|(h, _)| h).unwrap_or(h).to_string())
         .unwrap_or_default();
     let gws = gateways_for(cluster, &svc, &port_spec);
-    let Some((dest_ns, dest_name)) = route(cluster, &gws, &host, path) else { return envoy(404, String::new()) };
-    let Some(dest) = cluster.store.get(&key("", "services"), &dest_ns, &dest_name) else {
+    let Some((dest_ns, dest_name)) = route(cluster, &gws, &host, path) else {
+        return envoy(404, String::new());
+    };
+    let Some(dest) = cluster
+        .store
+        .get(&key("", "services"), &dest_ns, &dest_name)
+    else {
         return envoy(503, "no healthy upstream".into());
     };
-    let backends: Vec<Arc<Value>> = pods_of(cluster, &dest).into_iter().filter(|p| ready(p) && has_sidecar(p)).collect();
+    let backends: Vec<Arc<Value>> = pods_of(cluster, &dest)
+        .into_iter()
+        .filter(|p| ready(p) && has_sidecar(p))
+        .collect();
     match backends.first() {
         Some(pod) => envoy(200, json!({"host": host, "path": path, "service": format!("{dest_ns}/{dest_name}"), "pod": name_of(pod)}).to_string()),
         None => envoy(503, "no healthy upstream".into()),
@@ -190,25 +265,57 @@ fn respond<B>(cluster: &Cluster, ns: &str, name: &str, port: u16, req: &Request<
 
 fn host_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.rsplit_once('/').map(|(_, h)| h).unwrap_or(pattern);
-    pattern == "*" || pattern == host || pattern.strip_prefix('*').is_some_and(|suffix| host.ends_with(suffix))
+    pattern == "*"
+        || pattern == host
+        || pattern
+            .strip_prefix('*')
+            .is_some_and(|suffix| host.ends_with(suffix))
 }
 
 /// The destination Service (namespace, name) a VirtualService bound to one of these Gateways
 /// gives this host and path.
-fn route(cluster: &Cluster, gws: &[Arc<Value>], host: &str, path: &str) -> Option<(String, String)> {
-    let (vss, _) = cluster.store.list(&key("networking.istio.io", "virtualservices"), None);
+fn route(
+    cluster: &Cluster,
+    gws: &[Arc<Value>],
+    host: &str,
+    path: &str,
+) -> Option<(String, String)> {
+    let (vss, _) = cluster
+        .store
+        .list(&key("networking.istio.io", "virtualservices"), None);
     for vs in vss {
         let vs_ns = ns_of(&vs);
-        let bound = vs["spec"]["gateways"].as_array().into_iter().flatten().filter_map(Value::as_str).any(|r| {
-            gws.iter().any(|g| {
-                let gw_hosts_ok = g["spec"]["servers"].as_array().into_iter().flatten().any(|s| {
-                    s["hosts"].as_array().into_iter().flatten().filter_map(Value::as_str).any(|h| host_matches(h, host))
-                });
-                let named = r == format!("{}/{}", ns_of(g), name_of(g)) || (r == name_of(g) && vs_ns == ns_of(g));
-                named && gw_hosts_ok
-            })
-        });
-        let hosts_ok = vs["spec"]["hosts"].as_array().into_iter().flatten().filter_map(Value::as_str).any(|h| host_matches(h, host));
+        let bound = vs["spec"]["gateways"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|r| {
+                gws.iter().any(|g| {
+                    let gw_hosts_ok =
+                        g["spec"]["servers"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|s| {
+                                s["hosts"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(Value::as_str)
+                                    .any(|h| host_matches(h, host))
+                            });
+                    let named = r == format!("{}/{}", ns_of(g), name_of(g))
+                        || (r == name_of(g) && vs_ns == ns_of(g));
+                    named && gw_hosts_ok
+                })
+            });
+        let hosts_ok = vs["spec"]["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|h| host_matches(h, host));
         if !bound || !hosts_ok {
             continue;
         }

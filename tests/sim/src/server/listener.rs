@@ -47,7 +47,12 @@ pub async fn serve(cluster: Arc<Cluster>, listener: TcpListener) {
             .outages
             .iter()
             .filter(|o| Duration::from_millis(o.after_ms + o.for_ms) > elapsed)
-            .map(|o| (Duration::from_millis(o.after_ms).saturating_sub(elapsed), Duration::from_millis(o.for_ms)))
+            .map(|o| {
+                (
+                    Duration::from_millis(o.after_ms).saturating_sub(elapsed),
+                    Duration::from_millis(o.for_ms),
+                )
+            })
             .min();
         let Some(l) = listener.as_ref() else { return };
         let accepted = match next {
@@ -73,7 +78,9 @@ pub async fn serve(cluster: Arc<Cluster>, listener: TcpListener) {
         let acceptor = acceptor.clone();
         let cluster = cluster.clone();
         conns.spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else { return };
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
             let svc = service_fn(move |req: Request<hyper::body::Incoming>| {
                 let cluster = cluster.clone();
                 async move {
@@ -96,7 +103,11 @@ pub async fn serve(cluster: Arc<Cluster>, listener: TcpListener) {
 }
 
 fn unavailable() -> Response<Body> {
-    let status = super::status::ApiError::new(503, "ServiceUnavailable", "the server is currently unable to handle the request");
+    let status = super::status::ApiError::new(
+        503,
+        "ServiceUnavailable",
+        "the server is currently unable to handle the request",
+    );
     Response::builder()
         .status(503)
         .header("content-type", "application/json")

@@ -28,13 +28,21 @@ pub use util::minor_of;
 
 pub fn main(args: Vec<String>) -> i32 {
     let dir = match args.get(1).map(String::as_str) {
-        Some("serve") => match args.iter().position(|a| a == "--dir").and_then(|i| args.get(i + 1)) {
+        Some("serve") => match args
+            .iter()
+            .position(|a| a == "--dir")
+            .and_then(|i| args.get(i + 1))
+        {
             Some(d) => PathBuf::from(d),
             None => return usage(),
         },
         _ => return usage(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("meshup-sim: {e}");
@@ -79,7 +87,10 @@ async fn serve(dir: PathBuf, exit_with_parent: bool) -> anyhow::Result<()> {
     let tmp = dir.join("world.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&info)?)?;
     std::fs::rename(&tmp, dir.join("world.json"))?;
-    eprintln!("meshup-sim: world {} listening on {}", info.loopback_prefix, info.control);
+    eprintln!(
+        "meshup-sim: world {} listening on {}",
+        info.loopback_prefix, info.control
+    );
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let app = daemon::router(world);

@@ -26,11 +26,20 @@ pub fn as_version(obj: &Value, r: &Resource) -> Value {
 }
 
 pub fn get(cluster: &Cluster, r: &Resource, ns: &str, name: &str) -> ApiResult<Value> {
-    let obj = cluster.store.get(&k(r), ns, name).ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
+    let obj = cluster
+        .store
+        .get(&k(r), ns, name)
+        .ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
     Ok(as_version(&obj, r))
 }
 
-pub fn create(cluster: &Cluster, r: &Resource, ns: &str, mut obj: Value, dry_run: bool) -> ApiResult<Arc<Value>> {
+pub fn create(
+    cluster: &Cluster,
+    r: &Resource,
+    ns: &str,
+    mut obj: Value,
+    dry_run: bool,
+) -> ApiResult<Arc<Value>> {
     if !obj.is_object() {
         return Err(ApiError::bad_request("the body must be an object"));
     }
@@ -62,7 +71,11 @@ pub fn create(cluster: &Cluster, r: &Resource, ns: &str, mut obj: Value, dry_run
                 return Err(ApiError::new(
                     403,
                     "Forbidden",
-                    format!("{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", r.plural, name_of(&obj)),
+                    format!(
+                        "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        r.plural,
+                        name_of(&obj)
+                    ),
                 ));
             }
             Some(_) => {}
@@ -72,11 +85,24 @@ pub fn create(cluster: &Cluster, r: &Resource, ns: &str, mut obj: Value, dry_run
     }
     if name_of(&obj).is_empty() {
         match obj["metadata"]["generateName"].as_str() {
-            Some(prefix) if !prefix.is_empty() => obj["metadata"]["name"] = format!("{prefix}{}", util::suffix(5)).into(),
-            _ => return Err(ApiError::invalid(format!("{} \"\" is invalid: metadata.name: Required value: name or generateName is required", r.kind))),
+            Some(prefix) if !prefix.is_empty() => {
+                obj["metadata"]["name"] = format!("{prefix}{}", util::suffix(5)).into()
+            }
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                    r.kind
+                )));
+            }
         }
     }
-    for f in ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation"] {
+    for f in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "generation",
+    ] {
         if let Some(m) = obj["metadata"].as_object_mut() {
             m.remove(f);
         }
@@ -97,7 +123,10 @@ pub fn update(
     status_only: bool,
     dry_run: bool,
 ) -> ApiResult<Arc<Value>> {
-    let old = cluster.store.get(&k(r), ns, name).ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
+    let old = cluster
+        .store
+        .get(&k(r), ns, name)
+        .ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
     if name_of(&obj) != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -108,7 +137,9 @@ pub fn update(
     if r.namespaced {
         obj["metadata"]["namespace"] = ns.into();
     }
-    let expected = obj["metadata"]["resourceVersion"].as_str().map(String::from);
+    let expected = obj["metadata"]["resourceVersion"]
+        .as_str()
+        .map(String::from);
     if status_only {
         // Only the status is taken from the request.
         let status = obj["status"].clone();
@@ -158,12 +189,25 @@ pub fn patch(
 
 /// Delete an object. Namespaces go Terminating first (the namespace controller empties and
 /// removes them); dependents are garbage-collected by the controllers unless orphaned.
-pub fn delete(cluster: &Cluster, r: &Resource, ns: &str, name: &str, orphan: bool) -> ApiResult<Arc<Value>> {
+pub fn delete(
+    cluster: &Cluster,
+    r: &Resource,
+    ns: &str,
+    name: &str,
+    orphan: bool,
+) -> ApiResult<Arc<Value>> {
     let key = k(r);
-    let old = cluster.store.get(&key, ns, name).ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
+    let old = cluster
+        .store
+        .get(&key, ns, name)
+        .ok_or_else(|| ApiError::not_found(&r.group, &r.plural, name))?;
     if r.group.is_empty() && r.plural == "namespaces" {
         if matches!(name, "default" | "kube-system" | "kube-public") {
-            return Err(ApiError::new(403, "Forbidden", format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted")));
+            return Err(ApiError::new(
+                403,
+                "Forbidden",
+                format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted"),
+            ));
         }
         let mut obj = (*old).clone();
         if obj["metadata"]["deletionTimestamp"].is_null() {
@@ -175,10 +219,14 @@ pub fn delete(cluster: &Cluster, r: &Resource, ns: &str, name: &str, orphan: boo
     if orphan {
         let uid = old["metadata"]["uid"].clone();
         for (dk, dep) in cluster.store.all() {
-            let refs = dep["metadata"]["ownerReferences"].as_array().cloned().unwrap_or_default();
+            let refs = dep["metadata"]["ownerReferences"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if refs.iter().any(|o| o["uid"] == uid) {
                 let mut d = (*dep).clone();
-                d["metadata"]["ownerReferences"] = refs.into_iter().filter(|o| o["uid"] != uid).collect();
+                d["metadata"]["ownerReferences"] =
+                    refs.into_iter().filter(|o| o["uid"] != uid).collect();
                 let _ = cluster.store.replace(&dk, d, None);
             }
         }
@@ -191,12 +239,22 @@ pub fn delete(cluster: &Cluster, r: &Resource, ns: &str, name: &str, orphan: boo
 }
 
 /// Internal write by a controller: replace with the given object, ignoring conflicts.
-pub fn put_internal(cluster: &Cluster, group: &str, plural: &str, obj: Value) -> Option<Arc<Value>> {
+pub fn put_internal(
+    cluster: &Cluster,
+    group: &str,
+    plural: &str,
+    obj: Value,
+) -> Option<Arc<Value>> {
     cluster.store.replace(&key(group, plural), obj, None).ok()
 }
 
 /// Internal create by a controller, through admission (so controller-made Pods get injected).
-pub fn create_internal(cluster: &Cluster, group: &str, plural: &str, obj: Value) -> Option<Arc<Value>> {
+pub fn create_internal(
+    cluster: &Cluster,
+    group: &str,
+    plural: &str,
+    obj: Value,
+) -> Option<Arc<Value>> {
     let r = cluster.resource(group, plural)?;
     let ns = ns_of(&obj).to_string();
     match create(cluster, &r, &ns, obj, false) {

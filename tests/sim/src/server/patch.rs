@@ -20,7 +20,9 @@ impl PatchType {
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
             "application/json-patch+json" => Some(PatchType::Json),
-            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(PatchType::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => {
+                Some(PatchType::Apply)
+            }
             _ => None,
         }
     }
@@ -29,8 +31,8 @@ impl PatchType {
 pub fn apply(target: &Value, kind: &PatchType, body: &[u8]) -> ApiResult<Value> {
     match kind {
         PatchType::Json => {
-            let patch: json_patch::Patch =
-                serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+            let patch: json_patch::Patch = serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
             let mut doc = target.clone();
             json_patch::patch(&mut doc, &patch).map_err(|e| ApiError::invalid(e.to_string()))?;
             Ok(doc)
@@ -117,7 +119,10 @@ pub fn strategic(target: &Value, patch: &Value) -> Value {
 fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
-            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k.clone(), strip_directives(v)))
+                .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().map(strip_directives).collect()),
         other => other.clone(),
@@ -145,7 +150,10 @@ mod tests {
     #[test]
     fn null_deletes_and_json_patch_works() {
         let obj = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
-        let out = strategic(&obj, &json!({"metadata": {"labels": {"a": null, "c": "3"}}}));
+        let out = strategic(
+            &obj,
+            &json!({"metadata": {"labels": {"a": null, "c": "3"}}}),
+        );
         assert_eq!(out["metadata"]["labels"], json!({"b": "2", "c": "3"}));
         let jp = br#"[{"op":"replace","path":"/metadata/labels/b","value":"9"}]"#;
         let out = apply(&obj, &PatchType::Json, jp).unwrap();

@@ -3,10 +3,14 @@
 use serde_json::Value;
 
 pub fn log(pod: &Value, container: Option<&str>) -> String {
-    let first = pod["spec"]["containers"][0]["name"].as_str().unwrap_or_default();
+    let first = pod["spec"]["containers"][0]["name"]
+        .as_str()
+        .unwrap_or_default();
     let name = container.unwrap_or(first);
     let pod_name = pod["metadata"]["name"].as_str().unwrap_or_default();
-    let ts = pod["status"]["startTime"].as_str().unwrap_or("2020-01-01T00:00:00Z");
+    let ts = pod["status"]["startTime"]
+        .as_str()
+        .unwrap_or("2020-01-01T00:00:00Z");
     if pod["status"]["phase"] != "Running" {
         return String::new();
     }
@@ -14,7 +18,9 @@ pub fn log(pod: &Value, container: Option<&str>) -> String {
         "istio-proxy" => format!(
             "{ts}\tinfo\tFLAG: --concurrency=\"2\"\n{ts}\tinfo\tVersion 1.x\n{ts}\tinfo\tEnvoy proxy is ready\n[{ts}] \"GET /healthz/ready HTTP/1.1\" 200 - \"-\" 0 0 1 - \"-\" \"kube-probe\" \"-\" \"{pod_name}\" \"-\" - -\n"
         ),
-        "discovery" | "istiod" => format!("{ts}\tinfo\tstarting discovery service\n{ts}\tinfo\tready\n"),
+        "discovery" | "istiod" => {
+            format!("{ts}\tinfo\tstarting discovery service\n{ts}\tinfo\tready\n")
+        }
         other => format!("{ts} {other} starting\n{ts} {other} listening\n{ts} {other} ready\n"),
     }
 }

@@ -37,7 +37,17 @@ pub fn api_version(group: &str, version: &str) -> String {
 
 // group, version, served from minor (inclusive), until minor (exclusive, 0: still served),
 // plural, kind, namespaced, subresources, short names
-type Row = (&'static str, &'static str, u32, u32, &'static str, &'static str, bool, &'static str, &'static str);
+type Row = (
+    &'static str,
+    &'static str,
+    u32,
+    u32,
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    &'static str,
+);
 
 const STD: &str = "";
 #[rustfmt::skip]
@@ -125,26 +135,32 @@ pub fn builtin(minor: u32, token_subresource: bool) -> Vec<Resource> {
     TABLE
         .iter()
         .filter(|r| r.2 <= minor && (r.3 == 0 || minor < r.3))
-        .map(|&(group, version, _, _, plural, kind, namespaced, subs, short)| {
-            let mut subresources: Vec<String> = subs
-                .split(',')
-                .filter(|s| !s.is_empty() && *s != "!")
-                .map(String::from)
-                .collect();
-            if plural == "serviceaccounts" && token_subresource {
-                subresources.push("token".into());
-            }
-            Resource {
-                group: group.into(),
-                version: version.into(),
-                plural: plural.into(),
-                kind: kind.into(),
-                namespaced,
-                subresources,
-                short_names: short.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
-                create_only: subs == "!",
-            }
-        })
+        .map(
+            |&(group, version, _, _, plural, kind, namespaced, subs, short)| {
+                let mut subresources: Vec<String> = subs
+                    .split(',')
+                    .filter(|s| !s.is_empty() && *s != "!")
+                    .map(String::from)
+                    .collect();
+                if plural == "serviceaccounts" && token_subresource {
+                    subresources.push("token".into());
+                }
+                Resource {
+                    group: group.into(),
+                    version: version.into(),
+                    plural: plural.into(),
+                    kind: kind.into(),
+                    namespaced,
+                    subresources,
+                    short_names: short
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    create_only: subs == "!",
+                }
+            },
+        )
         .collect()
 }
 
@@ -161,7 +177,10 @@ pub fn from_crd(crd: &Value) -> Vec<Resource> {
             if v["served"].as_bool() != Some(false)
                 && let Some(name) = v["name"].as_str()
             {
-                versions.push((name.into(), top_status || v["subresources"]["status"].is_object()));
+                versions.push((
+                    name.into(),
+                    top_status || v["subresources"]["status"].is_object(),
+                ));
             }
         }
     } else if let Some(v) = spec["version"].as_str() {
@@ -175,10 +194,18 @@ pub fn from_crd(crd: &Value) -> Vec<Resource> {
             plural: names["plural"].as_str().unwrap_or_default().into(),
             kind: names["kind"].as_str().unwrap_or_default().into(),
             namespaced,
-            subresources: if status { vec!["status".into()] } else { vec![] },
+            subresources: if status {
+                vec!["status".into()]
+            } else {
+                vec![]
+            },
             short_names: names["shortNames"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
             create_only: false,
         })
@@ -253,17 +280,33 @@ pub fn api_group_list(resources: &[Resource]) -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// `/api/v1` or `/apis/{group}/{version}`; None when that group version is not served.
 pub fn resource_list(resources: &[Resource], group: &str, version: &str) -> Option<Value> {
-    let mine: Vec<&Resource> = resources.iter().filter(|r| r.group == group && r.version == version).collect();
+    let mine: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+        .collect();
     if mine.is_empty() {
         return None;
     }
     let mut list = Vec::new();
     for r in mine {
-        let verbs: Vec<&str> = if r.create_only { vec!["create"] } else { VERBS.to_vec() };
+        let verbs: Vec<&str> = if r.create_only {
+            vec!["create"]
+        } else {
+            VERBS.to_vec()
+        };
         let mut entry = json!({
             "name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced,
             "kind": r.kind, "verbs": verbs,

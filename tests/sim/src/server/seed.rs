@@ -19,7 +19,11 @@ pub fn seed(cluster: &Cluster) {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         create(cluster, "", "namespaces", json!({"metadata": {"name": ns}}));
     }
-    let role = if minor >= 20 { "node-role.kubernetes.io/control-plane" } else { "node-role.kubernetes.io/master" };
+    let role = if minor >= 20 {
+        "node-role.kubernetes.io/control-plane"
+    } else {
+        "node-role.kubernetes.io/master"
+    };
     let mut node_obj = json!({
         "metadata": {"name": node, "labels": {
             "kubernetes.io/hostname": node, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
@@ -46,44 +50,107 @@ pub fn seed(cluster: &Cluster) {
         n["status"] = node_obj["status"].clone();
         ops::put_internal(cluster, "", "nodes", n);
     }
-    create(cluster, "", "services", json!({
-        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 8443}]},
-    }));
-    create(cluster, "", "services", json!({
-        "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
-        "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"}, "ports": [
-            {"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53}, {"name": "metrics", "port": 9153}]},
-    }));
-    let coredns = if minor >= 21 { "registry.k8s.io/coredns/coredns:v1.8.6" } else { "k8s.gcr.io/coredns:1.6.2" };
-    create(cluster, "apps", "deployments", json!({
-        "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "template": {
-            "metadata": {"labels": {"k8s-app": "kube-dns"}},
-            "spec": {"containers": [{"name": "coredns", "image": coredns, "args": ["-conf", "/etc/coredns/Corefile"]}],
-                     "serviceAccountName": "coredns", "priorityClassName": "system-cluster-critical"}}},
-    }));
-    create(cluster, "", "configmaps", json!({
-        "metadata": {"name": "coredns", "namespace": "kube-system"},
-        "data": {"Corefile": ".:53 {\n    errors\n    health\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n    }\n    forward . /etc/resolv.conf\n    cache 30\n    loop\n    reload\n}\n"},
-    }));
-    create(cluster, "storage.k8s.io", "storageclasses", json!({
-        "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-        "provisioner": "k8s.io/minikube-hostpath", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
-    }));
-    let registry = if minor >= 21 { "registry.k8s.io" } else { "k8s.gcr.io" };
+    create(
+        cluster,
+        "",
+        "services",
+        json!({
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 8443}]},
+        }),
+    );
+    create(
+        cluster,
+        "",
+        "services",
+        json!({
+            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"}, "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53}, {"name": "metrics", "port": 9153}]},
+        }),
+    );
+    let coredns = if minor >= 21 {
+        "registry.k8s.io/coredns/coredns:v1.8.6"
+    } else {
+        "k8s.gcr.io/coredns:1.6.2"
+    };
+    create(
+        cluster,
+        "apps",
+        "deployments",
+        json!({
+            "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "template": {
+                "metadata": {"labels": {"k8s-app": "kube-dns"}},
+                "spec": {"containers": [{"name": "coredns", "image": coredns, "args": ["-conf", "/etc/coredns/Corefile"]}],
+                         "serviceAccountName": "coredns", "priorityClassName": "system-cluster-critical"}}},
+        }),
+    );
+    create(
+        cluster,
+        "",
+        "configmaps",
+        json!({
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "data": {"Corefile": ".:53 {\n    errors\n    health\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n    }\n    forward . /etc/resolv.conf\n    cache 30\n    loop\n    reload\n}\n"},
+        }),
+    );
+    create(
+        cluster,
+        "storage.k8s.io",
+        "storageclasses",
+        json!({
+            "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "k8s.io/minikube-hostpath", "reclaimPolicy": "Delete", "volumeBindingMode": "Immediate",
+        }),
+    );
+    let registry = if minor >= 21 {
+        "registry.k8s.io"
+    } else {
+        "k8s.gcr.io"
+    };
     let v = &spec.kubernetes_version;
     let statics = [
         ("etcd", format!("{registry}/etcd:3.3.10"), "etcd"),
-        ("kube-apiserver", format!("{registry}/kube-apiserver:{v}"), "kube-apiserver"),
-        ("kube-controller-manager", format!("{registry}/kube-controller-manager:{v}"), "kube-controller-manager"),
-        ("kube-scheduler", format!("{registry}/kube-scheduler:{v}"), "kube-scheduler"),
+        (
+            "kube-apiserver",
+            format!("{registry}/kube-apiserver:{v}"),
+            "kube-apiserver",
+        ),
+        (
+            "kube-controller-manager",
+            format!("{registry}/kube-controller-manager:{v}"),
+            "kube-controller-manager",
+        ),
+        (
+            "kube-scheduler",
+            format!("{registry}/kube-scheduler:{v}"),
+            "kube-scheduler",
+        ),
     ];
     for (i, (name, image, component)) in statics.iter().enumerate() {
-        system_pod(cluster, &format!("{name}-{node}"), image, json!({"component": component, "tier": "control-plane"}), i);
+        system_pod(
+            cluster,
+            &format!("{name}-{node}"),
+            image,
+            json!({"component": component, "tier": "control-plane"}),
+            i,
+        );
     }
-    system_pod(cluster, "kube-proxy-x7k2p", &format!("{registry}/kube-proxy:{v}"), json!({"k8s-app": "kube-proxy"}), 5);
-    system_pod(cluster, "storage-provisioner", "gcr.io/k8s-minikube/storage-provisioner:v5", json!({"integration-test": "storage-provisioner"}), 6);
+    system_pod(
+        cluster,
+        "kube-proxy-x7k2p",
+        &format!("{registry}/kube-proxy:{v}"),
+        json!({"k8s-app": "kube-proxy"}),
+        5,
+    );
+    system_pod(
+        cluster,
+        "storage-provisioner",
+        "gcr.io/k8s-minikube/storage-provisioner:v5",
+        json!({"integration-test": "storage-provisioner"}),
+        6,
+    );
 }
 
 /// A kube-system pod that is already running on the node (static pods and the like).
@@ -95,7 +162,12 @@ fn system_pod(cluster: &Cluster, name: &str, image: &str, labels: Value, _n: usi
     });
     if let Some(created) = ops::create_internal(cluster, "", "pods", pod) {
         let mut p = (*created).clone();
-        p["status"] = pods::running_status(&p, &cluster.node_ip.to_string(), &cluster.node_ip.to_string(), true);
+        p["status"] = pods::running_status(
+            &p,
+            &cluster.node_ip.to_string(),
+            &cluster.node_ip.to_string(),
+            true,
+        );
         ops::put_internal(cluster, "", "pods", p);
     }
 }

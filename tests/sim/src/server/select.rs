@@ -30,7 +30,10 @@ fn split_top(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn set(s: &str) -> Option<Vec<String>> {
@@ -49,10 +52,19 @@ impl LabelSelector {
             } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
                 Req::Eq(k.trim().into(), v.trim().into())
             } else if let Some((k, v)) = part.split_once(" notin ") {
-                Req::NotIn(k.trim().into(), set(v).ok_or(format!("unable to parse requirement: {part}"))?)
+                Req::NotIn(
+                    k.trim().into(),
+                    set(v).ok_or(format!("unable to parse requirement: {part}"))?,
+                )
             } else if let Some((k, v)) = part.split_once(" in ") {
-                Req::In(k.trim().into(), set(v).ok_or(format!("unable to parse requirement: {part}"))?)
-            } else if part.chars().all(|c| c.is_alphanumeric() || "-_./".contains(c)) {
+                Req::In(
+                    k.trim().into(),
+                    set(v).ok_or(format!("unable to parse requirement: {part}"))?,
+                )
+            } else if part
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_./".contains(c))
+            {
                 Req::Exists(part.into())
             } else {
                 return Err(format!("unable to parse requirement: {part}"));
@@ -86,13 +98,27 @@ fn supported(kind: &str, field: &str) -> bool {
     }
     let extra: &[&str] = match kind {
         "Pod" => &[
-            "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
         ],
         "Event" => &[
-            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-            "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-            "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
         ],
         "Secret" => &["type"],
         "Namespace" => &["status.phase"],
@@ -113,7 +139,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
                 (k, false, v)
             } else {
-                return Err(format!("invalid selector: '{s}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                ));
             };
             let k = k.trim();
             if !supported(kind, k) {
@@ -161,8 +189,16 @@ mod tests {
     #[test]
     fn field_selectors() {
         let pod = json!({"metadata": {"name": "a"}, "status": {"phase": "Running"}});
-        assert!(FieldSelector::parse("status.phase=Running", "Pod").unwrap().matches(&pod));
-        assert!(!FieldSelector::parse("metadata.name!=a", "Pod").unwrap().matches(&pod));
+        assert!(
+            FieldSelector::parse("status.phase=Running", "Pod")
+                .unwrap()
+                .matches(&pod)
+        );
+        assert!(
+            !FieldSelector::parse("metadata.name!=a", "Pod")
+                .unwrap()
+                .matches(&pod)
+        );
         assert!(FieldSelector::parse("status.phase=Running", "Service").is_err());
     }
 }

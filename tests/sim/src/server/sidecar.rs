@@ -17,13 +17,20 @@ pub fn injector_version(cluster: &Cluster, revision: &str) -> Option<String> {
     };
     let deployments = key("apps", "deployments");
     for name in names {
-        let Some(d) = cluster.store.get(&deployments, "istio-system", &name) else { continue };
-        let available = d["status"]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["type"] == "Available" && c["status"] == "True"));
+        let Some(d) = cluster.store.get(&deployments, "istio-system", &name) else {
+            continue;
+        };
+        let available = d["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Available" && c["status"] == "True")
+        });
         if available {
-            let version = image_tag(&d)
-                .or_else(|| cluster.store.get(&deployments, "istio-system", "istio-pilot").and_then(|p| image_tag(&p)));
+            let version = image_tag(&d).or_else(|| {
+                cluster
+                    .store
+                    .get(&deployments, "istio-system", "istio-pilot")
+                    .and_then(|p| image_tag(&p))
+            });
             return Some(version.unwrap_or_else(|| "1.5.0".into()));
         }
     }
@@ -55,8 +62,12 @@ fn requested_revision(ns: &Value) -> Option<String> {
 }
 
 pub fn inject(cluster: &Cluster, pod: &mut Value) {
-    let Some(ns) = cluster.namespace(ns_of(pod)) else { return };
-    let Some(revision) = requested_revision(&ns) else { return };
+    let Some(ns) = cluster.namespace(ns_of(pod)) else {
+        return;
+    };
+    let Some(revision) = requested_revision(&ns) else {
+        return;
+    };
     let opted_out = |v: &Value| v["sidecar.istio.io/inject"].as_str() == Some("false");
     if opted_out(&pod["metadata"]["annotations"]) || opted_out(&pod["metadata"]["labels"]) {
         return;
@@ -64,9 +75,15 @@ pub fn inject(cluster: &Cluster, pod: &mut Value) {
     if pod["spec"]["hostNetwork"] == true {
         return;
     }
-    let Some(version) = injector_version(cluster, &revision) else { return };
+    let Some(version) = injector_version(cluster, &revision) else {
+        return;
+    };
     let native = version_at_least(&version, 1, 27) && cluster.minor() >= 33;
-    let status_port = if version_at_least(&version, 1, 6) { 15021 } else { 15020 };
+    let status_port = if version_at_least(&version, 1, 6) {
+        15021
+    } else {
+        15020
+    };
     let image = format!("docker.io/istio/proxyv2:{version}");
     let init = json!({
         "name": "istio-init", "image": image,
@@ -87,7 +104,10 @@ pub fn inject(cluster: &Cluster, pod: &mut Value) {
         "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
     });
     let spec = &mut pod["spec"];
-    let mut inits: Vec<Value> = spec["initContainers"].as_array().cloned().unwrap_or_default();
+    let mut inits: Vec<Value> = spec["initContainers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     inits.insert(0, init);
     if native {
         proxy["restartPolicy"] = "Always".into();
@@ -98,8 +118,14 @@ pub fn inject(cluster: &Cluster, pod: &mut Value) {
         spec["containers"] = containers.into();
     }
     spec["initContainers"] = inits.into();
-    let app = pod["metadata"]["labels"]["app"].as_str().unwrap_or(name_of(pod)).to_string();
-    let rev = pod["metadata"]["labels"]["version"].as_str().unwrap_or("latest").to_string();
+    let app = pod["metadata"]["labels"]["app"]
+        .as_str()
+        .unwrap_or(name_of(pod))
+        .to_string();
+    let rev = pod["metadata"]["labels"]["version"]
+        .as_str()
+        .unwrap_or("latest")
+        .to_string();
     let default_container = pod["spec"]["containers"][0]["name"].clone();
     let meta = &mut pod["metadata"];
     meta["labels"]["security.istio.io/tlsMode"] = "istio".into();

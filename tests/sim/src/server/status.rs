@@ -12,28 +12,53 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code, reason, message: message.into(), details: Value::Null }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
     /// `pods "x" not found`, with the details the real server gives.
     pub fn not_found(group: &str, plural: &str, name: &str) -> ApiError {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: json!({"name": name, "group": group, "kind": plural}),
             ..ApiError::new(404, "NotFound", format!("{what} \"{name}\" not found"))
         }
     }
     pub fn no_resource() -> ApiError {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource")
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
     pub fn already_exists(group: &str, plural: &str, name: &str) -> ApiError {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: json!({"name": name, "group": group, "kind": plural}),
-            ..ApiError::new(409, "AlreadyExists", format!("{what} \"{name}\" already exists"))
+            ..ApiError::new(
+                409,
+                "AlreadyExists",
+                format!("{what} \"{name}\" already exists"),
+            )
         }
     }
     pub fn conflict(group: &str, plural: &str, name: &str) -> ApiError {
-        let what = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let what = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError::new(
             409,
             "Conflict",
@@ -52,7 +77,11 @@ impl ApiError {
         ApiError::new(410, "Expired", message)
     }
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     pub fn to_status(&self) -> Value {

@@ -116,7 +116,11 @@ impl Store {
 
     pub fn get(&self, key: &Key, ns: &str, name: &str) -> Option<Arc<Value>> {
         let inner = self.inner.lock().unwrap();
-        inner.objects.get(key)?.get(&(ns.to_string(), name.to_string())).cloned()
+        inner
+            .objects
+            .get(key)?
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// All objects of a resource (in one namespace when given), and the list's resourceVersion.
@@ -125,7 +129,12 @@ impl Store {
         let items = inner
             .objects
             .get(key)
-            .map(|m| m.iter().filter(|((n, _), _)| ns.is_none_or(|w| w == n)).map(|(_, v)| v.clone()).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|((n, _), _)| ns.is_none_or(|w| w == n))
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         (items, inner.rv)
     }
@@ -147,20 +156,32 @@ impl Store {
             obj["metadata"]["generation"] = 1.into();
         }
         let obj = Arc::new(obj);
-        inner.objects.entry(key.clone()).or_default().insert(id, obj.clone());
+        inner
+            .objects
+            .entry(key.clone())
+            .or_default()
+            .insert(id, obj.clone());
         self.record(&mut inner, EventType::Added, key, obj.clone(), None);
         Ok(obj)
     }
 
     /// Replace an existing object. `expected_rv` (from the client's object) must match the
     /// current one when given. An update that changes nothing keeps the resourceVersion.
-    pub fn replace(&self, key: &Key, mut obj: Value, expected_rv: Option<&str>) -> ApiResult<Arc<Value>> {
+    pub fn replace(
+        &self,
+        key: &Key,
+        mut obj: Value,
+        expected_rv: Option<&str>,
+    ) -> ApiResult<Arc<Value>> {
         let mut inner = self.inner.lock().unwrap();
         let id = (ns_of(&obj).to_string(), name_of(&obj).to_string());
         let Some(old) = inner.objects.get(key).and_then(|m| m.get(&id)).cloned() else {
             return Err(ApiError::not_found(&key.0, &key.1, &id.1));
         };
-        let old_rv = old["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+        let old_rv = old["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if let Some(want) = expected_rv.filter(|s| !s.is_empty())
             && want != old_rv
         {
@@ -182,14 +203,21 @@ impl Store {
         inner.rv += 1;
         obj["metadata"]["resourceVersion"] = inner.rv.to_string().into();
         let obj = Arc::new(obj);
-        inner.objects.entry(key.clone()).or_default().insert(id, obj.clone());
+        inner
+            .objects
+            .entry(key.clone())
+            .or_default()
+            .insert(id, obj.clone());
         self.record(&mut inner, EventType::Modified, key, obj.clone(), Some(old));
         Ok(obj)
     }
 
     pub fn delete(&self, key: &Key, ns: &str, name: &str) -> Option<Arc<Value>> {
         let mut inner = self.inner.lock().unwrap();
-        let old = inner.objects.get_mut(key)?.remove(&(ns.to_string(), name.to_string()))?;
+        let old = inner
+            .objects
+            .get_mut(key)?
+            .remove(&(ns.to_string(), name.to_string()))?;
         inner.rv += 1;
         let mut gone = (*old).clone();
         gone["metadata"]["resourceVersion"] = inner.rv.to_string().into();
@@ -201,7 +229,11 @@ impl Store {
     /// Every stored object (for garbage collection), with its key.
     pub fn all(&self) -> Vec<(Key, Arc<Value>)> {
         let inner = self.inner.lock().unwrap();
-        inner.objects.iter().flat_map(|(k, m)| m.values().map(move |v| (k.clone(), v.clone()))).collect()
+        inner
+            .objects
+            .iter()
+            .flat_map(|(k, m)| m.values().map(move |v| (k.clone(), v.clone())))
+            .collect()
     }
 
     /// Start a watch. `from`: resume after that resourceVersion (410 when it is older than the
@@ -210,7 +242,10 @@ impl Store {
         let mut inner = self.inner.lock().unwrap();
         let backlog: Vec<Arc<Event>> = match from {
             Some(rv) if rv < inner.oldest => {
-                return Err(ApiError::gone(format!("too old resource version: {rv} ({})", inner.oldest)));
+                return Err(ApiError::gone(format!(
+                    "too old resource version: {rv} ({})",
+                    inner.oldest
+                )));
             }
             Some(rv) => inner
                 .history
@@ -239,12 +274,29 @@ impl Store {
             }
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        inner.watchers.push(Watcher { key: key.clone(), namespace: ns.map(String::from), tx });
+        inner.watchers.push(Watcher {
+            key: key.clone(),
+            namespace: ns.map(String::from),
+            tx,
+        });
         Ok(WatchStart { backlog, rx })
     }
 
-    fn record(&self, inner: &mut Inner, etype: EventType, key: &Key, object: Arc<Value>, prev: Option<Arc<Value>>) {
-        let ev = Arc::new(Event { rv: inner.rv, etype, key: key.clone(), object, prev });
+    fn record(
+        &self,
+        inner: &mut Inner,
+        etype: EventType,
+        key: &Key,
+        object: Arc<Value>,
+        prev: Option<Arc<Value>>,
+    ) {
+        let ev = Arc::new(Event {
+            rv: inner.rv,
+            etype,
+            key: key.clone(),
+            object,
+            prev,
+        });
         inner.history.push_back(ev.clone());
         while inner.history.len() > inner.cap {
             if let Some(old) = inner.history.pop_front() {

@@ -4,9 +4,15 @@
 use serde_json::{Value, json};
 
 fn age(obj: &Value) -> String {
-    let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else { return "<unknown>".into() };
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else { return "<unknown>".into() };
-    let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else {
+        return "<unknown>".into();
+    };
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return "<unknown>".into();
+    };
+    let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
     match s {
         0..120 => format!("{s}s"),
         120..7200 => format!("{}m", s / 60),
@@ -16,26 +22,49 @@ fn age(obj: &Value) -> String {
 }
 
 fn pod_cells(p: &Value) -> Vec<Value> {
-    let statuses = p["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let statuses = p["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let total = p["spec"]["containers"].as_array().map_or(0, Vec::len);
     let ready = statuses.iter().filter(|s| s["ready"] == true).count();
-    let restarts: i64 = statuses.iter().map(|s| s["restartCount"].as_i64().unwrap_or(0)).sum();
-    let waiting = statuses.iter().find_map(|s| s["state"]["waiting"]["reason"].as_str());
+    let restarts: i64 = statuses
+        .iter()
+        .map(|s| s["restartCount"].as_i64().unwrap_or(0))
+        .sum();
+    let waiting = statuses
+        .iter()
+        .find_map(|s| s["state"]["waiting"]["reason"].as_str());
     let init_waiting = p["status"]["initContainerStatuses"]
         .as_array()
         .is_some_and(|s| s.iter().any(|s| s["state"]["waiting"].is_object()));
     let status = match (waiting, init_waiting) {
-        (_, true) => format!("Init:0/{}", p["spec"]["initContainers"].as_array().map_or(0, Vec::len)),
+        (_, true) => format!(
+            "Init:0/{}",
+            p["spec"]["initContainers"].as_array().map_or(0, Vec::len)
+        ),
         (Some(w), _) => w.to_string(),
-        _ => p["status"]["phase"].as_str().unwrap_or("Pending").to_string(),
+        _ => p["status"]["phase"]
+            .as_str()
+            .unwrap_or("Pending")
+            .to_string(),
     };
-    vec![json!(format!("{ready}/{total}")), json!(status), json!(restarts), json!(age(p))]
+    vec![
+        json!(format!("{ready}/{total}")),
+        json!(status),
+        json!(restarts),
+        json!(age(p)),
+    ]
 }
 
 fn service_cells(s: &Value) -> Vec<Value> {
     let ty = s["spec"]["type"].as_str().unwrap_or("ClusterIP");
     let external = match s["status"]["loadBalancer"]["ingress"].as_array() {
-        Some(ing) if !ing.is_empty() => ing.iter().filter_map(|i| i["ip"].as_str()).collect::<Vec<_>>().join(","),
+        Some(ing) if !ing.is_empty() => ing
+            .iter()
+            .filter_map(|i| i["ip"].as_str())
+            .collect::<Vec<_>>()
+            .join(","),
         _ if ty == "LoadBalancer" => "<pending>".into(),
         _ => "<none>".into(),
     };
@@ -51,19 +80,37 @@ fn service_cells(s: &Value) -> Vec<Value> {
             }
         })
         .collect();
-    vec![json!(ty), s["spec"]["clusterIP"].clone(), json!(external), json!(ports.join(",")), json!(age(s))]
+    vec![
+        json!(ty),
+        s["spec"]["clusterIP"].clone(),
+        json!(external),
+        json!(ports.join(",")),
+        json!(age(s)),
+    ]
 }
 
 fn deployment_cells(d: &Value) -> Vec<Value> {
     let n = |f: &str| d["status"][f].as_i64().unwrap_or(0);
     let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
-    vec![json!(format!("{}/{want}", n("readyReplicas"))), json!(n("updatedReplicas")), json!(n("availableReplicas")), json!(age(d))]
+    vec![
+        json!(format!("{}/{want}", n("readyReplicas"))),
+        json!(n("updatedReplicas")),
+        json!(n("availableReplicas")),
+        json!(age(d)),
+    ]
 }
 
 fn columns(kind: &str) -> &'static [&'static str] {
     match kind {
         "Pod" => &["Name", "Ready", "Status", "Restarts", "Age"],
-        "Service" => &["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age"],
+        "Service" => &[
+            "Name",
+            "Type",
+            "Cluster-IP",
+            "External-IP",
+            "Port(s)",
+            "Age",
+        ],
         "Deployment" => &["Name", "Ready", "Up-to-date", "Available", "Age"],
         "Namespace" => &["Name", "Status", "Age"],
         _ => &["Name", "Age"],

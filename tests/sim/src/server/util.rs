@@ -66,5 +66,10 @@ pub fn short_hash(s: &str) -> String {
 
 /// `v1.15.10` → 15
 pub fn minor_of(version: &str) -> u32 {
-    version.trim_start_matches('v').split('.').nth(1).and_then(|m| m.parse().ok()).unwrap_or(0)
+    version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }

@@ -7,7 +7,14 @@ use crate::server::ops;
 use crate::server::store::{name_of, ns_of};
 use crate::server::util;
 
-pub fn record(cluster: &Cluster, obj: &Value, etype: &str, reason: &str, message: &str, component: &str) {
+pub fn record(
+    cluster: &Cluster,
+    obj: &Value,
+    etype: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
     let ns = match ns_of(obj) {
         "" => "default",
         n => n,

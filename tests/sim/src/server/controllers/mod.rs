@@ -26,7 +26,11 @@ pub struct State {
 
 pub async fn run(cluster: Arc<Cluster>) {
     let mut changes = cluster.store.subscribe();
-    let mut state = State { tasks: JoinSet::new(), tracked: HashSet::new(), listeners: Listeners::default() };
+    let mut state = State {
+        tasks: JoinSet::new(),
+        tracked: HashSet::new(),
+        listeners: Listeners::default(),
+    };
     loop {
         changes.borrow_and_update();
         reconcile(&cluster, &mut state);

@@ -22,39 +22,70 @@ pub fn reconcile(cluster: &Arc<Cluster>, state: &mut State) {
                     cluster.store.delete(&k, &name, name_of(&obj));
                 }
             }
-            let uid = ns["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+            let uid = ns["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             if state.tracked.insert(uid.clone()) {
                 let c = cluster.clone();
                 let delay = c.knobs().delays.namespace_delete_ms;
                 state.tasks.spawn(async move {
                     tokio::time::sleep(Duration::from_millis(delay)).await;
                     let nskey = key("", "namespaces");
-                    if c.store.get(&nskey, "", &name).is_some_and(|n| n["metadata"]["uid"] == uid.as_str()) {
+                    if c.store
+                        .get(&nskey, "", &name)
+                        .is_some_and(|n| n["metadata"]["uid"] == uid.as_str())
+                    {
                         c.store.delete(&nskey, "", &name);
                     }
                 });
             }
             continue;
         }
-        if cluster.store.get(&key("", "serviceaccounts"), &name, "default").is_none() {
-            ops::create_internal(cluster, "", "serviceaccounts", json!({"metadata": {"name": "default", "namespace": name}}));
+        if cluster
+            .store
+            .get(&key("", "serviceaccounts"), &name, "default")
+            .is_none()
+        {
+            ops::create_internal(
+                cluster,
+                "",
+                "serviceaccounts",
+                json!({"metadata": {"name": "default", "namespace": name}}),
+            );
         }
-        if cluster.minor() >= 20 && cluster.store.get(&key("", "configmaps"), &name, "kube-root-ca.crt").is_none() {
-            ops::create_internal(cluster, "", "configmaps", json!({
-                "metadata": {"name": "kube-root-ca.crt", "namespace": name},
-                "data": {"ca.crt": cluster.pki.ca_pem},
-            }));
+        if cluster.minor() >= 20
+            && cluster
+                .store
+                .get(&key("", "configmaps"), &name, "kube-root-ca.crt")
+                .is_none()
+        {
+            ops::create_internal(
+                cluster,
+                "",
+                "configmaps",
+                json!({
+                    "metadata": {"name": "kube-root-ca.crt", "namespace": name},
+                    "data": {"ca.crt": cluster.pki.ca_pem},
+                }),
+            );
         }
     }
 }
 
 pub fn establish_crds(cluster: &Arc<Cluster>, state: &mut State) {
-    let (crds, _) = cluster.store.list(&key("apiextensions.k8s.io", "customresourcedefinitions"), None);
+    let (crds, _) = cluster.store.list(
+        &key("apiextensions.k8s.io", "customresourcedefinitions"),
+        None,
+    );
     for crd in crds {
         if !crd["status"]["conditions"].is_null() {
             continue;
         }
-        let uid = crd["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+        let uid = crd["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if !state.tracked.insert(uid.clone()) {
             continue;
         }
@@ -87,11 +118,22 @@ pub fn establish_crds(cluster: &Arc<Cluster>, state: &mut State) {
 /// Delete objects whose owners are all gone, and custom resources whose CRD is gone.
 pub fn collect_garbage(cluster: &Cluster) {
     let all = cluster.store.all();
-    let uids: HashSet<&str> = all.iter().filter_map(|(_, o)| o["metadata"]["uid"].as_str()).collect();
+    let uids: HashSet<&str> = all
+        .iter()
+        .filter_map(|(_, o)| o["metadata"]["uid"].as_str())
+        .collect();
     let crd_kinds: HashSet<(String, String)> = all
         .iter()
         .filter(|(k, _)| k.1 == "customresourcedefinitions")
-        .map(|(_, c)| (c["spec"]["group"].as_str().unwrap_or_default().into(), c["spec"]["names"]["plural"].as_str().unwrap_or_default().into()))
+        .map(|(_, c)| {
+            (
+                c["spec"]["group"].as_str().unwrap_or_default().into(),
+                c["spec"]["names"]["plural"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into(),
+            )
+        })
         .collect();
     let builtin: HashSet<(String, String)> = crate::server::resources::builtin(99, false)
         .into_iter()
@@ -100,7 +142,11 @@ pub fn collect_garbage(cluster: &Cluster) {
         .collect();
     for (k, obj) in &all {
         let refs = obj["metadata"]["ownerReferences"].as_array();
-        let orphaned = refs.is_some_and(|r| !r.is_empty() && r.iter().all(|o| !uids.contains(o["uid"].as_str().unwrap_or_default())));
+        let orphaned = refs.is_some_and(|r| {
+            !r.is_empty()
+                && r.iter()
+                    .all(|o| !uids.contains(o["uid"].as_str().unwrap_or_default()))
+        });
         let crd_gone = !builtin.contains(k) && !crd_kinds.contains(k);
         if orphaned || crd_gone {
             cluster.store.delete(k, ns_of(obj), name_of(obj));

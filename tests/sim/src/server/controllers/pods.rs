@@ -18,22 +18,31 @@ use crate::server::util;
 pub fn reconcile(cluster: &Arc<Cluster>, state: &mut State) {
     let (pods, _) = cluster.store.list(&key("", "pods"), None);
     for pod in pods {
-        let uid = pod["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+        let uid = pod["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let settled = pod["spec"]["hostNetwork"] == true && pod["status"]["phase"] == "Running";
-        if settled || pod["status"]["phase"] == "Running" && all_ready(&pod) || state.tracked.contains(&uid) {
+        if settled
+            || pod["status"]["phase"] == "Running" && all_ready(&pod)
+            || state.tracked.contains(&uid)
+        {
             continue;
         }
         state.tracked.insert(uid.clone());
         let c = cluster.clone();
         let (ns, name) = (ns_of(&pod).to_string(), name_of(&pod).to_string());
-        state.tasks.spawn(async move { lifecycle(c, ns, name, uid).await });
+        state
+            .tasks
+            .spawn(async move { lifecycle(c, ns, name, uid).await });
     }
 }
 
 fn all_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 async fn sleep_ms(ms: u64) {
@@ -41,7 +50,13 @@ async fn sleep_ms(ms: u64) {
 }
 
 /// Change a pod if it is still the same one (same uid); None once it is gone.
-fn update(c: &Cluster, ns: &str, name: &str, uid: &str, f: impl FnOnce(&mut Value)) -> Option<Arc<Value>> {
+fn update(
+    c: &Cluster,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    f: impl FnOnce(&mut Value),
+) -> Option<Arc<Value>> {
     let pod = c.store.get(&key("", "pods"), ns, name)?;
     if pod["metadata"]["uid"] != uid {
         return None;
@@ -61,7 +76,13 @@ fn native_sidecar(c: &Value) -> bool {
 }
 
 fn container_id() -> String {
-    format!("docker://{:016x}{:016x}{:016x}{:016x}", util::rand_u64(), util::rand_u64(), util::rand_u64(), util::rand_u64())
+    format!(
+        "docker://{:016x}{:016x}{:016x}{:016x}",
+        util::rand_u64(),
+        util::rand_u64(),
+        util::rand_u64(),
+        util::rand_u64()
+    )
 }
 
 fn waiting(c: &Value, reason: &str, message: Option<String>) -> Value {
@@ -100,7 +121,13 @@ pub fn running_status(pod: &Value, host_ip: &str, pod_ip: &str, ready: bool) -> 
     p["status"].clone()
 }
 
-fn set_condition(status: &mut Value, ctype: &str, value: bool, reason: Option<String>, message: Option<String>) {
+fn set_condition(
+    status: &mut Value,
+    ctype: &str,
+    value: bool,
+    reason: Option<String>,
+    message: Option<String>,
+) {
     let s = if value { "True" } else { "False" };
     let mut conds: Vec<Value> = status["conditions"].as_array().cloned().unwrap_or_default();
     let existing = conds.iter_mut().find(|c| c["type"] == ctype);
@@ -124,18 +151,32 @@ fn recompute_conditions(p: &mut Value) {
     if p["spec"]["nodeName"].is_null() {
         return;
     }
-    let inits = p["status"]["initContainerStatuses"].as_array().cloned().unwrap_or_default();
-    let mains = p["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let inits = p["status"]["initContainerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mains = p["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let init_specs = containers(p, "initContainers");
     let initialized = init_specs.iter().all(|spec| {
         inits.iter().any(|s| {
-            s["name"] == spec["name"] && (s["state"]["terminated"]["exitCode"] == 0 || native_sidecar(spec) && s["started"] == true)
+            s["name"] == spec["name"]
+                && (s["state"]["terminated"]["exitCode"] == 0
+                    || native_sidecar(spec) && s["started"] == true)
         })
     });
     let mut unready: Vec<String> = Vec::new();
-    for spec in containers(p, "containers").iter().chain(init_specs.iter().filter(|c| native_sidecar(c))) {
+    for spec in containers(p, "containers")
+        .iter()
+        .chain(init_specs.iter().filter(|c| native_sidecar(c)))
+    {
         let all = mains.iter().chain(inits.iter());
-        if !all.clone().any(|s| s["name"] == spec["name"] && s["ready"] == true) {
+        if !all
+            .clone()
+            .any(|s| s["name"] == spec["name"] && s["ready"] == true)
+        {
             unready.push(spec["name"].as_str().unwrap_or_default().to_string());
         }
     }
@@ -144,17 +185,40 @@ fn recompute_conditions(p: &mut Value) {
     if initialized {
         set_condition(status, "Initialized", true, None, None);
     } else {
-        let pending: Vec<&str> = init_specs.iter().filter_map(|c| c["name"].as_str()).collect();
-        set_condition(status, "Initialized", false, Some("ContainersNotInitialized".into()),
-            Some(format!("containers with incomplete status: [{}]", pending.join(" "))));
+        let pending: Vec<&str> = init_specs
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        set_condition(
+            status,
+            "Initialized",
+            false,
+            Some("ContainersNotInitialized".into()),
+            Some(format!(
+                "containers with incomplete status: [{}]",
+                pending.join(" ")
+            )),
+        );
     }
     let ready = unready.is_empty() && initialized;
     let (reason, message) = if ready {
         (None, None)
     } else {
-        (Some("ContainersNotReady".to_string()), Some(format!("containers with unready status: [{}]", unready.join(" "))))
+        (
+            Some("ContainersNotReady".to_string()),
+            Some(format!(
+                "containers with unready status: [{}]",
+                unready.join(" ")
+            )),
+        )
     };
-    set_condition(status, "ContainersReady", ready, reason.clone(), message.clone());
+    set_condition(
+        status,
+        "ContainersReady",
+        ready,
+        reason.clone(),
+        message.clone(),
+    );
     set_condition(status, "Ready", ready, reason, message);
 }
 
@@ -164,7 +228,10 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
     let failure = knobs.pod_failure(&ns, &name);
     let node = c.node_name();
     let host_ip = c.node_ip.to_string();
-    let already_scheduled = c.store.get(&key("", "pods"), &ns, &name).is_some_and(|p| !p["spec"]["nodeName"].is_null());
+    let already_scheduled = c
+        .store
+        .get(&key("", "pods"), &ns, &name)
+        .is_some_and(|p| !p["spec"]["nodeName"].is_null());
     if !already_scheduled {
         sleep_ms(d.pod_schedule_ms).await;
     }
@@ -175,25 +242,58 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
         p["status"]["startTime"] = util::now().into();
         let inits = containers(p, "initContainers");
         if !inits.is_empty() {
-            p["status"]["initContainerStatuses"] =
-                inits.iter().map(|c| waiting(c, "PodInitializing", None)).collect::<Vec<_>>().into();
+            p["status"]["initContainerStatuses"] = inits
+                .iter()
+                .map(|c| waiting(c, "PodInitializing", None))
+                .collect::<Vec<_>>()
+                .into();
         }
         let mains = containers(p, "containers");
-        let reason = if inits.is_empty() { "ContainerCreating" } else { "PodInitializing" };
-        p["status"]["containerStatuses"] = mains.iter().map(|c| waiting(c, reason, None)).collect::<Vec<_>>().into();
+        let reason = if inits.is_empty() {
+            "ContainerCreating"
+        } else {
+            "PodInitializing"
+        };
+        p["status"]["containerStatuses"] = mains
+            .iter()
+            .map(|c| waiting(c, reason, None))
+            .collect::<Vec<_>>()
+            .into();
     }) else {
         return;
     };
     if !already_scheduled {
-        events::record(&c, &pod, "Normal", "Scheduled", &format!("Successfully assigned {ns}/{name} to {node}"), "default-scheduler");
+        events::record(
+            &c,
+            &pod,
+            "Normal",
+            "Scheduled",
+            &format!("Successfully assigned {ns}/{name} to {node}"),
+            "default-scheduler",
+        );
     }
     sleep_ms(d.image_pull_ms).await;
-    let all_specs: Vec<Value> = containers(&pod, "initContainers").into_iter().chain(containers(&pod, "containers")).collect();
-    let app = containers(&pod, "containers").into_iter().find(|c| !is_sidecar(c)).unwrap_or(json!({}));
+    let all_specs: Vec<Value> = containers(&pod, "initContainers")
+        .into_iter()
+        .chain(containers(&pod, "containers"))
+        .collect();
+    let app = containers(&pod, "containers")
+        .into_iter()
+        .find(|c| !is_sidecar(c))
+        .unwrap_or(json!({}));
     let app_image = app["image"].as_str().unwrap_or_default().to_string();
     if failure == Some(PodFailureKind::ImagePullBackOff) {
-        events::record(&c, &pod, "Normal", "Pulling", &format!("Pulling image \"{app_image}\""), "kubelet");
-        let msg = format!("rpc error: code = Unknown desc = Error response from daemon: pull access denied for {app_image}, repository does not exist or may require 'docker login'");
+        events::record(
+            &c,
+            &pod,
+            "Normal",
+            "Pulling",
+            &format!("Pulling image \"{app_image}\""),
+            "kubelet",
+        );
+        let msg = format!(
+            "rpc error: code = Unknown desc = Error response from daemon: pull access denied for {app_image}, repository does not exist or may require 'docker login'"
+        );
         let set = |reason: &'static str, message: String| {
             let app = app.clone();
             move |p: &mut Value| {
@@ -204,19 +304,51 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
                 }
             }
         };
-        let Some(pod) = update(&c, &ns, &name, &uid, set("ErrImagePull", msg.clone())) else { return };
-        events::record(&c, &pod, "Warning", "Failed", &format!("Failed to pull image \"{app_image}\": {msg}"), "kubelet");
-        events::record(&c, &pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet");
+        let Some(pod) = update(&c, &ns, &name, &uid, set("ErrImagePull", msg.clone())) else {
+            return;
+        };
+        events::record(
+            &c,
+            &pod,
+            "Warning",
+            "Failed",
+            &format!("Failed to pull image \"{app_image}\": {msg}"),
+            "kubelet",
+        );
+        events::record(
+            &c,
+            &pod,
+            "Warning",
+            "Failed",
+            "Error: ErrImagePull",
+            "kubelet",
+        );
         sleep_ms(d.image_pull_ms).await;
         let back = format!("Back-off pulling image \"{app_image}\"");
-        let Some(pod) = update(&c, &ns, &name, &uid, set("ImagePullBackOff", back.clone())) else { return };
+        let Some(pod) = update(&c, &ns, &name, &uid, set("ImagePullBackOff", back.clone())) else {
+            return;
+        };
         events::record(&c, &pod, "Normal", "BackOff", &back, "kubelet");
-        events::record(&c, &pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet");
+        events::record(
+            &c,
+            &pod,
+            "Warning",
+            "Failed",
+            "Error: ImagePullBackOff",
+            "kubelet",
+        );
         return;
     }
     for spec in &all_specs {
         let image = spec["image"].as_str().unwrap_or_default();
-        events::record(&c, &pod, "Normal", "Pulled", &format!("Container image \"{image}\" already present on machine"), "kubelet");
+        events::record(
+            &c,
+            &pod,
+            "Normal",
+            "Pulled",
+            &format!("Container image \"{image}\" already present on machine"),
+            "kubelet",
+        );
     }
     sleep_ms(d.container_start_ms).await;
     let pod_ip = format!("10.244.0.{}", 2 + util::rand_u64() % 250);
@@ -228,19 +360,42 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
         if !inits.is_empty() {
             p["status"]["initContainerStatuses"] = inits
                 .iter()
-                .map(|c| if native_sidecar(c) { running(c, false) } else { completed(c) })
+                .map(|c| {
+                    if native_sidecar(c) {
+                        running(c, false)
+                    } else {
+                        completed(c)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .into();
         }
-        p["status"]["containerStatuses"] =
-            containers(p, "containers").iter().map(|c| running(c, false)).collect::<Vec<_>>().into();
+        p["status"]["containerStatuses"] = containers(p, "containers")
+            .iter()
+            .map(|c| running(c, false))
+            .collect::<Vec<_>>()
+            .into();
     }) else {
         return;
     };
     for spec in &all_specs {
         let n = spec["name"].as_str().unwrap_or_default();
-        events::record(&c, &pod, "Normal", "Created", &format!("Created container {n}"), "kubelet");
-        events::record(&c, &pod, "Normal", "Started", &format!("Started container {n}"), "kubelet");
+        events::record(
+            &c,
+            &pod,
+            "Normal",
+            "Created",
+            &format!("Created container {n}"),
+            "kubelet",
+        );
+        events::record(
+            &c,
+            &pod,
+            "Normal",
+            "Started",
+            &format!("Started container {n}"),
+            "kubelet",
+        );
     }
     if failure == Some(PodFailureKind::CrashLoopBackOff) {
         crash_loop(&c, &ns, &name, &uid, &app).await;
@@ -262,7 +417,10 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
         let ok = update(&c, &ns, &name, &uid, |p| {
             for list in ["containerStatuses", "initContainerStatuses"] {
                 if let Some(statuses) = p["status"][list].as_array_mut() {
-                    for s in statuses.iter_mut().filter(|s| s["state"]["running"].is_object()) {
+                    for s in statuses
+                        .iter_mut()
+                        .filter(|s| s["state"]["running"].is_object())
+                    {
                         if is_sidecar(s) == sidecar {
                             s["ready"] = true.into();
                         }
@@ -295,7 +453,14 @@ async fn crash_loop(c: &Arc<Cluster>, ns: &str, name: &str, uid: &str, app: &Val
         }) else {
             return;
         };
-        events::record(c, &pod, "Warning", "BackOff", "Back-off restarting failed container", "kubelet");
+        events::record(
+            c,
+            &pod,
+            "Warning",
+            "BackOff",
+            "Back-off restarting failed container",
+            "kubelet",
+        );
         sleep_ms(backoff).await;
         backoff = (backoff * 2).min(5000);
     }

@@ -14,7 +14,10 @@ pub fn sync_load_balancers(cluster: &Cluster) -> Vec<ExposedService> {
     let tunnel = cluster.tunnel.lock().unwrap().is_some() && cluster.is_running();
     let (services, _) = cluster.store.list(&key("", "services"), None);
     let mut exposed = Vec::new();
-    for svc in services.iter().filter(|s| s["spec"]["type"] == "LoadBalancer") {
+    for svc in services
+        .iter()
+        .filter(|s| s["spec"]["type"] == "LoadBalancer")
+    {
         let (ns, name) = (ns_of(svc), name_of(svc));
         let want: Value = if tunnel {
             let ip = cluster.world.lb_ip(&cluster.profile, ns, name);
@@ -24,7 +27,12 @@ pub fn sync_load_balancers(cluster: &Cluster) -> Vec<ExposedService> {
                 ip: ip.to_string(),
                 ports: svc["spec"]["ports"]
                     .as_array()
-                    .map(|ps| ps.iter().filter_map(|p| p["port"].as_u64()).map(|p| p as u16).collect())
+                    .map(|ps| {
+                        ps.iter()
+                            .filter_map(|p| p["port"].as_u64())
+                            .map(|p| p as u16)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             });
             json!({"ingress": [{"ip": ip.to_string()}]})

@@ -16,7 +16,9 @@ fn owned_by<'a>(objs: &'a [Arc<Value>], owner: &Value) -> Vec<&'a Arc<Value>> {
     objs.iter()
         .filter(|o| {
             ns_of(o) == ns_of(owner)
-                && o["metadata"]["ownerReferences"].as_array().is_some_and(|r| r.iter().any(|r| r["uid"] == *uid))
+                && o["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["uid"] == *uid))
         })
         .collect()
 }
@@ -27,9 +29,10 @@ fn owner_ref(owner: &Value, api_version: &str, kind: &str) -> Value {
 }
 
 fn ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 pub fn reconcile(cluster: &Cluster) {
@@ -49,7 +52,12 @@ fn deployments(cluster: &Cluster) {
         let hash = util::short_hash(&template.to_string());
         let rs_name = format!("{}-{hash}", name_of(&d));
         let mine = owned_by(&sets, &d);
-        let revision = mine.len() as i64 + if mine.iter().any(|r| name_of(r) == rs_name) { 0 } else { 1 };
+        let revision = mine.len() as i64
+            + if mine.iter().any(|r| name_of(r) == rs_name) {
+                0
+            } else {
+                1
+            };
         for rs in &mine {
             let want = if name_of(rs) == rs_name { desired } else { 0 };
             if rs["spec"]["replicas"].as_i64() != Some(want) {
@@ -76,18 +84,39 @@ fn deployments(cluster: &Cluster) {
                 let mut dd = (*d).clone();
                 dd["kind"] = "Deployment".into();
                 dd["apiVersion"] = "apps/v1".into();
-                events::record(cluster, &dd, "Normal", "ScalingReplicaSet", &format!("Scaled up replica set {rs_name} to {desired}"), "deployment-controller");
+                events::record(
+                    cluster,
+                    &dd,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!("Scaled up replica set {rs_name} to {desired}"),
+                    "deployment-controller",
+                );
             }
         }
         deployment_status(cluster, &d, &mine, &rs_name, desired);
     }
 }
 
-fn deployment_status(cluster: &Cluster, d: &Value, sets: &[&Arc<Value>], current: &str, desired: i64) {
-    let count = |f: &str| sets.iter().map(|r| r["status"][f].as_i64().unwrap_or(0)).sum::<i64>();
+fn deployment_status(
+    cluster: &Cluster,
+    d: &Value,
+    sets: &[&Arc<Value>],
+    current: &str,
+    desired: i64,
+) {
+    let count = |f: &str| {
+        sets.iter()
+            .map(|r| r["status"][f].as_i64().unwrap_or(0))
+            .sum::<i64>()
+    };
     let replicas = count("replicas");
     let ready = count("readyReplicas");
-    let updated = sets.iter().find(|r| name_of(r) == current).map(|r| r["status"]["replicas"].as_i64().unwrap_or(0)).unwrap_or(0);
+    let updated = sets
+        .iter()
+        .find(|r| name_of(r) == current)
+        .map(|r| r["status"]["replicas"].as_i64().unwrap_or(0))
+        .unwrap_or(0);
     let max_unavailable = (desired as f64 * 0.25).floor() as i64;
     let available_ok = ready >= desired - max_unavailable;
     let complete = updated == desired && ready >= desired && replicas == desired;
@@ -96,15 +125,26 @@ fn deployment_status(cluster: &Cluster, d: &Value, sets: &[&Arc<Value>], current
     if desired - ready > 0 {
         status["unavailableReplicas"] = (desired - ready).into();
     }
-    for f in ["readyReplicas", "availableReplicas", "updatedReplicas", "replicas"] {
+    for f in [
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+        "replicas",
+    ] {
         if status[f] == 0 {
             status.as_object_mut().expect("object").remove(f);
         }
     }
-    let old = d["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    let old = d["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let cond = |ctype: &str, ok: bool, reason: &str, message: String| {
         let s = if ok { "True" } else { "False" };
-        match old.iter().find(|c| c["type"] == ctype && c["status"] == s && c["reason"] == reason) {
+        match old
+            .iter()
+            .find(|c| c["type"] == ctype && c["status"] == s && c["reason"] == reason)
+        {
             Some(c) => c.clone(),
             None => {
                 let now = util::now();
@@ -113,14 +153,34 @@ fn deployment_status(cluster: &Cluster, d: &Value, sets: &[&Arc<Value>], current
         }
     };
     let available = if available_ok {
-        cond("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.".into())
+        cond(
+            "Available",
+            true,
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.".into(),
+        )
     } else {
-        cond("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into())
+        cond(
+            "Available",
+            false,
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.".into(),
+        )
     };
     let progressing = if complete {
-        cond("Progressing", true, "NewReplicaSetAvailable", format!("ReplicaSet \"{current}\" has successfully progressed."))
+        cond(
+            "Progressing",
+            true,
+            "NewReplicaSetAvailable",
+            format!("ReplicaSet \"{current}\" has successfully progressed."),
+        )
     } else {
-        cond("Progressing", true, "ReplicaSetUpdated", format!("ReplicaSet \"{current}\" is progressing."))
+        cond(
+            "Progressing",
+            true,
+            "ReplicaSetUpdated",
+            format!("ReplicaSet \"{current}\" is progressing."),
+        )
     };
     status["conditions"] = json!([available, progressing]);
     if d["status"] != status {
@@ -151,16 +211,36 @@ fn replicasets(cluster: &Cluster) {
                     "spec": tmpl["spec"],
                 });
                 if ops::create_internal(cluster, "", "pods", pod).is_some() {
-                    events::record(cluster, &rs_obj, "Normal", "SuccessfulCreate", &format!("Created pod: {name}"), "replicaset-controller");
+                    events::record(
+                        cluster,
+                        &rs_obj,
+                        "Normal",
+                        "SuccessfulCreate",
+                        &format!("Created pod: {name}"),
+                        "replicaset-controller",
+                    );
                 }
             }
         } else if have > desired {
             for pod in mine.iter().rev().take((have - desired) as usize) {
-                cluster.store.delete(&key("", "pods"), ns_of(pod), name_of(pod));
-                events::record(cluster, &rs_obj, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", name_of(pod)), "replicaset-controller");
+                cluster
+                    .store
+                    .delete(&key("", "pods"), ns_of(pod), name_of(pod));
+                events::record(
+                    cluster,
+                    &rs_obj,
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {}", name_of(pod)),
+                    "replicaset-controller",
+                );
             }
         }
-        let mine: Vec<&Arc<Value>> = if have > desired { mine.into_iter().take(desired as usize).collect() } else { mine };
+        let mine: Vec<&Arc<Value>> = if have > desired {
+            mine.into_iter().take(desired as usize).collect()
+        } else {
+            mine
+        };
         let n = mine.len() as i64;
         let r = mine.iter().filter(|p| ready(p)).count() as i64;
         let mut status = json!({"replicas": n, "fullyLabeledReplicas": n, "readyReplicas": r, "availableReplicas": r,
