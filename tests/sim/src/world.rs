@@ -29,7 +29,7 @@ pub struct World {
 
 /// The `meshup-sim` binary: `$MESHUP_SIM_BIN`; else next to the running test executable
 /// (`target/debug/deps/..`), where `cargo test --workspace` puts it, unless it is older than
-/// the test executable; else built once per test process with `cargo build -p meshup-sim`
+/// the sim's sources; else built once per test process with `cargo build -p meshup-sim`
 /// (cargo does not hold the build lock while tests run). See README.md.
 pub fn sim_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -42,15 +42,35 @@ pub fn sim_bin() -> PathBuf {
         for dir in exe.ancestors().skip(1).take(2) {
             candidates.push(dir.join("meshup-sim"));
         }
-        // A binary older than this test executable may predate changes to the sim (as after
-        // `cargo test -p meshup`, which does not build other packages' binaries): rebuild it.
+        // A binary older than the sim's sources predates changes to it (as after `cargo test
+        // -p meshup`, which does not build other packages' binaries): rebuild it.
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         match candidates.iter().find(|p| p.is_file()) {
-            Some(found) if modified(found) >= modified(&exe) => found.clone(),
+            Some(found) if modified(found) >= newest_source() => found.clone(),
             _ => build_sim(&exe),
         }
     })
     .clone()
+}
+
+/// The newest modification time among the sim's sources (`src/`, `Cargo.toml`).
+fn newest_source() -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(Some(t));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest = std::fs::metadata(root.join("Cargo.toml"))
+        .and_then(|m| m.modified())
+        .ok();
+    walk(&root.join("src"), &mut newest);
+    newest
 }
 
 fn build_sim(exe: &Path) -> PathBuf {

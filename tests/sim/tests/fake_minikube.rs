@@ -251,6 +251,16 @@ fn an_interrupted_start_leaves_a_half_created_profile() {
     .unwrap();
     assert_eq!(v["valid"][0]["Name"], "half");
     assert_eq!(v["valid"][0]["Status"], "Starting");
+    let out = sim.run(
+        "minikube",
+        &["status", "-p", "half", "-o", "json", "--layout=cluster"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["StatusCode"].as_u64(), v["StatusName"].as_str()),
+        (Some(100), Some("Starting"))
+    );
+    assert_eq!(v["Step"], "Creating Container");
     let call = sim
         .calls()
         .into_iter()

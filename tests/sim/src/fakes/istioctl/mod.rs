@@ -2,6 +2,7 @@
 //! list|dump|diff, manifest generate|diff|apply, install, verify-install, x precheck, with the
 //! command set, value paths and output of each era.
 
+mod gateways;
 mod install;
 pub mod iop;
 pub mod manifest;
