@@ -373,3 +373,50 @@ async fn a_client_without_the_clusters_certificate_is_refused() {
     let client = kube::Client::try_from(config).unwrap();
     assert!(client.apiserver_version().await.is_err());
 }
+
+#[tokio::test]
+async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
+    let world = World::start(Knobs::default());
+    world.start_cluster("sel", "v1.30.0");
+    let client = world.kube_client("sel").await.unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(client, "default");
+    let rv = cms
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let stream = cms
+        .watch(&WatchParams::default().labels("team=a").timeout(5), &rv)
+        .await
+        .unwrap();
+    cms.create(&PostParams::default(), &cm("s", json!({"team": "b"})))
+        .await
+        .unwrap();
+    cms.patch(
+        "s",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"team": "a"}}})),
+    )
+    .await
+    .unwrap();
+    cms.patch(
+        "s",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"x": "1"}})),
+    )
+    .await
+    .unwrap();
+    cms.patch(
+        "s",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"team": "c"}}})),
+    )
+    .await
+    .unwrap();
+    let events: Vec<WatchEvent<ConfigMap>> = stream.take(3).try_collect().await.unwrap();
+    assert!(matches!(events[0], WatchEvent::Added(_)), "{events:?}");
+    assert!(matches!(events[1], WatchEvent::Modified(_)), "{events:?}");
+    assert!(matches!(events[2], WatchEvent::Deleted(_)), "{events:?}");
+}

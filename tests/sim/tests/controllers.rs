@@ -350,3 +350,29 @@ async fn a_deleted_namespace_takes_its_objects_with_it() {
     assert!(pods_of(&client, "tmp", "x").await.is_empty());
     assert!(api.get_opt("x").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_malformed_builtin_object_is_refused_and_the_cluster_goes_on() {
+    let world = World::start(Knobs::default());
+    world.start_cluster("bad", "v1.30.0");
+    let client = world.kube_client("bad").await.unwrap();
+    let odd = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "odd"},
+                     "spec": {"selector": {"matchLabels": {}}, "template": {"metadata": {"labels": ["x"]}, "spec": "nope"}}});
+    let req = hyper::Request::post("/apis/apps/v1/namespaces/default/deployments")
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&odd).unwrap())
+        .unwrap();
+    let err = client.request_text(req).await.unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 400),
+        "{err:?}"
+    );
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    api.create(
+        &PostParams::default(),
+        &deployment("fine", "default", "nginx:1", 1),
+    )
+    .await
+    .unwrap();
+    wait_available(&api, "fine").await;
+}

@@ -11,7 +11,31 @@ use super::status::{ApiError, ApiResult};
 use super::store::{key, name_of};
 use super::util;
 
+/// Built-in kinds must decode as their k8s-openapi type, as the real server decodes them into
+/// Go structs (a string where an object belongs is a 400, not a stored object).
+fn decode_check(r: &Resource, obj: &Value) -> ApiResult<()> {
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core};
+    fn check<T: serde::de::DeserializeOwned>(obj: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(obj.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    let result = match (r.group.as_str(), r.kind.as_str()) {
+        ("", "Pod") => check::<core::Pod>(obj),
+        ("", "Service") => check::<core::Service>(obj),
+        ("", "Namespace") => check::<core::Namespace>(obj),
+        ("", "ConfigMap") => check::<core::ConfigMap>(obj),
+        ("", "Secret") => check::<core::Secret>(obj),
+        ("", "ServiceAccount") => check::<core::ServiceAccount>(obj),
+        ("apps" | "extensions", "Deployment") => check::<apps::Deployment>(obj),
+        ("apps" | "extensions", "ReplicaSet") => check::<apps::ReplicaSet>(obj),
+        _ => check::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>(&obj["metadata"]),
+    };
+    result.map_err(|e| ApiError::bad_request(format!("unable to decode {}: {e}", r.kind)))
+}
+
 pub fn on_create(cluster: &Cluster, r: &Resource, obj: &mut Value) -> ApiResult<()> {
+    decode_check(r, obj)?;
     if r.has_status() {
         obj["status"] = json!({});
     }
@@ -54,6 +78,7 @@ pub fn on_create(cluster: &Cluster, r: &Resource, obj: &mut Value) -> ApiResult<
 }
 
 pub fn on_update(cluster: &Cluster, r: &Resource, old: &Value, obj: &mut Value) -> ApiResult<()> {
+    decode_check(r, obj)?;
     if (r.group.as_str(), r.kind.as_str()) == ("", "Service") {
         default_service(cluster, obj, Some(old))?;
     }

@@ -91,7 +91,17 @@ pub async fn serve(cluster: Arc<Cluster>, listener: TcpListener) {
                     if api.error_rate > 0.0 && util::rand_f64() < api.error_rate {
                         return Ok(unavailable());
                     }
-                    Ok::<_, Reset>(super::api::handle(cluster, req.map(Body::new)).await)
+                    use futures::FutureExt;
+                    let handled = std::panic::AssertUnwindSafe(super::api::handle(
+                        cluster,
+                        req.map(Body::new),
+                    ));
+                    Ok::<_, Reset>(
+                        handled
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|_| internal_error()),
+                    )
                 }
             });
             let _ = hyper::server::conn::http1::Builder::new()
@@ -100,6 +110,19 @@ pub async fn serve(cluster: Arc<Cluster>, listener: TcpListener) {
                 .await;
         });
     }
+}
+
+fn internal_error() -> Response<Body> {
+    let status = super::status::ApiError::new(
+        500,
+        "InternalError",
+        "the emulator failed on this request (see daemon.log)",
+    );
+    Response::builder()
+        .status(500)
+        .header("content-type", "application/json")
+        .body(Body::from(status.to_status().to_string()))
+        .expect("response")
 }
 
 fn unavailable() -> Response<Body> {

@@ -148,14 +148,9 @@ pub fn update(
     } else if r.has_status() {
         obj["status"] = old["status"].clone();
     }
-    // Fields only the server sets.
-    for f in ["deletionTimestamp", "ownerReferences"] {
-        if obj["metadata"].get(f).is_none()
-            && let Some(v) = old["metadata"].get(f)
-            && f == "deletionTimestamp"
-        {
-            obj["metadata"][f] = v.clone();
-        }
+    // Only the server sets deletionTimestamp.
+    if let Some(v) = old["metadata"].get("deletionTimestamp") {
+        obj["metadata"]["deletionTimestamp"] = v.clone();
     }
     admit::on_update(cluster, r, &old, &mut obj)?;
     if dry_run {

@@ -101,21 +101,26 @@ impl Store {
         }
     }
 
+    /// The state, even after a panic elsewhere poisoned the lock (the world must keep serving).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Wakes whenever any object changes (the controllers' trigger).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
     }
 
     pub fn set_history_cap(&self, cap: usize) {
-        self.inner.lock().unwrap().cap = cap.max(1);
+        self.lock().cap = cap.max(1);
     }
 
     pub fn resource_version(&self) -> u64 {
-        self.inner.lock().unwrap().rv
+        self.lock().rv
     }
 
     pub fn get(&self, key: &Key, ns: &str, name: &str) -> Option<Arc<Value>> {
-        let inner = self.inner.lock().unwrap();
+        let inner = self.lock();
         inner
             .objects
             .get(key)?
@@ -125,7 +130,7 @@ impl Store {
 
     /// All objects of a resource (in one namespace when given), and the list's resourceVersion.
     pub fn list(&self, key: &Key, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
-        let inner = self.inner.lock().unwrap();
+        let inner = self.lock();
         let items = inner
             .objects
             .get(key)
@@ -141,7 +146,7 @@ impl Store {
 
     /// Store a new object; fills uid, creationTimestamp, resourceVersion.
     pub fn create(&self, key: &Key, mut obj: Value) -> ApiResult<Arc<Value>> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.lock();
         let id = (ns_of(&obj).to_string(), name_of(&obj).to_string());
         if inner.objects.get(key).is_some_and(|m| m.contains_key(&id)) {
             return Err(ApiError::already_exists(&key.0, &key.1, &id.1));
@@ -173,7 +178,7 @@ impl Store {
         mut obj: Value,
         expected_rv: Option<&str>,
     ) -> ApiResult<Arc<Value>> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.lock();
         let id = (ns_of(&obj).to_string(), name_of(&obj).to_string());
         let Some(old) = inner.objects.get(key).and_then(|m| m.get(&id)).cloned() else {
             return Err(ApiError::not_found(&key.0, &key.1, &id.1));
@@ -213,7 +218,7 @@ impl Store {
     }
 
     pub fn delete(&self, key: &Key, ns: &str, name: &str) -> Option<Arc<Value>> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.lock();
         let old = inner
             .objects
             .get_mut(key)?
@@ -228,7 +233,7 @@ impl Store {
 
     /// Every stored object (for garbage collection), with its key.
     pub fn all(&self) -> Vec<(Key, Arc<Value>)> {
-        let inner = self.inner.lock().unwrap();
+        let inner = self.lock();
         inner
             .objects
             .iter()
@@ -239,7 +244,7 @@ impl Store {
     /// Start a watch. `from`: resume after that resourceVersion (410 when it is older than the
     /// history kept); None: begin with an ADDED event for every current object.
     pub fn watch(&self, key: &Key, ns: Option<&str>, from: Option<u64>) -> ApiResult<WatchStart> {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = self.lock();
         let backlog: Vec<Arc<Event>> = match from {
             Some(rv) if rv < inner.oldest => {
                 return Err(ApiError::gone(format!(

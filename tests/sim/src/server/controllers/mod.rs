@@ -33,7 +33,13 @@ pub async fn run(cluster: Arc<Cluster>) {
     };
     loop {
         changes.borrow_and_update();
-        reconcile(&cluster, &mut state);
+        // A malformed object must not stop the controllers for good.
+        let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reconcile(&cluster, &mut state)
+        }));
+        if pass.is_err() {
+            eprintln!("controllers {}: a reconcile pass panicked", cluster.profile);
+        }
         if changes.changed().await.is_err() {
             return;
         }
@@ -44,11 +50,19 @@ pub async fn run(cluster: Arc<Cluster>) {
 
 fn reconcile(cluster: &Arc<Cluster>, state: &mut State) {
     while state.tasks.try_join_next().is_some() {}
-    namespaces::reconcile(cluster, state);
-    namespaces::establish_crds(cluster, state);
-    workloads::reconcile(cluster);
-    pods::reconcile(cluster, state);
-    services::sync_load_balancers(cluster);
-    namespaces::collect_garbage(cluster);
-    state.listeners.reconcile(cluster);
+    // Each controller on its own: one that trips over a malformed object must not stop the rest.
+    let guarded = |name: &str, f: &mut dyn FnMut()| {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+            eprintln!("controllers {}: {name} panicked", cluster.profile);
+        }
+    };
+    guarded("namespaces", &mut || namespaces::reconcile(cluster, state));
+    guarded("crds", &mut || namespaces::establish_crds(cluster, state));
+    guarded("workloads", &mut || workloads::reconcile(cluster));
+    guarded("pods", &mut || pods::reconcile(cluster, state));
+    guarded("services", &mut || {
+        services::sync_load_balancers(cluster);
+    });
+    guarded("gc", &mut || namespaces::collect_garbage(cluster));
+    guarded("dataplane", &mut || state.listeners.reconcile(cluster));
 }
