@@ -260,12 +260,3 @@ fn manifest_method_generates_then_applies_with_kubectl() {
     );
     assert_eq!(plan["resolved"]["istio"], "1.21.6");
 }
-
-#[test]
-fn start_without_dry_run_says_it_is_not_built_yet() {
-    let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not built yet"), "{}", stderr(&out));
-    assert!(fakes.calls().is_empty());
-}
