@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The exit-code table (DESIGN.md "Contracts"), shown in `meshup --help`.
@@ -54,11 +55,11 @@ pub struct GlobalArgs {
     pub ci: bool,
 
     /// No progress spinners (logs and results still print).
-    #[arg(long, global = true, env = "MESHUP_NO_PROGRESS")]
+    #[arg(long, global = true, env = "MESHUP_NO_PROGRESS", value_parser = FalseyValueParser::new())]
     pub no_progress: bool,
 
     /// Answer yes to every question (upgrades, downloads).
-    #[arg(short = 'y', long, global = true, env = "MESHUP_YES")]
+    #[arg(short = 'y', long, global = true, env = "MESHUP_YES", value_parser = FalseyValueParser::new())]
     pub yes: bool,
 }
 
@@ -114,7 +115,7 @@ pub struct StartArgs {
 
     /// Download nothing: use only tools on PATH or already in meshup's cache. A scenario that
     /// needs another minikube then stops at preflight (exit 3) with the alternatives.
-    #[arg(long, env = "MESHUP_OFFLINE")]
+    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new())]
     pub offline: bool,
 
     /// Delete and recreate the profile when it differs in ways minikube cannot change in place.

@@ -99,3 +99,26 @@ fn start_offers_recreate_and_an_isolated_kubeconfig() {
     assert!(text.contains("minikube cannot change in place"), "{text}");
     assert!(text.contains("export line"), "{text}");
 }
+
+#[test]
+fn boolean_env_vars_take_1_and_0() {
+    let fakes = Fakes::new();
+    for (var, value) in [
+        ("MESHUP_NO_PROGRESS", "1"),
+        ("MESHUP_YES", "0"),
+        ("MESHUP_OFFLINE", "yes"),
+    ] {
+        let out = fakes
+            .meshup()
+            .env(var, value)
+            .args(["start", "--dry-run"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{var}={value}: {}",
+            stderr(&out)
+        );
+    }
+}
