@@ -57,7 +57,7 @@ fi
 cleanup() {
   local pids=() p
   for p in /proc/[0-9]*; do
-    if tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "MESHUP_SIM_ID=$id"; then
+    if { tr '\0' '\n' < "$p/environ"; } 2>/dev/null | grep -qx "MESHUP_SIM_ID=$id"; then
       pids+=("${p#/proc/}")
     fi
   done
@@ -67,6 +67,7 @@ cleanup() {
 trap cleanup EXIT
 
 MESHUP_SIM_ID="$id" "$bin" serve --dir "$dir" 2>"$dir/daemon.log" &
+disown
 for _ in $(seq 1 200); do
   [ -f "$dir/world.json" ] && break
   sleep 0.05

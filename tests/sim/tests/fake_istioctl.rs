@@ -290,3 +290,79 @@ fn install_prompts_and_installs_with_y() {
             && text(&out.stderr).contains("/______||__________\\")
     );
 }
+
+#[test]
+fn uninstall_the_1_5_way_and_the_new_way() {
+    let sim = Sim::start("minikube:\n  version: v1.24.0\n");
+    seed_cluster(&sim);
+    let out = sim.run("istioctl", SEED_SETS);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = sim
+        .cmd("/bin/sh")
+        .args([
+            "-c",
+            "istioctl manifest generate | kubectl delete --ignore-not-found -f -",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("deployment.apps \"istiod\" deleted"),
+        "{}",
+        text(&out.stdout)
+    );
+    let gone = sim.run(
+        "kubectl",
+        &["get", "deploy", "istiod", "-n", "istio-system"],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        text(&gone.stderr)
+            .contains("Error from server (NotFound): deployments \"istiod\" not found")
+    );
+
+    assert_eq!(
+        sim.run(
+            "minikube",
+            &["start", "-p", "new", "--kubernetes-version=v1.22.3"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = istioctl(&sim, "1.20.0", &["install", "-y", "--context", "new"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = istioctl(
+        &sim,
+        "1.20.0",
+        &["uninstall", "--purge", "-y", "--context", "new"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("  Removed Deployment:istio-system:istiod.\n"));
+    assert!(text(&out.stderr).ends_with("✔ Uninstall complete\n"));
+    let out = sim.run(
+        "kubectl",
+        &[
+            "--context",
+            "new",
+            "get",
+            "deploy",
+            "-n",
+            "istio-system",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        sim.run(
+            "kubectl",
+            &["--context", "new", "get", "ns", "istio-system"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = istioctl(&sim, "1.6.0", &["uninstall", "--purge", "-y"]);
+    assert!(text(&out.stderr).contains("unknown command \"uninstall\""));
+}

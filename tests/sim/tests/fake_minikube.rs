@@ -251,6 +251,16 @@ fn an_interrupted_start_leaves_a_half_created_profile() {
     .unwrap();
     assert_eq!(v["valid"][0]["Name"], "half");
     assert_eq!(v["valid"][0]["Status"], "Starting");
+    let out = sim.run(
+        "minikube",
+        &["status", "-p", "half", "-o", "json", "--layout=cluster"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["StatusCode"].as_u64(), v["StatusName"].as_str()),
+        (Some(100), Some("Starting"))
+    );
+    assert_eq!(v["Step"], "Creating Container");
     let call = sim
         .calls()
         .into_iter()
@@ -316,4 +326,91 @@ fn minikube_home_and_kubeconfig_env_are_honoured() {
         "{text}"
     );
     assert!(!sim.home().join(".kube/config").exists());
+}
+
+#[test]
+fn release_quirks_downgrade_and_update_context() {
+    let sim = Sim::start("minikube:\n  version: v1.38.1\n");
+    let out = sim.run(
+        "minikube",
+        &["start", "-p", "q", "--kubernetes-version=v1.30.0"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // v1.37+ draws spinner steps only on a terminal: through a pipe they are gone.
+    assert!(
+        !stdout.contains("Creating docker container") && !stdout.contains("Preparing Kubernetes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("* Starting \"q\" primary control-plane node in \"q\" cluster"));
+    assert!(text(&out.stderr).contains(
+        "! Starting v1.39.0, minikube will default to \"containerd\" container runtime."
+    ));
+    let out = sim.run(
+        "minikube",
+        &["start", "-p", "q", "--kubernetes-version=v1.29.0"],
+    );
+    assert_eq!(out.status.code(), Some(106));
+    assert!(text(&out.stderr).contains("Exiting due to K8S_DOWNGRADE_UNSUPPORTED: Unable to safely downgrade existing Kubernetes v1.30.0 cluster to v1.29.0"));
+
+    let kubeconfig = sim.home().join(".kube/config");
+    let original = std::fs::read_to_string(&kubeconfig).unwrap();
+    std::fs::write(
+        &kubeconfig,
+        original.replace("server: https://127.0.0.1:", "server: https://127.0.0.1:1"),
+    )
+    .unwrap();
+    let out = sim.run("minikube", &["status", "-p", "q"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stdout).contains("kubeconfig: Misconfigured"));
+    let out = sim.run("minikube", &["update-context", "-p", "q"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("* \"q\" context has been updated to point to 127.0.0.1:"));
+    assert_eq!(
+        sim.run("minikube", &["status", "-p", "q"]).status.code(),
+        Some(0)
+    );
+    let out = sim.run("minikube", &["update-context", "-p", "q"]);
+    assert!(
+        text(&out.stdout)
+            .contains("* No changes required for the \"q\" context\n* Current context is \"q\"")
+    );
+    assert!(text(&sim.run("minikube", &["logs", "-p", "q"]).stdout).contains("==> Audit <=="));
+}
+
+#[test]
+fn older_releases_use_the_older_step_registry_and_key_order() {
+    let sim = Sim::start(V124);
+    let out = sim.run("minikube", &["start", "-p", "old", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert!(
+        lines.iter().all(|l| l.starts_with("{\"data\":{")),
+        "{lines:?}"
+    );
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<_> = events
+        .iter()
+        .filter(|e| e["type"] == "io.k8s.sigs.minikube.step")
+        .collect();
+    assert!(steps.iter().all(|e| e["data"]["totalsteps"] == "12"));
+    let done = steps.last().unwrap();
+    assert_eq!(
+        (
+            done["data"]["currentstep"].as_str(),
+            done["data"]["name"].as_str()
+        ),
+        (Some("12"), Some("Done"))
+    );
+    let certs = steps
+        .iter()
+        .find(|e| e["data"]["message"] == "Generating certificates and keys ...")
+        .unwrap();
+    assert_eq!(
+        certs["data"]["name"], "Preparing Kubernetes",
+        "reported under the current step"
+    );
 }

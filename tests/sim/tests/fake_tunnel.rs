@@ -315,3 +315,35 @@ fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
         "an orphaned forward survives SIGTERM"
     );
 }
+
+#[test]
+fn the_tunnel_ends_with_its_cluster_and_can_be_told_to_crash() {
+    let sim = Sim::start(&knobs("v1.38.1", ""));
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "c"]).status.code(),
+        Some(0)
+    );
+    let mut t = tunnel(&sim, "c");
+    eventually("registered", || {
+        sim.control()
+            .request("GET", "/clusters/c/tunnel", None)
+            .is_ok_and(|r| text(&r.body).contains("pid"))
+    });
+    assert_eq!(
+        sim.run("minikube", &["stop", "-p", "c"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(t.wait().unwrap().code(), Some(0), "exits on its own");
+
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "c"]).status.code(),
+        Some(0)
+    );
+    sim.set_knobs(
+        &knobs("v1.38.1", "").replace("pollMs: 20\n", "pollMs: 20\n    crashAfterMs: 100\n"),
+    );
+    let mut t = tunnel(&sim, "c");
+    assert_eq!(t.wait().unwrap().code(), Some(2));
+    let (_, err) = read_all(&mut t);
+    assert!(err.starts_with("panic: "), "{err}");
+}

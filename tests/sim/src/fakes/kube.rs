@@ -218,6 +218,31 @@ pub async fn apply_one(
     }
 }
 
+/// kubectl delete for one object: `Ok((label, false))` when it was not there.
+pub async fn delete_one(
+    client: &Client,
+    obj: &Value,
+    default_ns: &str,
+) -> Result<(String, bool), String> {
+    let gvk = gvk_of(obj).ok_or("error validating data: apiVersion or kind not set")?;
+    let (ar, namespaced) = resolve(client, &gvk).await?;
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .ok_or("error: resource name may not be empty")?;
+    let api: Api<DynamicObject> = if namespaced {
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or(default_ns);
+        Api::namespaced_with(client.clone(), ns, &ar)
+    } else {
+        Api::all_with(client.clone(), &ar)
+    };
+    let label = format!("{} \"{name}\"", kubectl_name(&ar, "").trim_end_matches('/'));
+    match api.delete(name, &Default::default()).await {
+        Ok(_) => Ok((label, true)),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok((label, false)),
+        Err(e) => Err(format!("Error from server: {e}")),
+    }
+}
+
 /// Splits multi-document YAML into JSON objects (empty documents skipped; `List` expanded).
 pub fn documents(text: &str) -> Result<Vec<Value>, String> {
     use serde::Deserialize;

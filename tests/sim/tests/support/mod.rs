@@ -1,83 +1,53 @@
-//! A small world for the fakes' tests: a temp dir with `bin/` symlinks, `knobs.yaml`, the
-//! daemon, and the world's environment. Drop kills every process carrying this world's
-//! `MESHUP_SIM_ID` (found through /proc), then the daemon.
+//! The fakes' tests run in the harness's `meshup_sim::World`; this adds the few shortcuts
+//! they share (knobs as YAML text, run-and-capture, a bounded wait).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use meshup_sim::{Knobs, World};
+
 pub struct Sim {
-    pub dir: tempfile::TempDir,
+    pub world: World,
     pub id: String,
-    daemon: Child,
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_meshup-sim")
+pub fn bin() -> PathBuf {
+    meshup_sim::world::sim_bin()
+}
+
+fn knobs(yaml: &str) -> Knobs {
+    if yaml.trim().is_empty() {
+        return Knobs::default();
+    }
+    serde_yaml::from_str(yaml).unwrap_or_else(|e| panic!("bad test knobs: {e}\n{yaml}"))
 }
 
 impl Sim {
-    pub fn start(knobs: &str) -> Sim {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let id = format!(
-            "fakes-test-{}-{}",
-            std::process::id(),
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        for t in ["minikube", "istioctl", "kubectl", "docker"] {
-            std::os::unix::fs::symlink(bin(), dir.path().join("bin").join(t)).unwrap();
-        }
-        std::fs::write(dir.path().join("knobs.yaml"), knobs).unwrap();
-        let log = std::fs::File::create(dir.path().join("daemon.log")).unwrap();
-        let daemon = Command::new(bin())
-            .args(["serve", "--dir"])
-            .arg(dir.path())
-            .env("MESHUP_SIM_ID", &id)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start the daemon");
-        let sim = Sim { dir, id, daemon };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !sim.path().join("world.json").exists() {
-            assert!(Instant::now() < deadline, "the daemon did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        sim
+    pub fn start(yaml: &str) -> Sim {
+        let world = World::start(knobs(yaml));
+        let id = world.id().to_string();
+        Sim { world, id }
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        self.world.dir()
     }
 
     pub fn home(&self) -> PathBuf {
-        self.path().join("home")
+        self.world.home()
     }
 
-    pub fn set_knobs(&self, knobs: &str) {
-        std::fs::write(self.path().join("knobs.yaml"), knobs).unwrap();
+    pub fn set_knobs(&self, yaml: &str) {
+        self.world.set_knobs(&knobs(yaml));
     }
 
-    /// A command run in the world: its env only, `bin/` first on PATH (plus the system's,
-    /// for `sh`), unless `path` is given.
-    pub fn cmd(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env("MESHUP_SIM_DIR", self.path())
-            .env("MESHUP_SIM_ID", &self.id)
-            .env("HOME", self.home())
-            .env(
-                "PATH",
-                format!("{}:/usr/bin:/bin", self.path().join("bin").display()),
-            )
-            .env("NO_COLOR", "1")
-            .current_dir(self.path())
-            .stdin(Stdio::null());
+    /// A command run in the world, stdin closed.
+    pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = self.world.command(program);
+        c.stdin(Stdio::null());
         c
     }
 
@@ -86,49 +56,21 @@ impl Sim {
     }
 
     pub fn calls(&self) -> Vec<meshup_sim::calllog::Call> {
-        meshup_sim::calllog::read(self.path())
+        self.world.calls()
     }
 
     pub fn control(&self) -> meshup_sim::control_client::ControlClient {
-        meshup_sim::control_client::ControlClient::from_world_dir(self.path()).unwrap()
+        self.world.control()
     }
 
     /// Pids of live processes carrying this world's marker.
     pub fn processes(&self) -> Vec<i32> {
-        marked(&self.id)
+        self.world.processes()
     }
 }
 
 pub fn marked(id: &str) -> Vec<i32> {
-    let needle = format!("MESHUP_SIM_ID={id}");
-    let mut pids = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(env) = std::fs::read(e.path().join("environ")) else {
-            continue;
-        };
-        let zombie = std::fs::read_to_string(e.path().join("stat"))
-            .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"));
-        if !zombie && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
-            pids.push(pid);
-        }
-    }
-    pids
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        for pid in marked(&self.id) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
+    meshup_sim::world::processes_with_marker(id)
 }
 
 pub fn text(b: &[u8]) -> String {

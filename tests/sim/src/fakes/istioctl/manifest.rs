@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::gateways::{addon, gateway, gateway_ports};
 use super::iop::{Istio, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +55,9 @@ pub struct Rendered {
     pub objects: Vec<Value>,
 }
 
-const NS: &str = "istio-system";
+pub(super) const NS: &str = "istio-system";
 
-fn labels(istio: &Istio, c: Component, extra: Value) -> Value {
+pub(super) fn labels(istio: &Istio, c: Component, extra: Value) -> Value {
     let mut l = json!({
         "operator.istio.io/component": c.label(),
         "operator.istio.io/managed": "Reconcile",
@@ -180,7 +181,7 @@ fn mesh_config(istio: &Istio, s: &Settings) -> String {
     mesh
 }
 
-fn token_volume(s: &Settings) -> (Vec<Value>, Vec<Value>) {
+pub(super) fn token_volume(s: &Settings) -> (Vec<Value>, Vec<Value>) {
     if s.jwt_policy == "third-party-jwt" {
         (
             vec![
@@ -195,7 +196,7 @@ fn token_volume(s: &Settings) -> (Vec<Value>, Vec<Value>) {
     }
 }
 
-fn deployment(
+pub(super) fn deployment(
     istio: &Istio,
     c: Component,
     name: &str,
@@ -219,100 +220,8 @@ fn deployment(
     })
 }
 
-fn service_account(istio: &Istio, c: Component, name: &str) -> Value {
+pub(super) fn service_account(istio: &Istio, c: Component, name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NS, "labels": labels(istio, c, json!({}))}})
-}
-
-fn gateway_ports(istio: &Istio, s: &Settings) -> Vec<(String, u16, u16)> {
-    let p = |n: &str, port: u16, target: u16| (n.to_string(), port, target);
-    let demo = s.profile == "demo";
-    match istio.minor {
-        5 => {
-            let mut v = vec![
-                p("status-port", 15020, 15020),
-                p("http2", 80, 80),
-                p("https", 443, 443),
-                p("kiali", 15029, 15029),
-                p("prometheus", 15030, 15030),
-                p("grafana", 15031, 15031),
-                p("tracing", 15032, 15032),
-                p("tls", 15443, 15443),
-            ];
-            if demo {
-                v.push(p("tcp", 31400, 31400));
-            }
-            v
-        }
-        6..=9 => {
-            let status = if istio.minor == 6 && istio.patch <= 5 && demo {
-                15020
-            } else {
-                15021
-            };
-            let mut v = vec![
-                p("status-port", status, status),
-                p("http2", 80, 8080),
-                p("https", 443, 8443),
-            ];
-            if demo && istio.minor >= 7 {
-                v.push(p("tcp", 31400, 31400));
-            }
-            v.push(p("tls", 15443, 15443));
-            v
-        }
-        _ => {
-            let mut v = vec![
-                p("status-port", 15021, 15021),
-                p("http2", 80, 8080),
-                p("https", 443, 8443),
-            ];
-            if demo {
-                v.push(p("tcp", 31400, 31400));
-                v.push(p("tls", 15443, 15443));
-            }
-            v
-        }
-    }
-}
-
-fn gateway(
-    istio: &Istio,
-    s: &Settings,
-    c: Component,
-    name: &str,
-    istio_label: &str,
-    svc_type: &str,
-    ports: Vec<(String, u16, u16)>,
-) -> Vec<Value> {
-    let pod_labels = json!({"app": name, "istio": istio_label});
-    let status_port = ports
-        .iter()
-        .find(|p| p.0 == "status-port")
-        .map(|p| p.2)
-        .unwrap_or(15021);
-    let (vols, mounts) = token_volume(s);
-    let container = json!({
-        "name": "istio-proxy",
-        "image": format!("{}/proxyv2:{}", s.hub, s.tag),
-        "args": ["proxy", "router", "--domain", "$(POD_NAMESPACE).svc.cluster.local", "--proxyLogLevel=warning"],
-        "ports": ports.iter().map(|(n, _, t)| json!({"containerPort": t, "protocol": "TCP", "name": n})).collect::<Vec<_>>(),
-        "readinessProbe": {"httpGet": {"path": "/healthz/ready", "port": status_port, "scheme": "HTTP"}, "failureThreshold": 30, "initialDelaySeconds": 1, "periodSeconds": 2},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "2000m", "memory": "1024Mi"}},
-        "env": [{"name": "JWT_POLICY", "value": s.jwt_policy}, {"name": "ISTIO_META_ROUTER_MODE", "value": "sni-dnat"}],
-        "volumeMounts": mounts,
-    });
-    let dep = deployment(istio, c, name, pod_labels.clone(), container, vols);
-    let svc = json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": NS, "labels": labels(istio, c, pod_labels.clone())},
-        "spec": {"type": svc_type, "selector": pod_labels, "ports": ports.iter().map(|(n, p, t)| json!({"name": n, "port": p, "targetPort": t, "protocol": "TCP"})).collect::<Vec<_>>()}
-    });
-    vec![
-        service_account(istio, c, &format!("{name}-service-account")),
-        dep,
-        svc,
-    ]
 }
 
 fn webhook_version(istio: &Istio) -> &'static str {
@@ -414,18 +323,6 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
     };
     objs.push(json!({"apiVersion": webhook_version(istio), "kind": "ValidatingWebhookConfiguration", "metadata": {"name": vwc_name, "labels": labels(istio, c, json!({"app": "istiod"}))}, "webhooks": [validator]}));
     objs
-}
-
-fn addon(istio: &Istio, name: &str, image: &str, port: u16) -> Vec<Value> {
-    let c = Component::AddonComponents;
-    let l = json!({"app": name});
-    vec![
-        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS, "labels": labels(istio, c, l.clone())},
-               "spec": {"replicas": 1, "selector": {"matchLabels": l}, "template": {"metadata": {"labels": l, "annotations": {"sidecar.istio.io/inject": "false"}},
-                        "spec": {"containers": [{"name": name, "image": image, "ports": [{"containerPort": port}]}]}}}}),
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS, "labels": labels(istio, c, l.clone())},
-               "spec": {"selector": l, "ports": [{"name": "http", "port": port, "protocol": "TCP"}]}}),
-    ]
 }
 
 /// The manifest per component, in install order.

@@ -2,9 +2,11 @@
 //! list|dump|diff, manifest generate|diff|apply, install, verify-install, x precheck, with the
 //! command set, value paths and output of each era.
 
+mod gateways;
 mod install;
 pub mod iop;
 pub mod manifest;
+mod uninstall;
 mod verify;
 mod version;
 
@@ -96,6 +98,10 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
         ["manifest", cmd, ..] => unknown(cmd, "istioctl manifest"),
         ["install", ..] if m >= 6 => install::install(env, &istio, &args, false),
         ["apply", ..] if m >= 24 => install::install(env, &istio, &args, false),
+        ["uninstall", ..] if m >= 15 => uninstall::uninstall(env, &istio, &args),
+        ["x" | "experimental", "uninstall", ..] if m >= 7 => {
+            uninstall::uninstall(env, &istio, &args)
+        }
         ["verify-install", ..] if m <= 23 => verify::verify_install(env, &istio, &args),
         ["x", "precheck", ..] if m >= 6 => verify::precheck(env, &istio, &args),
         ["experimental" | "x", cmd, ..] => unknown(cmd, "istioctl experimental"),

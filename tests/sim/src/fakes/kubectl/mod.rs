@@ -6,6 +6,7 @@ use std::io::Read;
 use kube::discovery::{ApiResource, Discovery, Scope};
 use serde_json::json;
 
+mod delete;
 mod get;
 mod wait;
 
@@ -26,6 +27,8 @@ const BOOLS: &[&str] = &[
     "--overwrite",
     "--server-side",
     "--force-conflicts",
+    "--ignore-not-found",
+    "--wait",
 ];
 const VALUES: &[&str] = &[
     "--kubeconfig",
@@ -89,7 +92,7 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
     let sub: Vec<&str> = args.positional.iter().map(String::as_str).collect();
     match sub.first().copied() {
         Some("version") => version(env, &args),
-        Some(cmd @ ("apply" | "get" | "wait")) => {
+        Some(cmd @ ("apply" | "get" | "wait" | "delete")) => {
             let rt = k::runtime();
             let client = match rt.block_on(k::client(
                 args.get(&["--kubeconfig"]),
@@ -104,6 +107,7 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
             match cmd {
                 "apply" => rt.block_on(apply(&client, &args)),
                 "get" => rt.block_on(get::get(&client, &args, &sub[1..])),
+                "delete" => rt.block_on(delete::delete(&client, &args, &sub[1..])),
                 _ => rt.block_on(wait::wait(&client, &args, &sub[1..])),
             }
         }
@@ -165,6 +169,23 @@ fn version(env: &Env, args: &Args) -> i32 {
         }
     }
     0
+}
+
+pub(super) fn read_files(args: &Args) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for f in args.all(&["-f", "--filename"]) {
+        if f == "-" {
+            let mut s = String::new();
+            let _ = std::io::stdin().read_to_string(&mut s);
+            out.push(s);
+        } else {
+            out.push(
+                std::fs::read_to_string(f)
+                    .map_err(|_| format!("error: the path \"{f}\" does not exist"))?,
+            );
+        }
+    }
+    Ok(out)
 }
 
 async fn apply(client: &kube::Client, args: &Args) -> i32 {

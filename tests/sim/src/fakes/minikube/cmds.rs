@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use super::status::last_step;
+
 use crate::control::{ClusterInfo, ClusterState};
 use crate::control_client::ControlClient;
 use crate::fakes::common::{Args, Env, sleep_ms};
@@ -50,7 +52,7 @@ pub fn version(rel: &Release, args: &Args) -> i32 {
 }
 
 /// mustload's tip for a missing profile, on stdout, exit 85.
-fn not_found(profile: &str) -> i32 {
+pub(super) fn not_found(profile: &str) -> i32 {
     let ui = Ui::new(false);
     ui.styled(
         "🤷",
@@ -67,123 +69,11 @@ fn not_found(profile: &str) -> i32 {
     85
 }
 
-fn control_or_exit(env: &Env) -> Result<ControlClient, i32> {
+pub(super) fn control_or_exit(env: &Env) -> Result<ControlClient, i32> {
     env.control().map_err(|e| {
         eprintln!("X {e}");
         1
     })
-}
-
-struct NodeStatus {
-    host: &'static str,
-    kubelet: &'static str,
-    apiserver: &'static str,
-    kubeconfig: &'static str,
-}
-
-/// The last step `start` logged (events.json), to tell how far an interrupted start got.
-fn last_step(profile: &str) -> Option<(u32, String)> {
-    let text = std::fs::read_to_string(profile::profile_dir(profile).join("events.json")).ok()?;
-    text.lines().rev().find_map(|l| {
-        let v: Value = serde_json::from_str(l).ok()?;
-        (v["type"] == "io.k8s.sigs.minikube.step").then(|| {
-            (
-                v["data"]["currentstep"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0),
-                v["data"]["name"].as_str().unwrap_or("").to_string(),
-            )
-        })
-    })
-}
-
-fn node_status(profile: &str, cluster: Option<&ClusterInfo>) -> NodeStatus {
-    match cluster {
-        Some(c) if c.state == ClusterState::Running => {
-            let configured = c.server.is_some() && profile::kubeconfig_server(profile) == c.server;
-            NodeStatus {
-                host: "Running",
-                kubelet: "Running",
-                apiserver: "Running",
-                kubeconfig: if configured {
-                    "Configured"
-                } else {
-                    "Misconfigured"
-                },
-            }
-        }
-        Some(_) => NodeStatus {
-            host: "Stopped",
-            kubelet: "Stopped",
-            apiserver: "Stopped",
-            kubeconfig: "Stopped",
-        },
-        // A start that died after creating the container leaves it running without Kubernetes.
-        None if last_step(profile).is_some_and(|(s, _)| s >= 8) => NodeStatus {
-            host: "Running",
-            kubelet: "Stopped",
-            apiserver: "Stopped",
-            kubeconfig: "Misconfigured",
-        },
-        None => NodeStatus {
-            host: "Nonexistent",
-            kubelet: "Nonexistent",
-            apiserver: "Nonexistent",
-            kubeconfig: "Nonexistent",
-        },
-    }
-}
-
-fn exit_bits(s: &NodeStatus) -> i32 {
-    let mut c = 0;
-    if s.host != "Running" {
-        c |= 1;
-    }
-    if s.apiserver != "Running" || s.kubelet != "Running" {
-        c |= 2;
-    }
-    if s.kubeconfig != "Configured" {
-        c |= 4;
-    }
-    c
-}
-
-pub fn status(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
-    if profile::load(profile).is_none() {
-        return not_found(profile);
-    }
-    let control = match control_or_exit(env) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let cluster = control.cluster(profile).ok().flatten();
-    let s = node_status(profile, cluster.as_ref());
-    if let Some(f) = args.get(&["-f", "--format"]) {
-        let out = f
-            .replace("{{.Name}}", profile)
-            .replace("{{.Host}}", s.host)
-            .replace("{{.Kubelet}}", s.kubelet)
-            .replace("{{.APIServer}}", s.apiserver)
-            .replace("{{.Kubeconfig}}", s.kubeconfig);
-        print!("{out}");
-    } else if args.get(&["-o", "--output"]) == Some("json") {
-        println!(
-            "{}",
-            json!({"Name": profile, "Host": s.host, "Kubelet": s.kubelet, "APIServer": s.apiserver, "Kubeconfig": s.kubeconfig, "Worker": false})
-        );
-    } else {
-        print!(
-            "{profile}\ntype: Control Plane\nhost: {}\nkubelet: {}\napiserver: {}\nkubeconfig: {}\n\n",
-            s.host, s.kubelet, s.apiserver, s.kubeconfig
-        );
-        if s.kubeconfig == "Misconfigured" {
-            println!(
-                "WARNING: Your kubectl is pointing to stale minikube-vm.\nTo fix the kubectl context, run `minikube update-context`"
-            );
-        }
-    }
-    exit_bits(&s)
 }
 
 fn running_cluster(env: &Env, profile: &str) -> Result<ClusterInfo, i32> {
@@ -230,14 +120,14 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         return not_found(profile);
     }
     let mut ui = Ui::new(args.get(&["-o", "--output"]) == Some("json"));
-    ui.total_steps = 2;
+    ui.registry = rel.stop_registry();
+    ui.legacy_order = rel.legacy_event_order();
     ui.event_log = Some(profile::profile_dir(profile).join("events.json"));
     let control = match control_or_exit(env) {
         Ok(c) => c,
         Err(code) => return code,
     };
     ui.step(
-        0,
         "Stopping",
         "✋",
         &format!("Stopping node \"{profile}\"  ..."),
@@ -245,7 +135,6 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     );
     if rel.at_least("v1.20.0") {
         ui.step(
-            1,
             "PowerOff",
             "🛑",
             &format!("Powering off \"{profile}\" via SSH ..."),
@@ -257,7 +146,7 @@ pub fn stop(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
         return ui.exit("GUEST_STOP_TIMEOUT", &format!("Unable to stop VM: {e}"));
     }
     profile::set_phase(profile, Phase::Stopped);
-    ui.step(2, "Done", "🛑", "1 node stopped.", false);
+    ui.step("Done", "🛑", "1 node stopped.", false);
     0
 }
 
@@ -279,7 +168,6 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
             .map(|c| c.driver.clone())
             .unwrap_or_else(|| "docker".into());
         ui.step(
-            0,
             "Deleting",
             "🔥",
             &format!("Deleting \"{profile}\" in {driver} ..."),
@@ -303,7 +191,6 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
     let _ = std::fs::remove_dir_all(profile::mini_path().join("machines").join(profile));
     let _ = profile::remove_from_kubeconfig(profile);
     ui.step(
-        2,
         "Done",
         "💀",
         &format!("Removed all traces of the \"{profile}\" cluster."),
@@ -311,9 +198,10 @@ fn delete_one(env: &Env, ui: &Ui, control: &ControlClient, profile: &str) {
     );
 }
 
-pub fn delete(env: &Env, _rel: &Release, profile: &str, args: &Args) -> i32 {
+pub fn delete(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let mut ui = Ui::new(args.get(&["-o", "--output"]) == Some("json"));
-    ui.total_steps = 3;
+    ui.registry = rel.delete_registry();
+    ui.legacy_order = rel.legacy_event_order();
     let control = match control_or_exit(env) {
         Ok(c) => c,
         Err(code) => return code,

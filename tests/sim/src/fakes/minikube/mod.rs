@@ -7,6 +7,7 @@ mod provision;
 pub mod release;
 mod ssh;
 pub mod start;
+mod status;
 mod tunnel;
 pub mod ui;
 
@@ -79,7 +80,7 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
     match sub.as_slice() {
         ["version", ..] => cmds::version(&rel, &args),
         ["start", ..] => start::run(env, &rel, &profile, &args),
-        ["status", ..] => cmds::status(env, &rel, &profile, &args),
+        ["status", ..] => status::status(env, &rel, &profile, &args),
         ["ip", ..] => cmds::ip(env, &rel, &profile),
         ["stop", ..] => cmds::stop(env, &rel, &profile, &args),
         ["delete"] => cmds::delete(env, &rel, &profile, &args),

@@ -47,7 +47,6 @@ pub(super) fn provision(
         keep_context: p.keep_context,
     };
     ui.step(
-        3,
         "Starting Node",
         "👍",
         &rel.starting_node_line(&p.profile),
@@ -63,16 +62,16 @@ pub(super) fn provision(
     } else {
         "Pulling base image ...".to_string()
     };
-    ui.step(5, "Pulling Base Image", "🚜", &base, false);
+    ui.step("Pulling Base Image", "🚜", &base, false);
     if fresh && knobs.download_preload {
         let artifact = format!(
             "preloaded-images-k8s-v18-{}-{}-overlay2-amd64.tar.lz4",
             p.version, p.runtime
         );
-        ui.download(5, &artifact, None);
+        ui.download(&artifact, None);
         for i in 1..=4 {
             sleep_ms(tick / 4);
-            ui.download(5, &artifact, Some(i as f64 / 4.0));
+            ui.download(&artifact, Some(i as f64 / 4.0));
         }
     } else {
         sleep_ms(tick);
@@ -98,7 +97,6 @@ pub(super) fn provision(
         ),
     };
     ui.step(
-        8,
         "Creating Container",
         if state.is_none() { "🔥" } else { "🏃" },
         &create,
@@ -116,7 +114,6 @@ pub(super) fn provision(
         return ui.exit(reason, &msg);
     }
     ui.step(
-        11,
         "Preparing Kubernetes",
         "🐳",
         &format!(
@@ -128,7 +125,6 @@ pub(super) fn provision(
     );
     if fresh {
         ui.sub_step(
-            12,
             "Generating certificates",
             "Generating certificates and keys ...",
             hide,
@@ -149,7 +145,6 @@ pub(super) fn provision(
     };
     if fresh {
         ui.sub_step(
-            13,
             "Booting control plane",
             "Booting up control plane ...",
             hide,
@@ -162,17 +157,11 @@ pub(super) fn provision(
     sleep_ms(tick * 2);
     interrupt(13);
     if fresh {
-        ui.sub_step(
-            14,
-            "Configuring RBAC rules",
-            "Configuring RBAC rules ...",
-            hide,
-        );
+        ui.sub_step("Configuring RBAC rules", "Configuring RBAC rules ...", hide);
         sleep_ms(tick);
     }
     if version_key(&p.version) >= version_key("v1.24.0") && p.runtime == "docker" {
         ui.step(
-            15,
             "Configuring CNI",
             "🔗",
             "Configuring bridge CNI (Container Networking Interface) ...",
@@ -205,7 +194,6 @@ pub(super) fn provision(
         );
     }
     ui.step(
-        17,
         "Verifying Kubernetes",
         "🔎",
         "Verifying Kubernetes components...",
@@ -215,7 +203,6 @@ pub(super) fn provision(
     interrupt(17);
     ui.sub_info("Using image gcr.io/k8s-minikube/storage-provisioner:v5");
     ui.step(
-        18,
         "Enabling Addons",
         "🌟",
         "Enabled addons: storage-provisioner, default-storageclass",
@@ -231,7 +218,6 @@ pub(super) fn provision(
         )
     };
     ui.step(
-        19,
         "Done",
         if p.keep_context { "💗" } else { "🏄" },
         &done,

@@ -52,6 +52,45 @@ const LAST_PATCH: &[(u64, u64)] = &[
     (35, 1),
 ];
 
+pub const START_STEPS: &[&str] = &[
+    "Initial Minikube Setup",
+    "Selecting Driver",
+    "Downloading Artifacts",
+    "Starting Node",
+    "Updating Driver",
+    "Pulling Base Image",
+    "Running on Localhost",
+    "Local OS Release",
+    "Creating Container",
+    "Creating VM",
+    "Running Remotely",
+    "Preparing Kubernetes",
+    "Generating certificates",
+    "Booting control plane",
+    "Configuring RBAC rules",
+    "Configuring CNI",
+    "Configuring Localhost Environment",
+    "Verifying Kubernetes",
+    "Enabling Addons",
+    "Done",
+];
+
+const START_STEPS_OLD: &[&str] = &[
+    "Initial Minikube Setup",
+    "Selecting Driver",
+    "Downloading Artifacts",
+    "Starting Node",
+    "Running on Localhost",
+    "Local OS Release",
+    "Creating Container",
+    "Creating VM",
+    "Preparing Kubernetes",
+    "Configuring Localhost Environment",
+    "Verifying Kubernetes",
+    "Enabling Addons",
+    "Done",
+];
+
 #[derive(Debug, Clone)]
 pub struct Release {
     /// `v1.38.1`
@@ -133,9 +172,34 @@ impl Release {
         }
     }
 
-    /// `totalsteps` of start's step registry: 19 on v1.28+ (register.go).
-    pub fn total_steps(&self) -> u32 {
-        if self.at_least("v1.26.0") { 19 } else { 17 }
+    /// start's step registry (register.go): 20 steps on v1.28+, 13 in the 2020-21 releases.
+    pub fn start_registry(&self) -> &'static [&'static str] {
+        if self.at_least("v1.28.0") {
+            START_STEPS
+        } else {
+            START_STEPS_OLD
+        }
+    }
+
+    pub fn stop_registry(&self) -> &'static [&'static str] {
+        if self.at_least("v1.28.0") {
+            &["Stopping", "PowerOff", "Done"]
+        } else {
+            &["Stopping", "Done"]
+        }
+    }
+
+    pub fn delete_registry(&self) -> &'static [&'static str] {
+        if self.at_least("v1.28.0") {
+            &["Deleting", "Stopping", "Done", "Puring home dir"]
+        } else {
+            &["Deleting", "Stopping", "Deleting", "Done"]
+        }
+    }
+
+    /// The CloudEvents key order changed with the SDK (data first, alphabetical, before v1.28).
+    pub fn legacy_event_order(&self) -> bool {
+        !self.at_least("v1.28.0")
     }
 
     /// Since v1.37 the spinner steps are not printed at all when stdout is not a terminal.

@@ -140,7 +140,8 @@ pub(super) struct Plan {
 
 pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let mut ui = Ui::new(args.get(&["-o", "--output"]) == Some("json"));
-    ui.total_steps = rel.total_steps();
+    ui.registry = rel.start_registry();
+    ui.legacy_order = rel.legacy_event_order();
     let knobs = &env.knobs;
     let force = args.bool(&["--force"]);
     let hide = !crate::fakes::common::stdout_is_tty() && rel.hides_spinner_steps_without_tty();
@@ -160,7 +161,6 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     let _ = std::fs::remove_file(profile::profile_dir(profile).join("events.json"));
 
     ui.step(
-        0,
         "Initial Minikube Setup",
         "😄",
         &format!(
@@ -237,7 +237,7 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     } else {
         format!("Automatically selected the {driver} driver. Other choices: none, ssh")
     };
-    ui.step(1, "Selecting Driver", "✨", &how, false);
+    ui.step("Selecting Driver", "✨", &how, false);
     if driver == "docker" {
         if which("docker").is_none() {
             return ui.exit("PROVIDER_DOCKER_NOT_FOUND", "The 'docker' provider was not found: exec: \"docker\": executable file not found in $PATH");

@@ -19,7 +19,11 @@ pub struct Ui {
     pub mode: Mode,
     /// `~/.minikube/profiles/<p>/events.json` while a start or stop runs.
     pub event_log: Option<PathBuf>,
-    pub total_steps: u32,
+    /// The step registry of the running command (register.go); `totalsteps` is its length - 1.
+    pub registry: &'static [&'static str],
+    current: std::cell::Cell<usize>,
+    /// Before v1.28 the CloudEvents SDK wrote the keys alphabetically (`data` first).
+    pub legacy_order: bool,
 }
 
 /// An exit reason (reason.go): id, exit code, advice.
@@ -226,7 +230,9 @@ impl Ui {
         Ui {
             mode,
             event_log: None,
-            total_steps: 19,
+            registry: super::release::START_STEPS,
+            current: std::cell::Cell::new(0),
+            legacy_order: false,
         }
     }
 
@@ -235,14 +241,25 @@ impl Ui {
     }
 
     fn event(&self, kind: &str, data: Map<String, Value>) {
-        let ev = json!({
-            "specversion": "1.0",
-            "id": uuid4(),
-            "source": "https://minikube.sigs.k8s.io/",
-            "type": format!("io.k8s.sigs.minikube.{kind}"),
-            "datacontenttype": "application/json",
-            "data": Value::Object(data),
-        });
+        let ev = if self.legacy_order {
+            json!({
+                "data": Value::Object(data),
+                "datacontenttype": "application/json",
+                "id": uuid4(),
+                "source": "https://minikube.sigs.k8s.io/",
+                "specversion": "1.0",
+                "type": format!("io.k8s.sigs.minikube.{kind}"),
+            })
+        } else {
+            json!({
+                "specversion": "1.0",
+                "id": uuid4(),
+                "source": "https://minikube.sigs.k8s.io/",
+                "type": format!("io.k8s.sigs.minikube.{kind}"),
+                "datacontenttype": "application/json",
+                "data": Value::Object(data),
+            })
+        };
         let line = format!("{ev}\n");
         if self.mode == Mode::Json {
             let mut out = std::io::stdout().lock();
@@ -282,34 +299,43 @@ impl Ui {
         }
     }
 
-    /// A registered step (`out.Step` after `register.SetStep`). `spinner` steps vanish in text
-    /// mode without a TTY on releases that only draw them through the spinner.
-    pub fn step(&self, index: u32, name: &str, emoji: &str, msg: &str, spinner_hidden: bool) {
+    /// Moves to a step if this release's registry has it (else the message is reported under
+    /// the current one, as register.SetStep leaves it), then logs it.
+    fn step_event(&self, name: &str, msg: &str) {
+        if let Some(i) = self.registry.iter().position(|s| *s == name) {
+            self.current.set(i);
+        }
+        let i = self.current.get();
         self.event(
             "step",
             Self::data(&[
-                ("currentstep", index.to_string()),
-                ("totalsteps", self.total_steps.to_string()),
-                ("name", name.to_string()),
+                ("currentstep", i.to_string()),
+                ("totalsteps", self.total_steps().to_string()),
+                (
+                    "name",
+                    self.registry.get(i).copied().unwrap_or("").to_string(),
+                ),
                 ("message", msg.trim().to_string()),
             ]),
         );
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.registry.len().saturating_sub(1)
+    }
+
+    /// A registered step (`out.Step` after `register.SetStep`). `spinner` steps vanish in text
+    /// mode without a TTY on releases that only draw them through the spinner.
+    pub fn step(&self, name: &str, emoji: &str, msg: &str, spinner_hidden: bool) {
+        self.step_event(name, msg);
         if matches!(self.mode, Mode::Text { .. }) && !spinner_hidden {
             self.text_out(emoji, "* ", msg, false);
         }
     }
 
     /// A sub-step (`▪`, low-fi `  - `).
-    pub fn sub_step(&self, index: u32, name: &str, msg: &str, spinner_hidden: bool) {
-        self.event(
-            "step",
-            Self::data(&[
-                ("currentstep", index.to_string()),
-                ("totalsteps", self.total_steps.to_string()),
-                ("name", name.to_string()),
-                ("message", msg.trim().to_string()),
-            ]),
-        );
+    pub fn sub_step(&self, name: &str, msg: &str, spinner_hidden: bool) {
+        self.step_event(name, msg);
         if matches!(self.mode, Mode::Text { .. }) && !spinner_hidden {
             let line = if self.emoji() {
                 format!("    ▪ {msg}\n")
@@ -361,10 +387,10 @@ impl Ui {
         }
     }
 
-    pub fn download(&self, step: u32, artifact: &str, progress: Option<f64>) {
+    pub fn download(&self, artifact: &str, progress: Option<f64>) {
         let mut pairs = vec![
-            ("currentstep", step.to_string()),
-            ("totalsteps", self.total_steps.to_string()),
+            ("currentstep", self.current.get().to_string()),
+            ("totalsteps", self.total_steps().to_string()),
             ("artifact", artifact.to_string()),
         ];
         match progress {
