@@ -420,3 +420,32 @@ async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
     assert!(matches!(events[1], WatchEvent::Modified(_)), "{events:?}");
     assert!(matches!(events[2], WatchEvent::Deleted(_)), "{events:?}");
 }
+
+#[tokio::test]
+async fn server_side_apply_creates_then_updates_and_wants_a_field_manager() {
+    let world = World::start(Knobs::default());
+    world.start_cluster("ssa", "v1.30.0");
+    let client = world.kube_client("ssa").await.unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(client, "default");
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}});
+    let pp = PatchParams::apply("meshup-test");
+    let created = cms
+        .patch("applied", &pp, &Patch::Apply(&body))
+        .await
+        .unwrap();
+    assert_eq!(created.data.unwrap()["a"], "1");
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "2"}});
+    let updated = cms
+        .patch("applied", &pp, &Patch::Apply(&body))
+        .await
+        .unwrap();
+    assert_eq!(updated.data.unwrap()["a"], "2");
+    let err = cms
+        .patch("applied", &PatchParams::default(), &Patch::Apply(&body))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 422),
+        "{err:?}"
+    );
+}

@@ -337,11 +337,12 @@ async fn a_deleted_namespace_takes_its_objects_with_it() {
     .await
     .unwrap();
     let nss: Api<Namespace> = Api::all(client.clone());
+    let uid = nss.get("tmp").await.unwrap().metadata.uid.unwrap();
     nss.delete("tmp", &DeleteParams::default()).await.unwrap();
     let gone = await_condition(
         nss.clone(),
         "tmp",
-        kube::runtime::conditions::is_deleted(""),
+        kube::runtime::conditions::is_deleted(&uid),
     );
     tokio::time::timeout(WAIT, gone)
         .await

@@ -317,6 +317,11 @@ fn resource_request(
             let kind = PatchType::from_content_type(&req.content_type).ok_or_else(|| {
                 ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json; got {}", req.content_type))
             })?;
+            if matches!(kind, PatchType::Apply) && req.q("fieldManager").is_none() {
+                return Err(ApiError::invalid(
+                    "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                ));
+            }
             let patched = ops::patch(
                 cluster,
                 r,

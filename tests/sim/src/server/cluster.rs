@@ -34,6 +34,8 @@ pub struct Cluster {
     pub tunnel: Mutex<Option<u32>>,
     requests: Mutex<BTreeMap<RequestKey, u64>>,
     pub started_at: Mutex<Instant>,
+    /// The store's resourceVersion the controllers (and data plane) last caught up with.
+    processed: tokio::sync::watch::Sender<u64>,
 }
 
 struct Running {
@@ -68,6 +70,7 @@ impl Cluster {
             tunnel: Mutex::new(None),
             requests: Mutex::new(BTreeMap::new()),
             started_at: Mutex::new(Instant::now()),
+            processed: tokio::sync::watch::channel(0).0,
         });
         super::seed::seed(&cluster);
         Ok(cluster)
@@ -117,6 +120,26 @@ impl Cluster {
         self.running.lock().unwrap().take();
         *self.tunnel.lock().unwrap() = None;
         super::controllers::services::sync_load_balancers(self);
+    }
+
+    /// Called by the controllers after each pass over the store at this resourceVersion.
+    pub fn mark_processed(&self, rv: u64) {
+        self.processed.send_replace(rv);
+    }
+
+    /// Wait (bounded) until the controllers have reacted to everything written so far, so a
+    /// control API call returns with its effects in place (listeners bound or closed).
+    pub async fn settle(&self) {
+        if !self.is_running() {
+            return;
+        }
+        let target = self.store.resource_version();
+        let mut rx = self.processed.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            rx.wait_for(|rv| *rv >= target),
+        )
+        .await;
     }
 
     /// Built-in resources of this version, plus those of every Established CRD.

@@ -195,7 +195,9 @@ async fn put_tunnel(State(w): W, Path(p): Path<String>, Json(t): Json<TunnelRequ
             .into_response();
     }
     *c.tunnel.lock().unwrap() = Some(t.pid);
-    Json(super::controllers::services::sync_load_balancers(&c)).into_response()
+    let exposed = super::controllers::services::sync_load_balancers(&c);
+    c.settle().await;
+    Json(exposed).into_response()
 }
 
 async fn get_tunnel(State(w): W, Path(p): Path<String>) -> Response {
@@ -210,6 +212,7 @@ async fn delete_tunnel(State(w): W, Path(p): Path<String>) -> Response {
     if let Some(c) = w.cluster(&p) {
         *c.tunnel.lock().unwrap() = None;
         super::controllers::services::sync_load_balancers(&c);
+        c.settle().await;
     }
     StatusCode::NO_CONTENT.into_response()
 }

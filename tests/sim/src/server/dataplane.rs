@@ -22,11 +22,13 @@ use super::store::{key, name_of, ns_of};
 #[derive(Default)]
 pub struct Listeners {
     open: HashMap<SocketAddr, JoinHandle<()>>,
+    /// Aborted listeners not yet dropped by the runtime (their ports may still accept).
+    closing: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Listeners {
     fn drop(&mut self) {
-        for h in self.open.values() {
+        for h in self.open.values().chain(self.closing.iter()) {
             h.abort();
         }
     }
@@ -65,6 +67,13 @@ fn gateways_for(cluster: &Cluster, svc: &Value, port: &Value) -> Vec<Arc<Value>>
 }
 
 impl Listeners {
+    /// Wait until aborted listeners are really closed.
+    pub async fn finish_closing(&mut self) {
+        for handle in self.closing.drain(..) {
+            let _ = handle.await;
+        }
+    }
+
     pub fn reconcile(&mut self, cluster: &Arc<Cluster>) {
         let mut desired: HashMap<SocketAddr, (String, String, u16)> = HashMap::new();
         if cluster.tunnel.lock().unwrap().is_some() {
@@ -95,13 +104,18 @@ impl Listeners {
                 }
             }
         }
-        self.open.retain(|addr, handle| {
-            let keep = desired.contains_key(addr);
-            if !keep {
+        let gone: Vec<SocketAddr> = self
+            .open
+            .keys()
+            .filter(|a| !desired.contains_key(a))
+            .copied()
+            .collect();
+        for addr in gone {
+            if let Some(handle) = self.open.remove(&addr) {
                 handle.abort();
+                self.closing.push(handle);
             }
-            keep
-        });
+        }
         for (addr, (ns, name, port)) in desired {
             if self.open.contains_key(&addr) {
                 continue;

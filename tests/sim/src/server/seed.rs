@@ -18,6 +18,13 @@ pub fn seed(cluster: &Cluster) {
     let node = cluster.node_name();
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         create(cluster, "", "namespaces", json!({"metadata": {"name": ns}}));
+        // minikube's start waits for the default ServiceAccount (`--wait` default_sa)
+        create(
+            cluster,
+            "",
+            "serviceaccounts",
+            json!({"metadata": {"name": "default", "namespace": ns}}),
+        );
     }
     let role = if minor >= 20 {
         "node-role.kubernetes.io/control-plane"
@@ -128,37 +135,37 @@ pub fn seed(cluster: &Cluster) {
             "kube-scheduler",
         ),
     ];
-    for (i, (name, image, component)) in statics.iter().enumerate() {
+    for (name, image, component) in &statics {
         system_pod(
             cluster,
             &format!("{name}-{node}"),
+            component,
             image,
             json!({"component": component, "tier": "control-plane"}),
-            i,
         );
     }
     system_pod(
         cluster,
         "kube-proxy-x7k2p",
+        "kube-proxy",
         &format!("{registry}/kube-proxy:{v}"),
         json!({"k8s-app": "kube-proxy"}),
-        5,
     );
     system_pod(
         cluster,
         "storage-provisioner",
+        "storage-provisioner",
         "gcr.io/k8s-minikube/storage-provisioner:v5",
         json!({"integration-test": "storage-provisioner"}),
-        6,
     );
 }
 
 /// A kube-system pod that is already running on the node (static pods and the like).
-fn system_pod(cluster: &Cluster, name: &str, image: &str, labels: Value, _n: usize) {
+fn system_pod(cluster: &Cluster, name: &str, container: &str, image: &str, labels: Value) {
     let pod = json!({
         "metadata": {"name": name, "namespace": "kube-system", "labels": labels},
         "spec": {"nodeName": cluster.node_name(), "hostNetwork": true, "priorityClassName": "system-node-critical",
-                 "containers": [{"name": name.split('-').take(2).collect::<Vec<_>>().join("-"), "image": image}]},
+                 "containers": [{"name": container, "image": image}]},
     });
     if let Some(created) = ops::create_internal(cluster, "", "pods", pod) {
         let mut p = (*created).clone();

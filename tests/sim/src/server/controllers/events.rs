@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::server::cluster::Cluster;
 use crate::server::ops;
-use crate::server::store::{name_of, ns_of};
+use crate::server::store::{key, name_of, ns_of};
 use crate::server::util;
 
 pub fn record(
@@ -21,6 +21,19 @@ pub fn record(
     };
     let name = name_of(obj);
     let now = util::now();
+    // Like the real event recorder: a repeat of the same event bumps its count.
+    let (existing, _) = cluster.store.list(&key("", "events"), Some(ns));
+    if let Some(e) = existing.iter().find(|e| {
+        e["involvedObject"]["uid"] == obj["metadata"]["uid"]
+            && e["reason"] == reason
+            && e["message"] == message
+    }) {
+        let mut e = (**e).clone();
+        e["count"] = (e["count"].as_i64().unwrap_or(1) + 1).into();
+        e["lastTimestamp"] = now.into();
+        ops::put_internal(cluster, "", "events", e);
+        return;
+    }
     let mut source = json!({"component": component});
     if component == "kubelet" {
         source["host"] = cluster.node_name().into();

@@ -32,14 +32,10 @@ pub async fn run(cluster: Arc<Cluster>) {
         listeners: Listeners::default(),
     };
     loop {
-        changes.borrow_and_update();
-        // A malformed object must not stop the controllers for good.
-        let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            reconcile(&cluster, &mut state)
-        }));
-        if pass.is_err() {
-            eprintln!("controllers {}: a reconcile pass panicked", cluster.profile);
-        }
+        let rv = *changes.borrow_and_update();
+        reconcile(&cluster, &mut state);
+        state.listeners.finish_closing().await;
+        cluster.mark_processed(rv);
         if changes.changed().await.is_err() {
             return;
         }
