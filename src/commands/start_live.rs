@@ -413,7 +413,12 @@ impl ClusterProgress for StageProgress<'_> {
             } => self.reporter.download("cluster", artifact, *progress, None),
             MinikubeEvent::Info(m) => self.reporter.info("cluster", m),
             MinikubeEvent::Warning(m) => self.reporter.warn("cluster", m),
-            MinikubeEvent::Error(e) => self.reporter.warn("cluster", &e.message),
+            // A fatal error (with an exit code) becomes the stage's failure, shown once; the
+            // non-fatal ones (`--force` turns refusals into them) are warnings.
+            MinikubeEvent::Error(e) if e.exit_code.is_none() => {
+                self.reporter.warn("cluster", &e.message)
+            }
+            MinikubeEvent::Error(_) => {}
         }
     }
 }
