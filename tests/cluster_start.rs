@@ -36,12 +36,12 @@ async fn the_seed_starts_its_cluster_with_its_own_version_cpus_and_memory() {
     let text = run.text();
     let last_step = text
         .lines()
+        .rev()
         .filter_map(|l| l.split("step ").nth(1)?.split(':').next())
-        .filter_map(|s| {
+        .find_map(|s| {
             let (a, b) = s.split_once('/')?;
             Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?))
-        })
-        .last();
+        });
     let (current, total) = last_step.unwrap_or_else(|| panic!("no step line\n{run}"));
     assert_eq!(current, total, "{run}");
     assert!(total > 1, "{run}");
