@@ -28,7 +28,7 @@ pub fn for_start_failure(reason: Option<&str>, exit_code: Option<i32>) -> Option
 }
 
 const ROOT: &str = "minikube refuses the docker driver as root. Run meshup as a user in the \
-    `docker` group, or pass `--extra-args=--force` to accept the risk.";
+    `docker` group, or add `--force` to the scenario's `cluster.extraArgs` to accept the risk.";
 const DOCKER_DOWN: &str = "Docker is not running or not reachable. Start it (`sudo systemctl \
     start docker`, or Docker Desktop), check `docker info`, then run `meshup start` again.";
 const MEMORY: &str = "Not enough memory for the requested cluster. Lower `--memory` (Istio needs \

@@ -58,7 +58,12 @@ pub fn parse_status(stdout: &str, exit_code: Option<i32>) -> ClusterState {
         control.apiserver.as_str(),
     ) {
         ("Running", "Running", "Running") => ClusterState::Running,
-        ("Nonexistent", ..) => ClusterState::Missing,
+        // The profile exists (a missing one exits 85, above) but its machine does not: a
+        // start interrupted before the container was created. Not missing: `start` must
+        // compare its settings, and `down` must delete it.
+        ("Nonexistent", ..) => {
+            ClusterState::Degraded("half-created: its machine does not exist yet".into())
+        }
         ("Stopped", _, _) => ClusterState::Stopped,
         (_, _, "Paused") => ClusterState::Paused,
         (host, kubelet, api) => ClusterState::Degraded(format!(
@@ -180,6 +185,12 @@ mod tests {
             ClusterState::Degraded(_)
         ));
         assert_eq!(parse_status("", Some(85)), ClusterState::Missing);
+        let half = r#"{"Name":"meshup","Host":"Nonexistent","Kubelet":"Nonexistent","APIServer":"Nonexistent","Kubeconfig":"Nonexistent","Worker":false}"#;
+        assert!(matches!(
+            parse_status(half, Some(7)),
+            ClusterState::Degraded(_)
+        ));
+        assert_eq!(parse_status(half, Some(85)), ClusterState::Missing);
     }
 
     #[test]

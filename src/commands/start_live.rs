@@ -170,7 +170,19 @@ async fn run_stages(
 /// Versions and host: anything that cannot work stops here, before a single thing is started.
 async fn preflight(scenario: &Scenario) -> anyhow::Result<(Plan, Probes)> {
     let probes = probe::probe(false).await;
-    let plan = planner::build(scenario, &probes);
+    let mut plan = planner::build(scenario, &probes);
+    // The plan only warns about a stopped Docker when no driver is set (minikube might pick
+    // another), but installed Docker is the driver minikube auto-selects: the live start would
+    // fail in `minikube start` (PROVIDER_DOCKER_NOT_RUNNING, 63) after the tools stage.
+    if scenario.cluster.driver.is_none() {
+        for f in plan
+            .findings
+            .iter_mut()
+            .filter(|f| f.code == "docker-not-running")
+        {
+            f.severity = Severity::Error;
+        }
+    }
     let errors: Vec<_> = plan.errors(None).collect();
     if errors.is_empty() {
         return Ok((plan, probes));
@@ -401,7 +413,12 @@ impl ClusterProgress for StageProgress<'_> {
             } => self.reporter.download("cluster", artifact, *progress, None),
             MinikubeEvent::Info(m) => self.reporter.info("cluster", m),
             MinikubeEvent::Warning(m) => self.reporter.warn("cluster", m),
-            MinikubeEvent::Error(e) => self.reporter.warn("cluster", &e.message),
+            // A fatal error (with an exit code) becomes the stage's failure, shown once; the
+            // non-fatal ones (`--force` turns refusals into them) are warnings.
+            MinikubeEvent::Error(e) if e.exit_code.is_none() => {
+                self.reporter.warn("cluster", &e.message)
+            }
+            MinikubeEvent::Error(_) => {}
         }
     }
 }
