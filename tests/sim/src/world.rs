@@ -34,7 +34,7 @@ pub struct World {
 pub fn sim_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("MESHUP_SIM_BIN") {
+        if let Some(p) = std::env::var_os("MESHUP_SIM_BIN").filter(|p| !p.is_empty()) {
             return PathBuf::from(p);
         }
         let exe = std::env::current_exe().expect("current exe");
