@@ -238,9 +238,11 @@ fn start_failure(
         )
         .details(serde_json::json!({ "minikubeExitCode": exit_code }))
         .hint(
-            advice::for_start_failure(None, exit_code).unwrap_or(
-                "run `minikube logs -p <profile>` to see why, or `meshup start --recreate`",
-            ),
+            advice::for_start_failure(None, exit_code)
+                .unwrap_or(
+                    "run `minikube logs -p <profile>` to see why, or `meshup start --recreate`",
+                )
+                .replace("<profile>", profile),
         );
     };
     let code = event.exit_code.or(exit_code);
@@ -264,7 +266,7 @@ fn start_failure(
         failure = failure.hint(format!("minikube says: {}", advice.trim()));
     }
     if let Some(advice) = advice::for_start_failure(reason.as_deref(), code) {
-        failure = failure.hint(advice);
+        failure = failure.hint(advice.replace("<profile>", profile));
     }
     failure
 }
