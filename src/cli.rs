@@ -71,7 +71,7 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start a cluster with a verified Istio mesh (use --dry-run to see the plan).
+    /// Bring up the scenario's cluster (tunnel, Istio and checks come next; --dry-run shows all).
     Start(StartArgs),
     /// Show what `start` would do: versions, tools, findings, stages and command lines.
     Plan(ScenarioArgs),
