@@ -72,6 +72,14 @@ impl World {
     }
 }
 
+/// `tools install <spec>` with nothing else set.
+fn install_args(spec: &str) -> InstallArgs {
+    InstallArgs {
+        specs: vec![spec.into()],
+        ..InstallArgs::default()
+    }
+}
+
 fn seed() -> Request {
     Request {
         kubernetes: Version::new(1, 15, 10),
@@ -186,29 +194,15 @@ async fn a_bad_download_through_install_is_exit_4_and_leaves_nothing() {
     w.mirror
         .serve(path, Reply::Body(fake_binary("minikube", "tampered")));
     let ctx = w.ctx(vec![]);
-    let err = install(
-        &ctx,
-        &InstallArgs {
-            specs: vec!["minikube@v1.24.0".into()],
-            ..InstallArgs::default()
-        },
-        &Quiet,
-    )
-    .await
-    .unwrap_err();
+    let err = install(&ctx, &install_args("minikube@v1.24.0"), &Quiet)
+        .await
+        .unwrap_err();
     assert_eq!(exit_kind_of(&err), Some(ExitKind::Tools), "{err:#}");
     assert_eq!(files_under(w.tmp.path()), Vec::<String>::new());
 
-    let err = install(
-        &ctx,
-        &InstallArgs {
-            specs: vec!["helm@3.0.0".into()],
-            ..InstallArgs::default()
-        },
-        &Quiet,
-    )
-    .await
-    .unwrap_err();
+    let err = install(&ctx, &install_args("helm@3.0.0"), &Quiet)
+        .await
+        .unwrap_err();
     assert_eq!(exit_kind_of(&err), Some(ExitKind::Usage), "{err:#}");
 }
 

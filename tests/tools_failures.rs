@@ -11,7 +11,16 @@ mod world;
 use fixtures::{Entry, fake_binary, istio_archive, publish, sha256};
 use meshup::tools::{Tool, ToolError};
 use mirror::Reply;
-use world::{assert_clean_failure, world};
+use world::{World, assert_clean_failure, world};
+
+/// Istio 1.6.0 for linux-amd64 on the mirror, its archive holding `extra` too.
+fn publish_istio_1_6_with(w: &World, extra: Entry) {
+    publish(
+        &w.mirror,
+        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
+        istio_archive("1.6.0", "manifests/profiles", vec![extra]),
+    );
+}
 
 #[tokio::test]
 async fn a_wrong_sha256_file_is_refused() {
@@ -61,11 +70,7 @@ async fn an_archive_entry_climbing_out_is_refused() {
         path: "../../x".into(),
         body: b"owned".to_vec(),
     };
-    publish(
-        &w.mirror,
-        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
-        istio_archive("1.6.0", "manifests/profiles", vec![evil]),
-    );
+    publish_istio_1_6_with(&w, evil);
     let err = w.ensure(Tool::Istioctl, "1.6.0").await.unwrap_err();
     assert!(
         matches!(&err, ToolError::UnsafeEntry { entry, .. } if entry == "../../x"),
@@ -82,11 +87,7 @@ async fn a_symlink_pointing_out_of_the_archive_is_refused() {
         path: "istio-1.6.0/manifests/profiles/evil.yaml".into(),
         target: "../../../../etc/passwd".into(),
     };
-    publish(
-        &w.mirror,
-        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
-        istio_archive("1.6.0", "manifests/profiles", vec![evil]),
-    );
+    publish_istio_1_6_with(&w, evil);
     let err = w.ensure(Tool::Istioctl, "1.6.0").await.unwrap_err();
     assert!(
         matches!(err, ToolError::UnsafeEntry { reason, .. } if reason.contains("link")),
