@@ -22,6 +22,13 @@ fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
     .unwrap()
 }
 
+/// A JSON merge patch of the ConfigMap `name`.
+async fn merge_patch(cms: &Api<ConfigMap>, name: &str, patch: serde_json::Value) -> ConfigMap {
+    cms.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn lists_creates_patches_and_selects() {
     let (_world, client) = cluster("api", "v1.30.0").await;
@@ -72,14 +79,7 @@ async fn lists_creates_patches_and_selects() {
     assert_eq!(by_field.items[0].metadata.name.as_deref(), Some("b"));
 
     // merge, strategic and JSON patch
-    let p = cms
-        .patch(
-            "a",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"data": {"m": "1"}})),
-        )
-        .await
-        .unwrap();
+    let p = merge_patch(&cms, "a", json!({"data": {"m": "1"}})).await;
     assert_eq!(p.data.as_ref().unwrap()["m"], "1");
     let p = cms
         .patch(
@@ -162,13 +162,7 @@ async fn watch_delivers_events_in_order_and_resumes() {
             cms.create(&PostParams::default(), &cm("w1", json!({})))
                 .await
                 .unwrap();
-            cms.patch(
-                "w1",
-                &PatchParams::default(),
-                &Patch::Merge(json!({"data": {"k": "2"}})),
-            )
-            .await
-            .unwrap();
+            merge_patch(&cms, "w1", json!({"data": {"k": "2"}})).await;
             cms.delete("w1", &DeleteParams::default()).await.unwrap();
         })
     };
@@ -387,27 +381,9 @@ async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
     cms.create(&PostParams::default(), &cm("s", json!({"team": "b"})))
         .await
         .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"team": "a"}}})),
-    )
-    .await
-    .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"data": {"x": "1"}})),
-    )
-    .await
-    .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"team": "c"}}})),
-    )
-    .await
-    .unwrap();
+    merge_patch(&cms, "s", json!({"metadata": {"labels": {"team": "a"}}})).await;
+    merge_patch(&cms, "s", json!({"data": {"x": "1"}})).await;
+    merge_patch(&cms, "s", json!({"metadata": {"labels": {"team": "c"}}})).await;
     let events: Vec<WatchEvent<ConfigMap>> = stream.take(3).try_collect().await.unwrap();
     assert!(matches!(events[0], WatchEvent::Added(_)), "{events:?}");
     assert!(matches!(events[1], WatchEvent::Modified(_)), "{events:?}");
