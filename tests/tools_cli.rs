@@ -1,6 +1,7 @@
 //! The meshup binary's tool commands against a loopback mirror: what a user sees (exit code,
 //! output, the cache on disk, the mirror's request log).
 
+mod common;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 #[path = "common/mirror.rs"]
@@ -10,6 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::{stderr, stdout};
 use fixtures::{
     Entry, fake_binary, files_under, istio_archive, publish, publish_seed_tools, sha256,
 };
@@ -63,14 +65,6 @@ impl World {
             .timeout(std::time::Duration::from_secs(60));
         cmd
     }
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Nothing at all under the cache: no tool, no partial file, no partial folder.
