@@ -7,7 +7,7 @@ use common::{Fakes, stderr, stdout};
 #[test]
 fn help_lists_the_exit_codes_and_only_working_commands() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().arg("--help").output().unwrap();
+    let out = fakes.run(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     for line in [
@@ -39,11 +39,7 @@ fn help_lists_the_exit_codes_and_only_working_commands() {
 #[test]
 fn completions_for_bash() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["completions", "bash"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["completions", "bash"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("_meshup()"));
 }
@@ -51,7 +47,7 @@ fn completions_for_bash() {
 #[test]
 fn unknown_flags_are_usage_errors() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start", "--bogus"]).output().unwrap();
+    let out = fakes.run(&["start", "--bogus"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--bogus"));
     assert!(fakes.calls().is_empty());
@@ -60,18 +56,14 @@ fn unknown_flags_are_usage_errors() {
 #[test]
 fn quiet_and_verbose_conflict() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["plan", "-q", "-v"]).output().unwrap();
+    let out = fakes.run(&["plan", "-q", "-v"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn quiet_hides_commentary_but_not_results() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["start", "--dry-run", "-q"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["start", "--dry-run", "-q"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("Plan for profile meshup"));
     assert!(!stderr(&out).contains("dry run"), "{}", stderr(&out));
@@ -80,18 +72,14 @@ fn quiet_hides_commentary_but_not_results() {
 #[test]
 fn no_color_output_has_no_escape_codes() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["plan", "--memory", "x"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["plan", "--memory", "x"]);
     assert!(!stderr(&out).contains('\x1b'));
 }
 
 #[test]
 fn start_offers_recreate_and_an_isolated_kubeconfig() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["start", "--help"]).output().unwrap();
+    let out = fakes.run(&["start", "--help"]);
     let text = stdout(&out);
     for flag in ["--recreate", "--isolated-kubeconfig", "--dry-run"] {
         assert!(text.contains(flag), "{flag} missing in\n{text}");

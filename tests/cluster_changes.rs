@@ -29,11 +29,7 @@ fn other_memory_is_shown_and_needs_recreate() {
     );
     assert!(text.contains("--recreate"), "{run}");
     assert_eq!(minikube(&world, "start").len(), 1, "{}", calls_text(&world));
-    assert!(
-        minikube(&world, "delete").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_no_minikube(&world, "delete");
     assert_eq!(profile_config(&world, "meshup")["Memory"], 8192);
 
     let json = meshup(

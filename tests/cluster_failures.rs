@@ -54,9 +54,7 @@ fn start_fails(knobs: Knobs, reason: &str, code: i32, advice: &str) {
 }
 
 fn failing_start(reason: &str) -> Knobs {
-    let mut k = seed_knobs();
-    k.minikube.fail_start = Some(reason.into());
-    k
+    seed_knobs_with(|k| k.minikube.fail_start = Some(reason.into()))
 }
 
 #[test]
@@ -81,17 +79,12 @@ fn not_enough_cpus_29() {
 
 #[test]
 fn more_cpus_or_memory_than_docker_has_is_caught_before_minikube_starts() {
-    let mut knobs = seed_knobs();
-    knobs.docker.ncpu = 2;
-    knobs.docker.mem_total_mb = 4000;
-    let world = World::start(knobs);
+    let world = seed_world_with(|k| {
+        k.docker.ncpu = 2;
+        k.docker.mem_total_mb = 4000;
+    });
     let run = meshup(&world, &["start", "-f", SEED]);
-    assert_eq!(run.code, Some(3), "{run}");
-    assert!(
-        minikube(&world, "start").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_stopped_before_minikube_start(&world, &run);
     let text = run.text();
     assert!(text.contains("4 CPUs requested"), "{run}");
     assert!(text.contains("8192 MB of memory requested"), "{run}");
@@ -99,9 +92,12 @@ fn more_cpus_or_memory_than_docker_has_is_caught_before_minikube_starts() {
 
 #[test]
 fn running_as_root_57() {
-    let mut k = seed_knobs();
-    k.host.root = true;
-    start_fails(k, "DRV_AS_ROOT", 57, "`cluster.extraArgs`");
+    start_fails(
+        seed_knobs_with(|k| k.host.root = true),
+        "DRV_AS_ROOT",
+        57,
+        "`cluster.extraArgs`",
+    );
 }
 
 #[test]

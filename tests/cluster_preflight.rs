@@ -14,21 +14,14 @@ use meshup_sim::World;
 
 /// The seed's host, except that the only minikube is v1.38.1 (oldest Kubernetes: v1.28.0).
 fn world_with_minikube_1_38() -> World {
-    let mut knobs = seed_knobs();
-    knobs.minikube.version = "v1.38.1".into();
-    World::start(knobs)
+    seed_world_with(|k| k.minikube.version = "v1.38.1".into())
 }
 
 #[test]
 fn a_minikube_too_new_for_kubernetes_1_15_stops_at_preflight_when_offline() {
     let world = world_with_minikube_1_38();
     let run = meshup(&world, &["start", "-f", SEED, "--offline"]);
-    assert_eq!(run.code, Some(3), "{run}");
-    assert!(
-        minikube(&world, "start").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_stopped_before_minikube_start(&world, &run);
     let text = run.text();
     assert!(
         text.contains("needs minikube ≤ v1.24.0; you have v1.38.1"),
@@ -97,16 +90,9 @@ fn a_fetched_minikube_1_24_is_used_instead_of_the_one_on_path() {
 
 #[test]
 fn kubernetes_1_15_on_a_cgroup_v2_docker_is_refused_with_a_version_that_works() {
-    let mut knobs = seed_knobs();
-    knobs.docker.cgroup_version = "2".into();
-    let world = World::start(knobs);
+    let world = seed_world_with(|k| k.docker.cgroup_version = "2".into());
     let run = meshup(&world, &["start", "-f", SEED, "--k8s", "v1.15.10"]);
-    assert_eq!(run.code, Some(3), "{run}");
-    assert!(
-        minikube(&world, "start").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_stopped_before_minikube_start(&world, &run);
     let text = run.text();
     assert!(text.contains("cgroup v2"), "no reason\n{run}");
     assert!(text.contains("1.19"), "no working alternative\n{run}");
@@ -114,21 +100,14 @@ fn kubernetes_1_15_on_a_cgroup_v2_docker_is_refused_with_a_version_that_works() 
 
 #[test]
 fn docker_not_running_is_caught_before_minikube_starts() {
-    let mut knobs = seed_knobs();
-    knobs.docker.running = false;
-    let world = World::start(knobs);
+    let world = seed_world_with(|k| k.docker.running = false);
     // Two CPUs: without Docker's view meshup falls back to the machine's own CPU count, which
     // must not be what stops this run.
     let run = meshup(
         &world,
         &["start", "-f", SEED, "--cpus", "2", "--output", "json"],
     );
-    assert_eq!(run.code, Some(3), "{run}");
-    assert!(
-        minikube(&world, "start").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_stopped_before_minikube_start(&world, &run);
     let result = run.result();
     assert_eq!(result["exitCode"], 3, "{result}");
     let codes: Vec<_> = result["error"]["details"]["findings"]

@@ -12,9 +12,7 @@ use nix::unistd::Pid;
 
 /// The seed's host with a `minikube start` that lasts until something ends it.
 fn slow_start_knobs(start_ms: u64) -> Knobs {
-    let mut k = seed_knobs();
-    k.minikube.start_ms = start_ms;
-    k
+    seed_knobs_with(|k| k.minikube.start_ms = start_ms)
 }
 
 #[test]
@@ -103,11 +101,7 @@ fn interrupted_start(signal: Signal, code: i32) {
     let starts = minikube(&world, "start");
     assert_eq!(starts.len(), 2, "{}", calls_text(&world));
     assert_eq!(starts[1].exit_code, Some(0));
-    assert!(
-        minikube(&world, "delete").is_empty(),
-        "{}",
-        calls_text(&world)
-    );
+    assert_no_minikube(&world, "delete");
     assert_eq!(
         state(&world, "meshup")["stages"]["cluster"]["status"],
         "done"

@@ -46,6 +46,14 @@ fn record_created(world: &World, profile: &str) {
         .unwrap();
 }
 
+/// A world whose profile `meshup` was started by minikube and recorded as created by meshup.
+fn world_with_a_profile_meshup_created() -> World {
+    let world = World::start(Knobs::default());
+    minikube_start(&world, "meshup");
+    record_created(&world, "meshup");
+    world
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -65,9 +73,7 @@ fn calls(world: &World, verb: &str) -> Vec<String> {
 
 #[test]
 fn status_shows_what_minikube_started() {
-    let world = World::start(Knobs::default());
-    minikube_start(&world, "meshup");
-    record_created(&world, "meshup");
+    let world = world_with_a_profile_meshup_created();
     let out = run(meshup(&world).args(["status", "--output", "json"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -91,9 +97,7 @@ fn status_of_a_profile_minikube_does_not_have_exits_11() {
 
 #[test]
 fn stop_then_status_says_stopped() {
-    let world = World::start(Knobs::default());
-    minikube_start(&world, "meshup");
-    record_created(&world, "meshup");
+    let world = world_with_a_profile_meshup_created();
     let out = run(meshup(&world).arg("stop"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(calls(&world, "stop"), ["minikube stop -p meshup"]);
@@ -104,9 +108,7 @@ fn stop_then_status_says_stopped() {
 
 #[test]
 fn stop_while_another_meshup_holds_the_lock_exits_10() {
-    let world = World::start(Knobs::default());
-    minikube_start(&world, "meshup");
-    record_created(&world, "meshup");
+    let world = world_with_a_profile_meshup_created();
     let lock = StateRoot::at(state_root(&world))
         .profile("meshup")
         .lock("meshup start")
@@ -120,9 +122,7 @@ fn stop_while_another_meshup_holds_the_lock_exits_10() {
 
 #[test]
 fn down_removes_the_profile_and_the_state_dir() {
-    let world = World::start(Knobs::default());
-    minikube_start(&world, "meshup");
-    record_created(&world, "meshup");
+    let world = world_with_a_profile_meshup_created();
     let out = run(meshup(&world).args(["down", "--output", "json"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(calls(&world, "delete"), ["minikube delete -p meshup"]);

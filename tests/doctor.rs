@@ -12,7 +12,7 @@ const SEED: &str = concat!(
 #[test]
 fn a_host_that_fits_is_ready() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["doctor"]).output().unwrap();
+    let out = fakes.run(&["doctor"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -38,11 +38,7 @@ fn a_host_that_fits_is_ready() {
 #[test]
 fn cgroup_v2_blocks_kubernetes_1_15_with_exit_3_and_a_fix() {
     let fakes = Fakes::new().knob("FAKE_DOCKER_CGROUP", "2");
-    let out = fakes
-        .meshup()
-        .args(["doctor", "-f", SEED])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["doctor", "-f", SEED]);
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     let text = stdout(&out);
     assert!(
@@ -66,11 +62,7 @@ fn missing_tools_are_findings_not_crashes() {
         .without("istioctl")
         .without("kubectl")
         .without("docker");
-    let out = fakes
-        .meshup()
-        .args(["doctor", "--output", "json", "--cpus", "2"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["doctor", "--output", "json", "--cpus", "2"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["schema"], "meshup.doctor/v1");
     let check = |name: &str| {
@@ -104,12 +96,7 @@ fn a_stopped_docker_daemon_with_the_docker_driver_blocks() {
         "d.yaml",
         "apiVersion: meshup/v1\nkind: Scenario\ncluster:\n  driver: docker\n  cpus: 2\n",
     );
-    let out = fakes
-        .meshup()
-        .args(["doctor", "-f"])
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = fakes.run_with_file(&["doctor", "-f"], &f);
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("Cannot connect to the Docker daemon"),
@@ -121,11 +108,7 @@ fn a_stopped_docker_daemon_with_the_docker_driver_blocks() {
 #[test]
 fn more_cpus_than_the_host_has_blocks() {
     let fakes = Fakes::new().knob("FAKE_DOCKER_NCPU", "2");
-    let out = fakes
-        .meshup()
-        .args(["doctor", "--cpus", "4"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["doctor", "--cpus", "4"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
         stdout(&out).contains("✗ cpus      4 CPUs requested but this host has 2"),

@@ -7,11 +7,7 @@ use common::{Fakes, stderr, stdout};
 const SUPPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/support-matrix.yaml");
 
 fn profiles(fakes: &Fakes, file: &str) -> Vec<String> {
-    let out = fakes
-        .meshup()
-        .args(["matrix", file, "--dry-run", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["matrix", file, "--dry-run", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     doc["scenarios"]
@@ -55,11 +51,7 @@ fn three_versions_by_two_cpus_by_two_memories_minus_one_is_eleven() {
 #[test]
 fn the_grid_shows_each_scenarios_versions() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["matrix", SUPPORT, "--dry-run"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["matrix", SUPPORT, "--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("Matrix"), "{text}");
@@ -74,11 +66,7 @@ fn the_grid_shows_each_scenarios_versions() {
 #[test]
 fn validate_counts_the_scenarios() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["scenario", "validate", SUPPORT])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["scenario", "validate", SUPPORT]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("valid Matrix (11 scenarios"),
@@ -104,12 +92,7 @@ fn bad_axes_and_values_are_exit_2() {
             "m.yaml",
             &format!("apiVersion: meshup/v1\nkind: Matrix\n{body}"),
         );
-        let out = fakes
-            .meshup()
-            .args(["matrix", "--dry-run"])
-            .arg(&f)
-            .output()
-            .unwrap();
+        let out = fakes.run_with_file(&["matrix", "--dry-run"], &f);
         assert_eq!(out.status.code(), Some(2), "{body}: {}", stderr(&out));
         assert!(stderr(&out).contains(field), "{body}: {}", stderr(&out));
     }
@@ -119,7 +102,7 @@ fn bad_axes_and_values_are_exit_2() {
 #[test]
 fn a_matrix_without_dry_run_is_not_run_yet() {
     let fakes = Fakes::new();
-    let out = fakes.meshup().args(["matrix", SUPPORT]).output().unwrap();
+    let out = fakes.run(&["matrix", SUPPORT]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--dry-run"));
 }

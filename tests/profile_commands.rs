@@ -36,6 +36,27 @@ fn meshup_created(fakes: &Fakes, profile: &str, minikube: Option<&str>) {
         .unwrap();
 }
 
+/// A minikube profile `meshup` in `state` that meshup created.
+fn meshups_profile(state: &str) -> Fakes {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", state);
+    meshup_created(&fakes, "meshup", None);
+    fakes
+}
+
+/// The profile's lock, held as a running `meshup start` would.
+fn hold_lock(fakes: &Fakes, profile: &str) -> meshup::state::ProfileLock {
+    StateRoot::at(state_dir(fakes))
+        .profile(profile)
+        .lock("meshup start")
+        .unwrap()
+}
+
+/// `meshup <args>` to its end.
+fn run(fakes: &Fakes, args: &[&str]) -> std::process::Output {
+    meshup(fakes).args(args).output().unwrap()
+}
+
 fn minikube_calls(fakes: &Fakes, verb: &str) -> Vec<String> {
     let prefix = format!("minikube {verb} ");
     fakes
@@ -53,10 +74,8 @@ fn json_lines(text: &str) -> Vec<Value> {
 
 #[test]
 fn status_shows_the_cluster_and_meshups_record() {
-    let fakes = Fakes::new();
-    fakes.minikube_profile("meshup", "Running");
-    meshup_created(&fakes, "meshup", None);
-    let out = meshup(&fakes).arg("status").output().unwrap();
+    let fakes = meshups_profile("Running");
+    let out = run(&fakes, &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     for want in [
@@ -82,10 +101,7 @@ fn status_shows_the_cluster_and_meshups_record() {
 fn status_as_json_is_one_document() {
     let fakes = Fakes::new();
     fakes.minikube_profile("ci-1", "Stopped");
-    let out = meshup(&fakes)
-        .args(["status", "-p", "ci-1", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["status", "-p", "ci-1", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(doc["schema"], "meshup.status/v1");
@@ -121,10 +137,7 @@ fn status_takes_the_profile_from_the_scenario_file() {
 #[test]
 fn status_of_a_missing_profile_exits_11() {
     let fakes = Fakes::new();
-    let out = meshup(&fakes)
-        .args(["status", "-p", "nope", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["status", "-p", "nope", "--output", "json"]);
     assert_eq!(out.status.code(), Some(11));
     assert!(
         stderr(&out).contains("there is no cluster profile `nope`"),
@@ -146,7 +159,7 @@ fn status_uses_the_minikube_meshup_recorded() {
     let recorded = kept.join("minikube").display().to_string();
     meshup_created(&fakes, "meshup", Some(&recorded));
     let fakes = fakes.without("minikube");
-    let out = meshup(&fakes).arg("status").output().unwrap();
+    let out = run(&fakes, &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains(&recorded));
 }
@@ -154,7 +167,7 @@ fn status_uses_the_minikube_meshup_recorded() {
 #[test]
 fn status_without_minikube_is_a_preflight_failure() {
     let fakes = Fakes::new().without("minikube");
-    let out = meshup(&fakes).arg("status").output().unwrap();
+    let out = run(&fakes, &["status"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("`minikube` was not found"));
 }
@@ -163,16 +176,13 @@ fn status_without_minikube_is_a_preflight_failure() {
 fn stop_stops_a_running_profile_once() {
     let fakes = Fakes::new();
     fakes.minikube_profile("meshup", "Running");
-    let out = meshup(&fakes).arg("stop").output().unwrap();
+    let out = run(&fakes, &["stop"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("profile meshup stopped"));
     assert_eq!(minikube_calls(&fakes, "stop"), ["minikube stop -p meshup"]);
     assert_eq!(fakes.minikube_state("meshup").as_deref(), Some("Stopped"));
 
-    let again = meshup(&fakes)
-        .args(["stop", "--output", "json"])
-        .output()
-        .unwrap();
+    let again = run(&fakes, &["stop", "--output", "json"]);
     assert_eq!(again.status.code(), Some(0));
     let doc: Value = serde_json::from_str(&stdout(&again)).unwrap();
     assert_eq!(doc["action"], "already stopped");
@@ -184,24 +194,16 @@ fn stop_stops_a_running_profile_once() {
 #[test]
 fn stop_of_a_missing_profile_exits_11() {
     let fakes = Fakes::new();
-    let out = meshup(&fakes)
-        .args(["stop", "-p", "gone"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["stop", "-p", "gone"]);
     assert_eq!(out.status.code(), Some(11));
     assert!(minikube_calls(&fakes, "stop").is_empty());
 }
 
 #[test]
 fn stop_while_another_meshup_holds_the_lock_exits_10() {
-    let fakes = Fakes::new();
-    fakes.minikube_profile("meshup", "Running");
-    meshup_created(&fakes, "meshup", None);
-    let lock = StateRoot::at(state_dir(&fakes))
-        .profile("meshup")
-        .lock("meshup start")
-        .unwrap();
-    let out = meshup(&fakes).arg("stop").output().unwrap();
+    let fakes = meshups_profile("Running");
+    let lock = hold_lock(&fakes, "meshup");
+    let out = run(&fakes, &["stop"]);
     assert_eq!(out.status.code(), Some(10));
     let err = stderr(&out);
     assert!(err.contains("in use by another meshup"), "{err}");
@@ -216,15 +218,10 @@ fn stop_while_another_meshup_holds_the_lock_exits_10() {
 
 #[test]
 fn down_deletes_the_cluster_and_the_state_but_keeps_diagnostics() {
-    let fakes = Fakes::new();
-    fakes.minikube_profile("meshup", "Running");
-    meshup_created(&fakes, "meshup", None);
+    let fakes = meshups_profile("Running");
     let bundle = state_dir(&fakes).join("diagnostics/meshup-20250101T000000Z");
     std::fs::create_dir_all(&bundle).unwrap();
-    let out = meshup(&fakes)
-        .args(["down", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["down", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         minikube_calls(&fakes, "delete"),
@@ -261,10 +258,8 @@ fn down_deletes_the_cluster_and_the_state_but_keeps_diagnostics() {
 
 #[test]
 fn down_in_plain_text_names_each_step() {
-    let fakes = Fakes::new();
-    fakes.minikube_profile("meshup", "Stopped");
-    meshup_created(&fakes, "meshup", None);
-    let out = meshup(&fakes).arg("down").output().unwrap();
+    let fakes = meshups_profile("Stopped");
+    let out = run(&fakes, &["down"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     for want in [
@@ -282,18 +277,12 @@ fn down_in_plain_text_names_each_step() {
 fn down_refuses_a_profile_meshup_did_not_create_unless_forced() {
     let fakes = Fakes::new();
     fakes.minikube_profile("theirs", "Running");
-    let out = meshup(&fakes)
-        .args(["down", "-p", "theirs"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["down", "-p", "theirs"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("meshup did not create profile `theirs`"));
     assert!(minikube_calls(&fakes, "delete").is_empty());
 
-    let forced = meshup(&fakes)
-        .args(["down", "-p", "theirs", "--force"])
-        .output()
-        .unwrap();
+    let forced = run(&fakes, &["down", "-p", "theirs", "--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
     assert_eq!(
         minikube_calls(&fakes, "delete"),
@@ -305,10 +294,7 @@ fn down_refuses_a_profile_meshup_did_not_create_unless_forced() {
 #[test]
 fn down_of_nothing_is_a_quiet_success() {
     let fakes = Fakes::new();
-    let out = meshup(&fakes)
-        .args(["down", "-p", "never"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["down", "-p", "never"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(minikube_calls(&fakes, "delete").is_empty());
 }
@@ -321,10 +307,7 @@ fn down_all_deletes_only_what_meshup_created() {
     }
     meshup_created(&fakes, "ci-a", None);
     meshup_created(&fakes, "ci-b", None);
-    let out = meshup(&fakes)
-        .args(["down", "--all", "--output", "json"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["down", "--all", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         minikube_calls(&fakes, "delete"),
@@ -338,27 +321,16 @@ fn down_all_deletes_only_what_meshup_created() {
 #[test]
 fn down_all_takes_no_profile() {
     let fakes = Fakes::new();
-    let out = meshup(&fakes)
-        .args(["down", "--all", "-p", "x"])
-        .output()
-        .unwrap();
+    let out = run(&fakes, &["down", "--all", "-p", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(fakes.calls().is_empty());
 }
 
 #[test]
 fn down_while_locked_exits_10_with_a_result_event() {
-    let fakes = Fakes::new();
-    fakes.minikube_profile("meshup", "Running");
-    meshup_created(&fakes, "meshup", None);
-    let lock = StateRoot::at(state_dir(&fakes))
-        .profile("meshup")
-        .lock("meshup start")
-        .unwrap();
-    let out = meshup(&fakes)
-        .args(["down", "--output", "json"])
-        .output()
-        .unwrap();
+    let fakes = meshups_profile("Running");
+    let lock = hold_lock(&fakes, "meshup");
+    let out = run(&fakes, &["down", "--output", "json"]);
     assert_eq!(out.status.code(), Some(10));
     let events = json_lines(&stdout(&out));
     let result = events.last().unwrap();

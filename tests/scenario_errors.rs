@@ -328,20 +328,11 @@ fn files_that_are_not_scenarios() {
         ),
     ] {
         let path = fakes.file(name, body);
-        let out = fakes
-            .meshup()
-            .args(["plan", "-f"])
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = fakes.run_with_file(&["plan", "-f"], &path);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(field), "{name}: {}", stderr(&out));
     }
-    let out = fakes
-        .meshup()
-        .args(["plan", "-f", "missing.yaml"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["plan", "-f", "missing.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("cannot read missing.yaml"),
@@ -358,12 +349,7 @@ fn yaml_errors_carry_file_line_and_column() {
         "s.yaml",
         "apiVersion: meshup/v1\nkind: Scenario\ncluster:\n  cpu: 4\n",
     );
-    let out = fakes
-        .meshup()
-        .args(["scenario", "validate"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = fakes.run_with_file(&["scenario", "validate"], &path);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -375,20 +361,16 @@ fn yaml_errors_carry_file_line_and_column() {
 #[test]
 fn all_problems_are_reported_at_once() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args([
-            "start",
-            "--dry-run",
-            "--cpus",
-            "1",
-            "--memory",
-            "8gbx",
-            "-p",
-            "A B",
-        ])
-        .output()
-        .unwrap();
+    let out = fakes.run(&[
+        "start",
+        "--dry-run",
+        "--cpus",
+        "1",
+        "--memory",
+        "8gbx",
+        "-p",
+        "A B",
+    ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2));
     for field in [
@@ -404,11 +386,7 @@ fn all_problems_are_reported_at_once() {
 #[test]
 fn json_errors_name_the_field() {
     let fakes = Fakes::new();
-    let out = fakes
-        .meshup()
-        .args(["plan", "--output", "json", "--memory", "8gbx"])
-        .output()
-        .unwrap();
+    let out = fakes.run(&["plan", "--output", "json", "--memory", "8gbx"]);
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["schema"], "meshup.error/v1");

@@ -1,6 +1,7 @@
 //! The meshup binary's tool commands against a loopback mirror: what a user sees (exit code,
 //! output, the cache on disk, the mirror's request log).
 
+mod common;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 #[path = "common/mirror.rs"]
@@ -10,7 +11,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use assert_cmd::Command;
-use fixtures::{Entry, fake_binary, files_under, istio_archive, publish, sha256};
+use common::{stderr, stdout};
+use fixtures::{
+    Entry, fake_binary, files_under, istio_archive, publish, publish_seed_tools, sha256,
+};
 use mirror::{Mirror, Reply};
 
 struct World {
@@ -61,33 +65,6 @@ impl World {
             .timeout(std::time::Duration::from_secs(60));
         cmd
     }
-
-    fn publish_seed_tools(&self) {
-        publish(
-            &self.mirror,
-            "minikube/v1.24.0/minikube-linux-amd64",
-            fake_binary("minikube", "v1.24.0"),
-        );
-        publish(
-            &self.mirror,
-            "kubectl/v1.15.10/bin/linux/amd64/kubectl",
-            fake_binary("kubectl", "v1.15.10"),
-        );
-        let archive = istio_archive("1.5.0", "install/kubernetes/operator/profiles", vec![]);
-        publish(
-            &self.mirror,
-            "istio/1.5.0/istio-1.5.0-linux.tar.gz",
-            archive,
-        );
-    }
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Nothing at all under the cache: no tool, no partial file, no partial folder.
@@ -107,7 +84,7 @@ fn assert_empty(dir: &Path) {
 #[test]
 fn the_seed_scenario_gets_minikube_1_24_from_the_mirror_and_a_second_run_downloads_nothing() {
     let w = World::new();
-    w.publish_seed_tools();
+    publish_seed_tools(&w.mirror);
     let out = w
         .meshup(&["tools", "install", "--k8s", "v1.15.10", "--istio", "1.5.0"])
         .output()
@@ -262,7 +239,7 @@ fn every_bad_download_is_exit_4_with_a_clear_error_and_nothing_in_the_cache() {
 #[test]
 fn locked_refuses_a_file_whose_sha256_differs_from_the_lock() {
     let w = World::new();
-    w.publish_seed_tools();
+    publish_seed_tools(&w.mirror);
     let out = w
         .meshup(&["lock", "--k8s", "v1.15.10", "--istio", "1.5.0"])
         .output()

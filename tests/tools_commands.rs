@@ -9,7 +9,7 @@ mod mirror;
 
 use std::time::Duration;
 
-use fixtures::{fake_binary, files_under, istio_archive, publish};
+use fixtures::{fake_binary, files_under, publish, publish_seed_tools};
 use meshup::commands::lock::{LockArgs, lock};
 use meshup::commands::tools::{InstallArgs, PruneArgs, ToolsContext, install, list, prune};
 use meshup::compat::archives::{Arch, Os, Platform};
@@ -70,24 +70,13 @@ impl World {
             ..ExecProbe::default()
         }
     }
+}
 
-    fn publish_seed_tools(&self) {
-        publish(
-            &self.mirror,
-            "minikube/v1.24.0/minikube-linux-amd64",
-            fake_binary("minikube", "v1.24.0"),
-        );
-        publish(
-            &self.mirror,
-            "kubectl/v1.15.10/bin/linux/amd64/kubectl",
-            fake_binary("kubectl", "v1.15.10"),
-        );
-        let archive = istio_archive("1.5.0", "install/kubernetes/operator/profiles", vec![]);
-        publish(
-            &self.mirror,
-            "istio/1.5.0/istio-1.5.0-linux.tar.gz",
-            archive,
-        );
+/// `tools install <spec>` with nothing else set.
+fn install_args(spec: &str) -> InstallArgs {
+    InstallArgs {
+        specs: vec![spec.into()],
+        ..InstallArgs::default()
     }
 }
 
@@ -101,7 +90,7 @@ fn seed() -> Request {
 #[tokio::test]
 async fn install_list_and_prune() {
     let w = World::new();
-    w.publish_seed_tools();
+    publish_seed_tools(&w.mirror);
     publish(
         &w.mirror,
         "minikube/v1.38.1/minikube-linux-amd64",
@@ -205,36 +194,22 @@ async fn a_bad_download_through_install_is_exit_4_and_leaves_nothing() {
     w.mirror
         .serve(path, Reply::Body(fake_binary("minikube", "tampered")));
     let ctx = w.ctx(vec![]);
-    let err = install(
-        &ctx,
-        &InstallArgs {
-            specs: vec!["minikube@v1.24.0".into()],
-            ..InstallArgs::default()
-        },
-        &Quiet,
-    )
-    .await
-    .unwrap_err();
+    let err = install(&ctx, &install_args("minikube@v1.24.0"), &Quiet)
+        .await
+        .unwrap_err();
     assert_eq!(exit_kind_of(&err), Some(ExitKind::Tools), "{err:#}");
     assert_eq!(files_under(w.tmp.path()), Vec::<String>::new());
 
-    let err = install(
-        &ctx,
-        &InstallArgs {
-            specs: vec!["helm@3.0.0".into()],
-            ..InstallArgs::default()
-        },
-        &Quiet,
-    )
-    .await
-    .unwrap_err();
+    let err = install(&ctx, &install_args("helm@3.0.0"), &Quiet)
+        .await
+        .unwrap_err();
     assert_eq!(exit_kind_of(&err), Some(ExitKind::Usage), "{err:#}");
 }
 
 #[tokio::test]
 async fn lock_then_locked_runs_use_exactly_the_locked_files() {
     let w = World::new();
-    w.publish_seed_tools();
+    publish_seed_tools(&w.mirror);
     let scenario = w.tmp.path().join("scenarios/seed.yaml");
     std::fs::create_dir_all(scenario.parent().unwrap()).unwrap();
     let installer = w.installer();

@@ -9,9 +9,18 @@ mod mirror;
 mod world;
 
 use fixtures::{Entry, fake_binary, istio_archive, publish, sha256};
-use meshup::tools::{Quiet, Tool, ToolError};
+use meshup::tools::{Tool, ToolError};
 use mirror::Reply;
-use world::{assert_clean_failure, v, world};
+use world::{World, assert_clean_failure, world};
+
+/// Istio 1.6.0 for linux-amd64 on the mirror, its archive holding `extra` too.
+fn publish_istio_1_6_with(w: &World, extra: Entry) {
+    publish(
+        &w.mirror,
+        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
+        istio_archive("1.6.0", "manifests/profiles", vec![extra]),
+    );
+}
 
 #[tokio::test]
 async fn a_wrong_sha256_file_is_refused() {
@@ -23,11 +32,7 @@ async fn a_wrong_sha256_file_is_refused() {
         &format!("{path}.sha256"),
         Reply::Body(format!("{}\n", sha256(b"other")).into_bytes()),
     );
-    let err = w
-        .installer
-        .ensure(Tool::Minikube, &v("1.24.0"), None, &Quiet)
-        .await
-        .unwrap_err();
+    let err = w.ensure(Tool::Minikube, "1.24.0").await.unwrap_err();
     assert!(matches!(err, ToolError::ChecksumMismatch { .. }), "{err}");
     let text = assert_clean_failure(&w, err);
     assert!(text.contains("its .sha256 file"), "{text}");
@@ -53,11 +58,7 @@ async fn a_truncated_download_is_refused() {
             claimed: body.len(),
         },
     );
-    let err = w
-        .installer
-        .ensure(Tool::Minikube, &v("1.24.0"), None, &Quiet)
-        .await
-        .unwrap_err();
+    let err = w.ensure(Tool::Minikube, "1.24.0").await.unwrap_err();
     assert!(matches!(err, ToolError::Truncated { got: 10, .. }), "{err}");
     assert_clean_failure(&w, err);
 }
@@ -69,16 +70,8 @@ async fn an_archive_entry_climbing_out_is_refused() {
         path: "../../x".into(),
         body: b"owned".to_vec(),
     };
-    publish(
-        &w.mirror,
-        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
-        istio_archive("1.6.0", "manifests/profiles", vec![evil]),
-    );
-    let err = w
-        .installer
-        .ensure(Tool::Istioctl, &v("1.6.0"), None, &Quiet)
-        .await
-        .unwrap_err();
+    publish_istio_1_6_with(&w, evil);
+    let err = w.ensure(Tool::Istioctl, "1.6.0").await.unwrap_err();
     assert!(
         matches!(&err, ToolError::UnsafeEntry { entry, .. } if entry == "../../x"),
         "{err}"
@@ -94,16 +87,8 @@ async fn a_symlink_pointing_out_of_the_archive_is_refused() {
         path: "istio-1.6.0/manifests/profiles/evil.yaml".into(),
         target: "../../../../etc/passwd".into(),
     };
-    publish(
-        &w.mirror,
-        "istio/1.6.0/istio-1.6.0-linux-amd64.tar.gz",
-        istio_archive("1.6.0", "manifests/profiles", vec![evil]),
-    );
-    let err = w
-        .installer
-        .ensure(Tool::Istioctl, &v("1.6.0"), None, &Quiet)
-        .await
-        .unwrap_err();
+    publish_istio_1_6_with(&w, evil);
+    let err = w.ensure(Tool::Istioctl, "1.6.0").await.unwrap_err();
     assert!(
         matches!(err, ToolError::UnsafeEntry { reason, .. } if reason.contains("link")),
         "{err}"
@@ -114,11 +99,7 @@ async fn a_symlink_pointing_out_of_the_archive_is_refused() {
 #[tokio::test]
 async fn a_missing_release_is_a_404_without_retries() {
     let w = world();
-    let err = w
-        .installer
-        .ensure(Tool::Istioctl, &v("1.7.9"), None, &Quiet)
-        .await
-        .unwrap_err();
+    let err = w.ensure(Tool::Istioctl, "1.7.9").await.unwrap_err();
     assert!(matches!(err, ToolError::NotFound { .. }), "{err}");
     let text = assert_clean_failure(&w, err);
     assert!(
@@ -134,11 +115,7 @@ async fn a_stalled_server_times_out_after_the_retries() {
     let path = "kubectl/v1.15.12/bin/linux/amd64/kubectl";
     publish(&w.mirror, path, fake_binary("kubectl", "v1.15.12"));
     w.mirror.serve(path, Reply::Stall);
-    let err = w
-        .installer
-        .ensure(Tool::Kubectl, &v("1.15.12"), None, &Quiet)
-        .await
-        .unwrap_err();
+    let err = w.ensure(Tool::Kubectl, "1.15.12").await.unwrap_err();
     assert!(
         matches!(err, ToolError::Stalled { attempts: 2, .. }),
         "{err}"
@@ -156,11 +133,7 @@ async fn a_server_error_is_retried() {
         path,
         Reply::Sequence(vec![Reply::Status(503), Reply::Body(body.clone())]),
     );
-    let done = w
-        .installer
-        .ensure(Tool::Kubectl, &v("1.15.12"), None, &Quiet)
-        .await
-        .unwrap();
+    let done = w.ensure(Tool::Kubectl, "1.15.12").await.unwrap();
     assert_eq!(std::fs::read(done.entry.binary).unwrap(), body);
     assert_eq!(
         w.mirror
@@ -178,11 +151,7 @@ async fn kubectl_before_1_16_is_verified_against_its_sha512() {
     let path = "kubectl/v1.15.10/bin/linux/amd64/kubectl";
     let body = fake_binary("kubectl", "v1.15.10");
     let digest = publish(&w.mirror, path, body.clone());
-    let done = w
-        .installer
-        .ensure(Tool::Kubectl, &v("1.15.10"), None, &Quiet)
-        .await
-        .unwrap();
+    let done = w.ensure(Tool::Kubectl, "1.15.10").await.unwrap();
     assert_eq!(
         done.entry.meta.sha256, digest,
         "meshup records the sha256 it computed"
@@ -195,11 +164,7 @@ async fn kubectl_before_1_16_is_verified_against_its_sha512() {
         Reply::Body(format!("{}\n", "0".repeat(128)).into_bytes()),
     );
     w.mirror.serve(path, Reply::Body(body));
-    let err = w
-        .installer
-        .ensure(Tool::Kubectl, &v("1.15.10"), None, &Quiet)
-        .await
-        .unwrap_err();
+    let err = w.ensure(Tool::Kubectl, "1.15.10").await.unwrap_err();
     let text = assert_clean_failure(&w, err);
     assert!(text.contains("its .sha512 file"), "{text}");
 }

@@ -31,6 +31,18 @@ pub fn seed_world() -> World {
     World::start(seed_knobs())
 }
 
+/// The seed's knobs with `change` made to them.
+pub fn seed_knobs_with(change: impl FnOnce(&mut Knobs)) -> Knobs {
+    let mut k = seed_knobs();
+    change(&mut k);
+    k
+}
+
+/// A world on the seed's host with `change` made to its knobs.
+pub fn seed_world_with(change: impl FnOnce(&mut Knobs)) -> World {
+    World::start(seed_knobs_with(change))
+}
+
 /// What a finished meshup run showed.
 #[derive(Debug)]
 pub struct Run {
@@ -153,6 +165,17 @@ pub fn minikube(world: &World, sub: &str) -> Vec<Call> {
         .into_iter()
         .filter(|c| c.tool == "minikube" && c.argv.first().is_some_and(|a| a == sub))
         .collect()
+}
+
+/// No `minikube <sub>` ran (the call log is the message).
+pub fn assert_no_minikube(world: &World, sub: &str) {
+    assert!(minikube(world, sub).is_empty(), "{}", calls_text(world));
+}
+
+/// meshup stopped at preflight: exit 3, and `minikube start` never ran.
+pub fn assert_stopped_before_minikube_start(world: &World, run: &Run) {
+    assert_eq!(run.code, Some(3), "{run}");
+    assert_no_minikube(world, "start");
 }
 
 pub fn calls_text(world: &World) -> String {

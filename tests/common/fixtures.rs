@@ -149,6 +149,23 @@ pub fn publish(mirror: &Mirror, path: &str, body: Vec<u8>) -> String {
     digest
 }
 
+/// The seed's tools on the mirror: minikube v1.24.0, kubectl v1.15.10 and Istio 1.5.0 (whose
+/// profiles are under `install/kubernetes/operator/profiles`), for linux-amd64.
+pub fn publish_seed_tools(mirror: &Mirror) {
+    publish(
+        mirror,
+        "minikube/v1.24.0/minikube-linux-amd64",
+        fake_binary("minikube", "v1.24.0"),
+    );
+    publish(
+        mirror,
+        "kubectl/v1.15.10/bin/linux/amd64/kubectl",
+        fake_binary("kubectl", "v1.15.10"),
+    );
+    let archive = istio_archive("1.5.0", "install/kubernetes/operator/profiles", vec![]);
+    publish(mirror, "istio/1.5.0/istio-1.5.0-linux.tar.gz", archive);
+}
+
 /// `kubectl/v1.<16/...`: the releases without a `.sha256`.
 pub fn is_legacy_kubectl(path: &str) -> bool {
     let Some(rest) = path.strip_prefix("kubectl/v1.") else {

@@ -82,6 +82,16 @@ impl Fakes {
         cmd
     }
 
+    /// `meshup <args>` (as [`Fakes::meshup`] sets it up) to its end.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.meshup().args(args).output().unwrap()
+    }
+
+    /// `meshup <args> <file>` to its end (a scenario or matrix file as the last argument).
+    pub fn run_with_file(&self, args: &[&str], file: &Path) -> std::process::Output {
+        self.meshup().args(args).arg(file).output().unwrap()
+    }
+
     /// A minikube profile the fake minikube knows, in `Running` or `Stopped` state (4 CPUs,
     /// 8192 MB, Kubernetes v1.15.10, docker).
     pub fn minikube_profile(&self, name: &str, state: &str) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use meshup::compat::archives::{Arch, Os, Platform};
 use meshup::error::{ExitKind, Failure};
 use meshup::tools::cache::Cache;
-use meshup::tools::{DownloadConfig, Installer, Sources, Tool, ToolError};
+use meshup::tools::{DownloadConfig, Installed, Installer, Quiet, Sources, Tool, ToolError};
 use semver::Version;
 
 use super::fixtures::files_under;
@@ -24,6 +24,13 @@ pub struct World {
     pub mirror: Mirror,
     pub tmp: tempfile::TempDir,
     pub installer: Installer,
+}
+
+impl World {
+    /// The installer's `ensure` of `tool` at `version`, with no pinned digest and no progress.
+    pub async fn ensure(&self, tool: Tool, version: &str) -> Result<Installed, ToolError> {
+        self.installer.ensure(tool, &v(version), None, &Quiet).await
+    }
 }
 
 pub fn world() -> World {

@@ -1,7 +1,10 @@
 //! The emulated API server, driven by kube-rs over HTTPS with client certificates.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{cluster, cluster_with};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
 use kube::api::{
@@ -19,11 +22,16 @@ fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
     .unwrap()
 }
 
+/// A JSON merge patch of the ConfigMap `name`.
+async fn merge_patch(cms: &Api<ConfigMap>, name: &str, patch: serde_json::Value) -> ConfigMap {
+    cms.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn lists_creates_patches_and_selects() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("api", "v1.30.0");
-    let client = world.kube_client("api").await.unwrap();
+    let (_world, client) = cluster("api", "v1.30.0").await;
 
     let version = client.apiserver_version().await.unwrap();
     assert_eq!(version.git_version, "v1.30.0");
@@ -71,14 +79,7 @@ async fn lists_creates_patches_and_selects() {
     assert_eq!(by_field.items[0].metadata.name.as_deref(), Some("b"));
 
     // merge, strategic and JSON patch
-    let p = cms
-        .patch(
-            "a",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"data": {"m": "1"}})),
-        )
-        .await
-        .unwrap();
+    let p = merge_patch(&cms, "a", json!({"data": {"m": "1"}})).await;
     assert_eq!(p.data.as_ref().unwrap()["m"], "1");
     let p = cms
         .patch(
@@ -146,9 +147,7 @@ async fn lists_creates_patches_and_selects() {
 
 #[tokio::test]
 async fn watch_delivers_events_in_order_and_resumes() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("w", "v1.30.0");
-    let client = world.kube_client("w").await.unwrap();
+    let (world, client) = cluster("w", "v1.30.0").await;
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let list = cms.list(&ListParams::default()).await.unwrap();
     let rv = list.metadata.resource_version.unwrap();
@@ -163,13 +162,7 @@ async fn watch_delivers_events_in_order_and_resumes() {
             cms.create(&PostParams::default(), &cm("w1", json!({})))
                 .await
                 .unwrap();
-            cms.patch(
-                "w1",
-                &PatchParams::default(),
-                &Patch::Merge(json!({"data": {"k": "2"}})),
-            )
-            .await
-            .unwrap();
+            merge_patch(&cms, "w1", json!({"data": {"k": "2"}})).await;
             cms.delete("w1", &DeleteParams::default()).await.unwrap();
         })
     };
@@ -207,9 +200,7 @@ async fn watch_delivers_events_in_order_and_resumes() {
 async fn too_old_resource_version_is_gone() {
     let mut knobs = Knobs::default();
     knobs.cluster.watch_history = Some(5);
-    let world = World::start(knobs);
-    world.start_cluster("old", "v1.30.0");
-    let client = world.kube_client("old").await.unwrap();
+    let (_world, client) = cluster_with(knobs, "old", "v1.30.0").await;
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let first = cms
         .create(&PostParams::default(), &cm("c0", json!({})))
@@ -302,9 +293,7 @@ async fn discovery_follows_the_kubernetes_version() {
 
 #[tokio::test]
 async fn custom_resources_appear_once_their_crd_is_established() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("crd", "v1.15.10");
-    let client = world.kube_client("crd").await.unwrap();
+    let (_world, client) = cluster("crd", "v1.15.10").await;
     let gvk = GroupVersionKind::gvk(
         "apiextensions.k8s.io",
         "v1beta1",
@@ -376,9 +365,7 @@ async fn a_client_without_the_clusters_certificate_is_refused() {
 
 #[tokio::test]
 async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("sel", "v1.30.0");
-    let client = world.kube_client("sel").await.unwrap();
+    let (_world, client) = cluster("sel", "v1.30.0").await;
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let rv = cms
         .list(&ListParams::default())
@@ -394,27 +381,9 @@ async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
     cms.create(&PostParams::default(), &cm("s", json!({"team": "b"})))
         .await
         .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"team": "a"}}})),
-    )
-    .await
-    .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"data": {"x": "1"}})),
-    )
-    .await
-    .unwrap();
-    cms.patch(
-        "s",
-        &PatchParams::default(),
-        &Patch::Merge(json!({"metadata": {"labels": {"team": "c"}}})),
-    )
-    .await
-    .unwrap();
+    merge_patch(&cms, "s", json!({"metadata": {"labels": {"team": "a"}}})).await;
+    merge_patch(&cms, "s", json!({"data": {"x": "1"}})).await;
+    merge_patch(&cms, "s", json!({"metadata": {"labels": {"team": "c"}}})).await;
     let events: Vec<WatchEvent<ConfigMap>> = stream.take(3).try_collect().await.unwrap();
     assert!(matches!(events[0], WatchEvent::Added(_)), "{events:?}");
     assert!(matches!(events[1], WatchEvent::Modified(_)), "{events:?}");
@@ -423,9 +392,7 @@ async fn a_label_selected_watch_sees_objects_leave_and_enter_the_selection() {
 
 #[tokio::test]
 async fn server_side_apply_creates_then_updates_and_wants_a_field_manager() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("ssa", "v1.30.0");
-    let client = world.kube_client("ssa").await.unwrap();
+    let (_world, client) = cluster("ssa", "v1.30.0").await;
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}});
     let pp = PatchParams::apply("meshup-test");

@@ -1,14 +1,17 @@
 //! The emulated cluster's controllers: Deployments → Pods → Ready, sidecar injection (classic
 //! and native), failure knobs, namespace deletion. Waits are watches with a generous timeout.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{cluster, cluster_with};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::wait::{Condition, await_condition};
+use meshup_sim::Knobs;
 use meshup_sim::knobs::{PodFailure, PodFailureKind};
-use meshup_sim::{Knobs, World};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -32,6 +35,33 @@ fn available() -> impl Condition<Deployment> {
                     .any(|c| c.type_ == "Available" && c.status == "True")
             })
     }
+}
+
+async fn create_deployment(
+    api: &Api<Deployment>,
+    name: &str,
+    ns: &str,
+    image: &str,
+    replicas: i32,
+) {
+    api.create(
+        &PostParams::default(),
+        &deployment(name, ns, image, replicas),
+    )
+    .await
+    .unwrap();
+}
+
+/// Creates the Deployment and waits until it is Available.
+async fn deploy(
+    api: &Api<Deployment>,
+    name: &str,
+    ns: &str,
+    image: &str,
+    replicas: i32,
+) -> Deployment {
+    create_deployment(api, name, ns, image, replicas).await;
+    wait_available(api, name).await
 }
 
 async fn wait_available(api: &Api<Deployment>, name: &str) -> Deployment {
@@ -61,33 +91,21 @@ async fn namespace(client: &kube::Client, name: &str, labels: serde_json::Value)
 async fn install_istiod(client: &kube::Client, version: &str) {
     namespace(client, "istio-system", json!({})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
-    api.create(
-        &PostParams::default(),
-        &deployment(
-            "istiod",
-            "istio-system",
-            &format!("docker.io/istio/pilot:{version}"),
-            1,
-        ),
+    deploy(
+        &api,
+        "istiod",
+        "istio-system",
+        &format!("docker.io/istio/pilot:{version}"),
+        1,
     )
-    .await
-    .unwrap();
-    wait_available(&api, "istiod").await;
+    .await;
 }
 
 #[tokio::test]
 async fn a_deployments_pods_become_ready_and_go_with_it() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("c", "v1.30.0");
-    let client = world.kube_client("c").await.unwrap();
+    let (_world, client) = cluster("c", "v1.30.0").await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
-    api.create(
-        &PostParams::default(),
-        &deployment("web", "default", "nginx:1.25", 2),
-    )
-    .await
-    .unwrap();
-    let d = wait_available(&api, "web").await;
+    let d = deploy(&api, "web", "default", "nginx:1.25", 2).await;
     let status = d.status.unwrap();
     assert_eq!(status.replicas, Some(2));
     assert_eq!(status.ready_replicas, Some(2));
@@ -145,31 +163,17 @@ async fn a_deployments_pods_become_ready_and_go_with_it() {
 
 #[tokio::test]
 async fn pods_in_an_injected_namespace_get_a_sidecar_once_istiod_is_available() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("mesh", "v1.15.10");
-    let client = world.kube_client("mesh").await.unwrap();
+    let (_world, client) = cluster("mesh", "v1.15.10").await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
 
     // before istiod: no sidecar
-    api.create(
-        &PostParams::default(),
-        &deployment("early", "smoke", "nginx:1.25", 1),
-    )
-    .await
-    .unwrap();
-    wait_available(&api, "early").await;
+    deploy(&api, "early", "smoke", "nginx:1.25", 1).await;
     let early = &pods_of(&client, "smoke", "early").await[0];
     assert_eq!(early.spec.as_ref().unwrap().containers.len(), 1);
 
     install_istiod(&client, "1.5.0").await;
-    api.create(
-        &PostParams::default(),
-        &deployment("app", "smoke", "nginx:1.25", 1),
-    )
-    .await
-    .unwrap();
-    wait_available(&api, "app").await;
+    deploy(&api, "app", "smoke", "nginx:1.25", 1).await;
     let pod = &pods_of(&client, "smoke", "app").await[0];
     let spec = pod.spec.as_ref().unwrap();
     let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
@@ -191,19 +195,11 @@ async fn pods_in_an_injected_namespace_get_a_sidecar_once_istiod_is_available() 
 
 #[tokio::test]
 async fn istio_1_27_on_kubernetes_1_33_injects_a_native_sidecar() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("native", "v1.33.1");
-    let client = world.kube_client("native").await.unwrap();
+    let (_world, client) = cluster("native", "v1.33.1").await;
     install_istiod(&client, "1.27.0").await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
-    api.create(
-        &PostParams::default(),
-        &deployment("app", "smoke", "nginx:1.25", 1),
-    )
-    .await
-    .unwrap();
-    wait_available(&api, "app").await;
+    deploy(&api, "app", "smoke", "nginx:1.25", 1).await;
     let pod = &pods_of(&client, "smoke", "app").await[0];
     let spec = pod.spec.as_ref().unwrap();
     assert_eq!(spec.containers.len(), 1);
@@ -243,17 +239,10 @@ async fn failure_knobs_keep_pods_from_becoming_ready() {
             failure,
         });
     }
-    let world = World::start(knobs);
-    world.start_cluster("f", "v1.30.0");
-    let client = world.kube_client("f").await.unwrap();
+    let (_world, client) = cluster_with(knobs, "f", "v1.30.0").await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
     for name in ["pull", "crash", "lazy"] {
-        api.create(
-            &PostParams::default(),
-            &deployment(name, "default", "example/app:1", 1),
-        )
-        .await
-        .unwrap();
+        create_deployment(&api, name, "default", "example/app:1", 1).await;
     }
     let reason = |p: &Pod| -> Option<String> {
         p.status.as_ref()?.container_statuses.as_ref()?[0]
@@ -325,17 +314,10 @@ async fn failure_knobs_keep_pods_from_becoming_ready() {
 
 #[tokio::test]
 async fn a_deleted_namespace_takes_its_objects_with_it() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("ns", "v1.30.0");
-    let client = world.kube_client("ns").await.unwrap();
+    let (_world, client) = cluster("ns", "v1.30.0").await;
     namespace(&client, "tmp", json!({})).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "tmp");
-    api.create(
-        &PostParams::default(),
-        &deployment("x", "tmp", "nginx:1", 1),
-    )
-    .await
-    .unwrap();
+    create_deployment(&api, "x", "tmp", "nginx:1", 1).await;
     let nss: Api<Namespace> = Api::all(client.clone());
     let uid = nss.get("tmp").await.unwrap().metadata.uid.unwrap();
     nss.delete("tmp", &DeleteParams::default()).await.unwrap();
@@ -354,9 +336,7 @@ async fn a_deleted_namespace_takes_its_objects_with_it() {
 
 #[tokio::test]
 async fn a_malformed_builtin_object_is_refused_and_the_cluster_goes_on() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("bad", "v1.30.0");
-    let client = world.kube_client("bad").await.unwrap();
+    let (_world, client) = cluster("bad", "v1.30.0").await;
     let odd = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "odd"},
                      "spec": {"selector": {"matchLabels": {}}, "template": {"metadata": {"labels": ["x"]}, "spec": "nope"}}});
     let req = hyper::Request::post("/apis/apps/v1/namespaces/default/deployments")
@@ -369,11 +349,5 @@ async fn a_malformed_builtin_object_is_refused_and_the_cluster_goes_on() {
         "{err:?}"
     );
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
-    api.create(
-        &PostParams::default(),
-        &deployment("fine", "default", "nginx:1", 1),
-    )
-    .await
-    .unwrap();
-    wait_available(&api, "fine").await;
+    deploy(&api, "fine", "default", "nginx:1", 1).await;
 }

@@ -1,16 +1,19 @@
 //! The loopback data plane: LoadBalancer addresses only while a tunnel is registered, the
 //! gateway's status port, and routing through a Gateway + VirtualService.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use common::{cluster, cluster_with};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::api::{Api, PostParams};
 use kube::core::{DynamicObject, GroupVersionKind};
 use kube::discovery;
-use meshup_sim::{Knobs, World};
+use meshup_sim::Knobs;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -89,9 +92,7 @@ async fn dynamic(client: &kube::Client, kind: &str, ns: &str) -> Api<DynamicObje
 
 #[tokio::test]
 async fn gateway_address_status_port_and_routing_on_loopback() {
-    let world = World::start(Knobs::default());
-    world.start_cluster("dp", "v1.30.0");
-    let client = world.kube_client("dp").await.unwrap();
+    let (world, client) = cluster("dp", "v1.30.0").await;
     let nss: Api<Namespace> = Api::all(client.clone());
     create(&nss, json!({"metadata": {"name": "istio-system"}})).await;
     create(
@@ -196,9 +197,7 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
 async fn status_port_is_503_until_the_gateway_pods_are_ready() {
     let mut knobs = Knobs::default();
     knobs.cluster.delays.container_ready_ms = 60_000;
-    let world = World::start(knobs);
-    world.start_cluster("slow", "v1.15.10");
-    let client = world.kube_client("slow").await.unwrap();
+    let (world, client) = cluster_with(knobs, "slow", "v1.15.10").await;
     let nss: Api<Namespace> = Api::all(client.clone());
     create(&nss, json!({"metadata": {"name": "istio-system"}})).await;
     let labels = json!({"istio": "ingressgateway"});

@@ -5,7 +5,7 @@ mod support;
 use std::io::Write;
 use std::process::Stdio;
 
-use support::{Sim, text};
+use support::{SEED_START, Sim, text};
 
 fn istioctl(sim: &Sim, version: &str, args: &[&str]) -> std::process::Output {
     sim.cmd(support::bin())
@@ -17,17 +17,7 @@ fn istioctl(sim: &Sim, version: &str, args: &[&str]) -> std::process::Output {
 }
 
 fn seed_cluster(sim: &Sim) {
-    let out = sim.run(
-        "minikube",
-        &[
-            "start",
-            "-p",
-            "seed",
-            "--kubernetes-version=v1.15.10",
-            "--cpus=4",
-            "--memory=8gb",
-        ],
-    );
+    let out = sim.run("minikube", SEED_START);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -42,17 +32,21 @@ const SEED_SETS: &[&str] = &[
     "values.global.proxy.accessLogFile=/dev/stdout",
 ];
 
+/// `istioctl manifest apply` of the seed's settings, with only the world's bin dir on PATH.
+fn seed_manifest_apply(sim: &Sim) -> std::process::Output {
+    sim.cmd("istioctl")
+        .args(SEED_SETS)
+        .env("PATH", sim.path().join("bin"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn istio_1_5_manifest_apply_needs_kubectl_on_path() {
     let sim = Sim::start("minikube:\n  version: v1.24.0\n");
     seed_cluster(&sim);
     std::fs::remove_file(sim.path().join("bin/kubectl")).unwrap();
-    let out = sim
-        .cmd("istioctl")
-        .args(SEED_SETS)
-        .env("PATH", sim.path().join("bin"))
-        .output()
-        .unwrap();
+    let out = seed_manifest_apply(&sim);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("- Applying manifest for component Base...\n✘ Finished applying manifest for component Base."), "{stdout}");
@@ -67,12 +61,7 @@ fn istio_1_5_manifest_apply_needs_kubectl_on_path() {
     );
 
     std::os::unix::fs::symlink(support::bin(), sim.path().join("bin/kubectl")).unwrap();
-    let out = sim
-        .cmd("istioctl")
-        .args(SEED_SETS)
-        .env("PATH", sim.path().join("bin"))
-        .output()
-        .unwrap();
+    let out = seed_manifest_apply(&sim);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -2,24 +2,14 @@
 
 mod support;
 
-use support::{Sim, text};
+use support::{SEED_START, Sim, text};
 
 const V124: &str = "minikube:\n  version: v1.24.0\n";
 
 #[test]
 fn refuses_v1_15_when_emulating_v1_38_1_and_accepts_it_on_v1_24_0() {
     let sim = Sim::start("minikube:\n  version: v1.38.1\n");
-    let out = sim.run(
-        "minikube",
-        &[
-            "start",
-            "-p",
-            "seed",
-            "--kubernetes-version=v1.15.10",
-            "--cpus=4",
-            "--memory=8gb",
-        ],
-    );
+    let out = sim.run("minikube", SEED_START);
     assert_eq!(out.status.code(), Some(106), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("! Specified Kubernetes version 1.15.10 is less than the oldest supported version: v1.28.0. Use `minikube config defaults kubernetes-version` for details."), "{err}");
@@ -49,17 +39,7 @@ fn refuses_v1_15_when_emulating_v1_38_1_and_accepts_it_on_v1_24_0() {
     assert_eq!(last["data"]["name"], "K8S_OLD_UNSUPPORTED");
 
     sim.set_knobs(V124);
-    let out = sim.run(
-        "minikube",
-        &[
-            "start",
-            "-p",
-            "seed",
-            "--kubernetes-version=v1.15.10",
-            "--cpus=4",
-            "--memory=8gb",
-        ],
-    );
+    let out = sim.run("minikube", SEED_START);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(

@@ -51,6 +51,26 @@ fn ingress_ip(sim: &Sim, profile: &str) -> String {
     text(&out.stdout)
 }
 
+/// The world with cluster `profile` started by its fake minikube.
+fn started(sim: Sim, profile: &str) -> Sim {
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", profile]).status.code(),
+        Some(0)
+    );
+    sim
+}
+
+fn signal(child: &Child, signal: Signal) {
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+}
+
+/// The world's daemon knows the tunnel of `profile` (by its pid).
+fn tunnel_registered(sim: &Sim, profile: &str) -> bool {
+    sim.control()
+        .request("GET", &format!("/clusters/{profile}/tunnel"), None)
+        .is_ok_and(|r| text(&r.body).contains("pid"))
+}
+
 fn tunnel(sim: &Sim, profile: &str) -> Child {
     sim.cmd("minikube")
         .args(["tunnel", "-p", profile])
@@ -69,11 +89,7 @@ fn read_all(child: &mut Child) -> (String, String) {
 
 #[test]
 fn sigint_withdraws_the_addresses_and_sigterm_leaves_them() {
-    let sim = Sim::start(&knobs("v1.38.1", ""));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "t"]).status.code(),
-        Some(0)
-    );
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "t");
     lb_service(&sim, "t");
     assert_eq!(ingress_ip(&sim, "t"), "", "pending without a tunnel");
 
@@ -81,7 +97,7 @@ fn sigint_withdraws_the_addresses_and_sigterm_leaves_them() {
     eventually("an address while the tunnel runs", || {
         ingress_ip(&sim, "t").starts_with("127.")
     });
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGINT).unwrap();
+    signal(&t, Signal::SIGINT);
     let status = t.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     let (out, _) = read_all(&mut t);
@@ -95,7 +111,7 @@ fn sigint_withdraws_the_addresses_and_sigterm_leaves_them() {
     eventually("an address again", || {
         ingress_ip(&sim, "t").starts_with("127.")
     });
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGTERM).unwrap();
+    signal(&t, Signal::SIGTERM);
     let status = t.wait().unwrap();
     assert_eq!(status.signal(), Some(15), "dies by the signal, no cleanup");
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -128,16 +144,10 @@ fn single_instance_rules_follow_the_release() {
             "another tunnel is already running, shut it down first",
         ),
     ] {
-        let sim = Sim::start(&knobs(version, ""));
-        assert_eq!(
-            sim.run("minikube", &["start", "-p", "s"]).status.code(),
-            Some(0)
-        );
+        let sim = started(Sim::start(&knobs(version, "")), "s");
         let mut first = tunnel(&sim, "s");
         eventually("the first tunnel registered", || {
-            sim.control()
-                .request("GET", "/clusters/s/tunnel", None)
-                .is_ok_and(|r| text(&r.body).contains("pid"))
+            tunnel_registered(&sim, "s")
         });
         let out = sim.run("minikube", &["tunnel", "-p", "s"]);
         assert_eq!(
@@ -151,17 +161,16 @@ fn single_instance_rules_follow_the_release() {
             "{version}: {}",
             text(&out.stderr)
         );
-        kill(Pid::from_raw(first.id() as i32), Signal::SIGINT).unwrap();
+        signal(&first, Signal::SIGINT);
         assert_eq!(first.wait().unwrap().code(), Some(0));
     }
 }
 
 #[test]
 fn sudo_without_a_terminal_is_reported_under_router_and_retried() {
-    let sim = Sim::start(&knobs("v1.38.1", "host:\n  sudo: password\n"));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "p"]).status.code(),
-        Some(0)
+    let sim = started(
+        Sim::start(&knobs("v1.38.1", "host:\n  sudo: password\n")),
+        "p",
     );
     lb_service(&sim, "p");
     let mut t = tunnel(&sim, "p");
@@ -172,7 +181,7 @@ fn sudo_without_a_terminal_is_reported_under_router_and_retried() {
     eventually("the retried route", || {
         ingress_ip(&sim, "p").starts_with("127.")
     });
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGINT).unwrap();
+    signal(&t, Signal::SIGINT);
     t.wait().unwrap();
     let (out, _) = read_all(&mut t);
     assert!(out.contains("\t\trouter: error adding Route: sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\nsudo: a password is required\n, 3\n"), "{out}");
@@ -181,11 +190,7 @@ fn sudo_without_a_terminal_is_reported_under_router_and_retried() {
 
 #[test]
 fn two_profiles_with_one_service_cidr_conflict() {
-    let sim = Sim::start(&knobs("v1.38.1", ""));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "a"]).status.code(),
-        Some(0)
-    );
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "a");
     assert_eq!(
         sim.run("minikube", &["start", "-p", "b"]).status.code(),
         Some(0)
@@ -197,7 +202,7 @@ fn two_profiles_with_one_service_cidr_conflict() {
     let mut b = tunnel(&sim, "b");
     std::thread::sleep(std::time::Duration::from_millis(300));
     for c in [&mut a, &mut b] {
-        kill(Pid::from_raw(c.id() as i32), Signal::SIGINT).unwrap();
+        signal(c, Signal::SIGINT);
         assert_eq!(c.wait().unwrap().code(), Some(0));
     }
     let (out, _) = read_all(&mut b);
@@ -209,13 +214,12 @@ fn two_profiles_with_one_service_cidr_conflict() {
 
 #[test]
 fn ssh_mode_asks_for_a_password_for_privileged_ports() {
-    let sim = Sim::start(
-        &knobs("v1.38.1", "host:\n  sudo: password\n")
-            .replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n"),
-    );
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "m"]).status.code(),
-        Some(0)
+    let sim = started(
+        Sim::start(
+            &knobs("v1.38.1", "host:\n  sudo: password\n")
+                .replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n"),
+        ),
+        "m",
     );
     let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: gw\n  namespace: default\nspec:\n  type: LoadBalancer\n  ports:\n  - {name: http2, port: 80, targetPort: 8080}\n";
     std::fs::write(sim.path().join("gw.yaml"), svc).unwrap();
@@ -226,7 +230,7 @@ fn ssh_mode_asks_for_a_password_for_privileged_ports() {
     );
     let mut t = tunnel(&sim, "m");
     std::thread::sleep(std::time::Duration::from_millis(400));
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGINT).unwrap();
+    signal(&t, Signal::SIGINT);
     assert_eq!(t.wait().unwrap().code(), Some(0));
     let (out, err) = read_all(&mut t);
     assert!(
@@ -247,17 +251,9 @@ fn ssh_mode_asks_for_a_password_for_privileged_ports() {
 
 #[test]
 fn no_process_is_left_after_the_world_is_dropped() {
-    let sim = Sim::start(&knobs("v1.38.1", ""));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "z"]).status.code(),
-        Some(0)
-    );
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "z");
     let child = tunnel(&sim, "z");
-    eventually("the tunnel registered", || {
-        sim.control()
-            .request("GET", "/clusters/z/tunnel", None)
-            .is_ok_and(|r| text(&r.body).contains("pid"))
-    });
+    eventually("the tunnel registered", || tunnel_registered(&sim, "z"));
     let id = sim.id.clone();
     assert!(support::marked(&id).contains(&(child.id() as i32)));
     drop(sim);
@@ -282,11 +278,9 @@ fn ssh_forwards(sim: &Sim) -> Vec<i32> {
 
 #[test]
 fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
-    let sim =
-        Sim::start(&knobs("v1.38.1", "").replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n"));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "f"]).status.code(),
-        Some(0)
+    let sim = started(
+        Sim::start(&knobs("v1.38.1", "").replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n")),
+        "f",
     );
     lb_service(&sim, "f");
     let mut t = tunnel(&sim, "f");
@@ -298,7 +292,7 @@ fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
         "{}",
         text(&cmdline)
     );
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGINT).unwrap();
+    signal(&t, Signal::SIGINT);
     assert_eq!(t.wait().unwrap().code(), Some(0));
     let (out, _) = read_all(&mut t);
     assert!(out.contains("* Starting tunnel for service web."), "{out}");
@@ -306,7 +300,7 @@ fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
 
     let mut t = tunnel(&sim, "f");
     eventually("a forward again", || ssh_forwards(&sim).len() == 1);
-    kill(Pid::from_raw(t.id() as i32), Signal::SIGTERM).unwrap();
+    signal(&t, Signal::SIGTERM);
     assert_eq!(t.wait().unwrap().signal(), Some(15));
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert_eq!(
@@ -318,17 +312,9 @@ fn ssh_mode_forwards_die_with_sigint_and_outlive_sigterm() {
 
 #[test]
 fn the_tunnel_ends_with_its_cluster_and_can_be_told_to_crash() {
-    let sim = Sim::start(&knobs("v1.38.1", ""));
-    assert_eq!(
-        sim.run("minikube", &["start", "-p", "c"]).status.code(),
-        Some(0)
-    );
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "c");
     let mut t = tunnel(&sim, "c");
-    eventually("registered", || {
-        sim.control()
-            .request("GET", "/clusters/c/tunnel", None)
-            .is_ok_and(|r| text(&r.body).contains("pid"))
-    });
+    eventually("registered", || tunnel_registered(&sim, "c"));
     assert_eq!(
         sim.run("minikube", &["stop", "-p", "c"]).status.code(),
         Some(0)

@@ -9,6 +9,16 @@ use std::time::{Duration, Instant};
 
 use meshup_sim::{Knobs, World};
 
+/// `minikube start` of the seed's cluster: profile `seed`, Kubernetes v1.15.10, 4 CPUs, 8 GB.
+pub const SEED_START: &[&str] = &[
+    "start",
+    "-p",
+    "seed",
+    "--kubernetes-version=v1.15.10",
+    "--cpus=4",
+    "--memory=8gb",
+];
+
 pub struct Sim {
     pub world: World,
     pub id: String,
