@@ -114,7 +114,14 @@ async fn run_stages(
         reporter,
         planned: None,
     };
-    let outcome = cluster(scenario, args, printer, &plan, &minikube, &mut progress).await;
+    let outcome = match cluster(scenario, args, printer, &plan, &minikube, &mut progress).await {
+        // The context minikube wrote must work for a client that names it (never
+        // current-context); until it answers, the stage is not done.
+        Ok(o) => prove_context(&profile, kubeconfig.as_deref())
+            .await
+            .map(|server| (o, server)),
+        Err(e) => Err(e),
+    };
     // A profile meshup creates is one `down --all` may delete; one it found is not — even when
     // the creation was interrupted half-way.
     if matches!(
@@ -124,29 +131,19 @@ async fn run_stages(
         record.created_by_meshup = true;
     }
     let (status, detail) = match &outcome {
-        Ok(o) => (StageStatus::Done, o.done.to_owned()),
+        Ok((o, _)) => (StageStatus::Done, o.done.to_owned()),
         Err(_) if shutdown_reason().is_some() => (StageStatus::Interrupted, "interrupted".into()),
         Err(e) => (StageStatus::Failed, first_line(e)),
     };
     record.stage_ended("cluster", status, &detail);
     state.save(&record)?;
-    let outcome = match outcome {
-        Ok(o) => o,
+    let (outcome, server) = match outcome {
+        Ok(done) => done,
         Err(e) => {
             reporter.stage_failed("cluster", &e);
             return Err(e);
         }
     };
-
-    // The context minikube wrote must work for a client that names it (never current-context).
-    let client =
-        crate::k8s::client_for_context(&profile, kubeconfig.as_deref(), ExitKind::Cluster).await?;
-    let server = crate::k8s::server_version(&client).await.map_err(|e| {
-        Failure::new(
-            ExitKind::Cluster,
-            format!("the cluster's API server does not answer through context `{profile}`: {e:#}"),
-        )
-    })?;
     reporter.stage_done(
         "cluster",
         &format!("{} (Kubernetes {server})", outcome.done),
@@ -165,6 +162,15 @@ async fn run_stages(
         "kubeconfig": kubeconfig,
         "stateDir": state.dir(),
     }))
+}
+
+/// The API server's version through the profile's context, within MESHUP_KUBE_TIMEOUT_MS.
+async fn prove_context(
+    profile: &str,
+    kubeconfig: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    let client = crate::k8s::client_for_context(profile, kubeconfig, ExitKind::Cluster).await?;
+    crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Cluster).await
 }
 
 /// Versions and host: anything that cannot work stops here, before a single thing is started.
