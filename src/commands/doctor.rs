@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::input::{self, EnvSourced};
 use super::probe;
 use crate::cli::ScenarioArgs;
+use crate::compat::host::ResourceSource;
 use crate::compat::{Finding, Severity, minikube};
 use crate::error::ExitKind;
 use crate::plan::{self as planner, Plan, Probes, Tool, ToolProbe, ToolSource};
@@ -273,7 +274,11 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
         (Some(n), None) => check(
             "cpus",
             Status::Ok,
-            format!("{n} available, the scenario wants {}", s.cluster.cpus),
+            format!(
+                "{n} available{}, the scenario wants {}",
+                figure_note(probes),
+                s.cluster.cpus
+            ),
             None,
         ),
         (None, None) => check("cpus", Status::Info, "unknown", None),
@@ -284,7 +289,11 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
             (Some(mb), None) => check(
                 "memory",
                 Status::Ok,
-                format!("{mb} MB available, the scenario wants {}", s.cluster.memory),
+                format!(
+                    "{mb} MB available{}, the scenario wants {}",
+                    figure_note(probes),
+                    s.cluster.memory
+                ),
                 None,
             ),
             (None, None) => check("memory", Status::Info, "unknown", None),
@@ -299,5 +308,13 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
         ready: plan.errors(None).next().is_none(),
         checks,
         findings: plan.findings.clone(),
+    }
+}
+
+/// Whose figure an ok CPU/memory line shows, when it is not docker's.
+fn figure_note(probes: &Probes) -> &'static str {
+    match probes.host.resources_from {
+        ResourceSource::Docker => "",
+        ResourceSource::Machine => " on this machine (docker gave no figures)",
     }
 }

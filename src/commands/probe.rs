@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cluster::minikube::Minikube;
 use crate::compat::Version;
-use crate::compat::host::HostFacts;
+use crate::compat::host::{HostFacts, ResourceSource};
 use crate::exec::{Cmd, ExecError};
 use crate::plan::{Probes, ToolProbe};
 
@@ -23,8 +23,10 @@ pub async fn probe(kubectl_version: bool) -> Probes {
         probe_docker(),
     );
     let mut host = docker_facts;
-    // Without docker's view (Docker Desktop runs in a VM), fall back to the machine's.
+    // Without docker's view (not installed, not running), fall back to the machine's own
+    // figures — labelled as such: Docker Desktop's VM may have less than the machine.
     if host.cpus.is_none() || host.memory_mb.is_none() {
+        host.resources_from = ResourceSource::Machine;
         let sys = sysinfo::System::new_with_specifics(
             sysinfo::RefreshKind::nothing()
                 .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram())
@@ -220,6 +222,7 @@ pub fn parse_docker_info(stdout: &str) -> Option<(Option<Version>, HostFacts)> {
             docker_version: None,
             cpus: j["NCPU"].as_u64(),
             memory_mb: j["MemTotal"].as_u64().map(|b| b / (1024 * 1024)),
+            resources_from: ResourceSource::Docker,
         },
     ))
     .map(|(v, mut f)| {
