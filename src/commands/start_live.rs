@@ -57,7 +57,12 @@ async fn run_stages(
     let profile = scenario.cluster.profile.clone();
 
     reporter.stage_started("preflight", "versions, tools and this host");
-    let (plan, probes) = match preflight(scenario).await {
+    let lock = probe::LockUse {
+        locked: args.locked,
+        ci: printer.ci,
+        scenario: args.scenario.file.clone(),
+    };
+    let (plan, probes) = match preflight(scenario, &lock).await {
         Ok(found) => found,
         Err(e) => {
             reporter.stage_failed("preflight", &e);
@@ -75,7 +80,7 @@ async fn run_stages(
 
     reporter.stage_started("tools", "minikube, istioctl and kubectl for this scenario");
     let have_minikube = probes.minikube.version().map(|v| v.v());
-    let paths = match prepare_tools(args, printer, &plan, have_minikube, reporter).await {
+    let paths = match prepare_tools(args, printer, &plan, &probes, have_minikube, reporter).await {
         Ok(paths) => paths,
         Err(e) => {
             reporter.stage_failed("tools", &e);
@@ -174,8 +179,11 @@ async fn prove_context(
 }
 
 /// Versions and host: anything that cannot work stops here, before a single thing is started.
-async fn preflight(scenario: &Scenario) -> anyhow::Result<(Plan, Probes)> {
-    let probes = probe::probe(false).await;
+async fn preflight(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(Plan, Probes)> {
+    let mut probes = probe::probe(false).await;
+    // The plan shows the tools as the tools stage will resolve them; a resolution that fails
+    // (a lock that does not fit) fails that stage, with its own exit code (4).
+    let _ = probe::resolve_tools(scenario, &mut probes, lock).await;
     let mut plan = planner::build(scenario, &probes);
     // The plan only warns about a stopped Docker when no driver is set (minikube might pick
     // another), but installed Docker is the driver minikube auto-selects: the live start would
@@ -218,6 +226,7 @@ async fn prepare_tools(
     args: &StartArgs,
     printer: &Printer,
     plan: &Plan,
+    probes: &Probes,
     have_minikube: Option<String>,
     reporter: &Reporter,
 ) -> anyhow::Result<ToolPaths> {
@@ -238,7 +247,8 @@ async fn prepare_tools(
         &request,
         &opts,
         &installer,
-        &tools::probe::ExecProbe::default(),
+        // The preflight's answers: the resolution is the one the plan showed.
+        &probe::ProbedTools(probes),
         &progress,
     )
     .await
