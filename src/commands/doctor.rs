@@ -217,19 +217,27 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
         } => {
             let skew = v.minor().minor.abs_diff(plan.kubernetes.minor().minor);
             if skew > 1 {
+                // When meshup runs kubectl, it brings one that fits (the Tools section).
+                let brought = fetch_note(Tool::Kubectl);
                 check(
                     "kubectl",
-                    Status::Warn,
+                    if brought.is_some() {
+                        Status::Info
+                    } else {
+                        Status::Warn
+                    },
                     format!(
                         "{} at {} is {skew} minors from the cluster's {}",
                         v.v(),
                         path.display(),
                         plan.kubernetes.v()
                     ),
-                    Some(format!(
-                        "use kubectl within one minor of {}",
-                        plan.kubernetes.v()
-                    )),
+                    brought.or_else(|| {
+                        Some(format!(
+                            "use kubectl within one minor of {}",
+                            plan.kubernetes.v()
+                        ))
+                    }),
                 )
             } else {
                 check(
