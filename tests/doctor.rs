@@ -116,3 +116,22 @@ fn more_cpus_than_the_host_has_blocks() {
         stdout(&out)
     );
 }
+
+#[test]
+fn without_dockers_figures_the_machines_are_named_as_such() {
+    // Docker is down: its NCPU is unknown, and the machine's own count must not read as Docker's.
+    let fakes = Fakes::new().knob("FAKE_DOCKER_DOWN", "1");
+    let out = fakes
+        .meshup()
+        .args(["doctor", "--cpus", "4096"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = stdout(&out);
+    assert!(
+        text.contains("4096 CPUs requested but this machine has")
+            && text.contains("docker gave no figures"),
+        "{text}"
+    );
+    assert!(!text.contains("this host has"), "{text}");
+}

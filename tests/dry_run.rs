@@ -2,6 +2,8 @@
 //! JSON shape, and that only read-only version queries ran.
 
 mod common;
+#[path = "common/mirror.rs"]
+mod mirror;
 
 use common::{Fakes, stderr, stdout};
 
@@ -25,15 +27,20 @@ fn only_version_queries(fakes: &Fakes) {
     for call in fakes.calls() {
         let read_only = call == "minikube version -o json"
             || call == "istioctl version --remote=false -o json"
-            || call == "docker info --format {{json .}}";
+            || call == "docker info --format {{json .}}"
+            // Asked only when the scenario runs kubectl (Istio 1.5, `method: manifest`), to
+            // know whether the one on PATH fits, as the live start decides it.
+            || call == "kubectl version --client -o json";
         assert!(read_only, "a dry-run ran `{call}`");
     }
 }
 
 fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
     vec![
-        (r"/[^\s]*/bin/", "[BIN]/"),
+        // The fakes' folder (a path, not a URL's `//host/.../bin/`).
+        (r"(\s)/[^/\s][^\s]*/bin/", "$1[BIN]/"),
         (r"(linux|osx|darwin)-(amd64|arm64)", "[PLATFORM]"),
+        (r"/(linux|darwin)/(amd64|arm64)/", "/[OS]/[ARCH]/"),
     ]
 }
 
@@ -259,4 +266,60 @@ fn manifest_method_generates_then_applies_with_kubectl() {
         ]
     );
     assert_eq!(plan["resolved"]["istio"], "1.21.6");
+}
+
+#[test]
+fn the_plan_shows_the_mirrors_urls_without_asking_the_mirror() {
+    let mirror = mirror::Mirror::start();
+    let (minikube_base, istio_base, kubectl_base) = (
+        mirror.url("minikube"),
+        mirror.url("istio"),
+        mirror.url("kubectl"),
+    );
+    let fakes = Fakes::new()
+        .knob("MESHUP_MINIKUBE_MIRROR", &minikube_base)
+        .knob("MESHUP_ISTIO_MIRROR", &istio_base)
+        .knob("MESHUP_KUBECTL_MIRROR", &kubectl_base);
+    let plan = plan_json(&fakes, &["-f", SEED]);
+    let url = |i: usize| {
+        plan["tools"][i]["source"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        url(0).starts_with(&format!("{minikube_base}/v1.24.0/minikube-")),
+        "{}",
+        url(0)
+    );
+    assert_eq!(
+        url(1),
+        format!("{istio_base}/1.5.0/istio-1.5.0-linux.tar.gz")
+    );
+    assert!(url(2).starts_with(&format!("{kubectl_base}/v1.15.10/bin/")));
+    assert!(
+        plan["tools"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("v1.24.0")
+    );
+    assert!(mirror.requests().is_empty(), "{:?}", mirror.requests());
+    only_version_queries(&fakes);
+}
+
+#[test]
+fn a_locked_dry_run_without_a_lock_fails_as_the_start_would() {
+    let fakes = Fakes::new();
+    let out = fakes
+        .meshup()
+        .args(["start", "--dry-run", "--locked", "-f", SEED])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--locked was given but there is no"),
+        "{}",
+        stderr(&out)
+    );
+    only_version_queries(&fakes);
 }

@@ -84,6 +84,7 @@ fn seed() -> Request {
     Request {
         kubernetes: Version::new(1, 15, 10),
         istio: Version::new(1, 5, 0),
+        kubectl: true,
     }
 }
 

@@ -56,6 +56,8 @@ async fn seed_kubernetes_with_a_new_minikube_on_path_resolves_minikube_1_24_from
     let req = Request {
         kubernetes: v("1.15.10"),
         istio: v("1.5.0"),
+        // Istio 1.5's `manifest apply` runs kubectl.
+        kubectl: true,
     };
     let plan = resolve(&req, &probe, &w.installer, None).await.unwrap();
     assert_eq!(plan.minikube.version, "v1.24.0");
@@ -155,6 +157,7 @@ async fn a_minikube_on_path_that_supports_the_version_is_used_as_it_is() {
     let req = Request {
         kubernetes: v("1.35.0"),
         istio: v("1.28.0"),
+        kubectl: false,
     };
     let plan = resolve(&req, &probe, &w.installer, None).await.unwrap();
     assert_eq!(
@@ -286,6 +289,8 @@ async fn a_lock_pinning_a_minikube_that_refuses_the_version_is_a_mismatch() {
     let req = Request {
         kubernetes: v("1.15.10"),
         istio: v("1.5.0"),
+        // Istio 1.5's `manifest apply` runs kubectl.
+        kubectl: true,
     };
     let err = resolve(&req, &probe, &w.installer, Some(&lock))
         .await

@@ -6,11 +6,13 @@ use serde::Serialize;
 use super::input::{self, EnvSourced};
 use super::probe;
 use crate::cli::ScenarioArgs;
-use crate::compat::{Finding, Severity, minikube};
+use crate::compat::host::ResourceSource;
+use crate::compat::{Finding, Scope, Severity, minikube};
 use crate::error::ExitKind;
-use crate::plan::{self as planner, Plan, Probes, Tool, ToolProbe, ToolSource};
+use crate::plan::{self as planner, Plan, PlannedTool, Probes, ToolProbe};
 use crate::report::{self, Printer};
 use crate::scenario::Scenario;
+use crate::tools::{Origin, Tool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,6 +39,10 @@ pub struct Report {
     pub kubernetes: String,
     pub istio: String,
     pub checks: Vec<Check>,
+    /// What meshup will use for this scenario (`tools::resolve`'s answer, as in the plan).
+    pub tools: Vec<PlannedTool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools_problem: Option<String>,
     pub findings: Vec<Finding>,
     /// No finding blocks the scenario on this host.
     pub ready: bool,
@@ -48,7 +54,15 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
     let scenario = input::scenario(args, env)?;
-    let probes = probe::probe(true).await;
+    let mut probes = probe::probe(true).await;
+    let lock = probe::LockUse {
+        locked: false,
+        ci: printer.ci,
+        scenario: args.file.clone(),
+    };
+    // A failure shows as a failed check (the versions' finding covers a Kubernetes no
+    // minikube starts).
+    let _ = probe::resolve_tools(&scenario, &mut probes, &lock).await;
     let plan = planner::build(&scenario, &probes);
     let report = report_for(&scenario, &probes, &plan);
     if printer.json() {
@@ -75,15 +89,22 @@ fn check(name: &str, status: Status, detail: impl Into<String>, fix: Option<Stri
 pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
     let mut checks = Vec::new();
     let choice = |tool: Tool| plan.tools.iter().find(|t| t.tool == tool);
-    let fetch_note = |tool: Tool| match choice(tool).map(|c| &c.source) {
-        Some(ToolSource::Download { version, .. }) => Some(format!(
-            "nothing to do: meshup fetches {} {version} into its cache",
-            tool.name()
-        )),
-        Some(ToolSource::Cache { path }) => {
-            Some(format!("nothing to do: meshup uses {}", path.display()))
+    let fetch_note = |tool: Tool| {
+        let c = choice(tool)?;
+        match &c.source {
+            Origin::Download { url, .. } => Some(format!(
+                "nothing to do: meshup fetches {} {} into its cache from {url}",
+                tool.name(),
+                c.version
+            )),
+            Origin::Cache { path } => Some(format!(
+                "nothing to do: meshup uses {} {} from its cache: {}",
+                tool.name(),
+                c.version,
+                path.display()
+            )),
+            Origin::Path { .. } => None,
         }
-        _ => None,
     };
 
     checks.push(match &probes.minikube {
@@ -196,19 +217,27 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
         } => {
             let skew = v.minor().minor.abs_diff(plan.kubernetes.minor().minor);
             if skew > 1 {
+                // When meshup runs kubectl, it brings one that fits (the Tools section).
+                let brought = fetch_note(Tool::Kubectl);
                 check(
                     "kubectl",
-                    Status::Warn,
+                    if brought.is_some() {
+                        Status::Info
+                    } else {
+                        Status::Warn
+                    },
                     format!(
                         "{} at {} is {skew} minors from the cluster's {}",
                         v.v(),
                         path.display(),
                         plan.kubernetes.v()
                     ),
-                    Some(format!(
-                        "use kubectl within one minor of {}",
-                        plan.kubernetes.v()
-                    )),
+                    brought.or_else(|| {
+                        Some(format!(
+                            "use kubectl within one minor of {}",
+                            plan.kubernetes.v()
+                        ))
+                    }),
                 )
             } else {
                 check(
@@ -273,7 +302,11 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
         (Some(n), None) => check(
             "cpus",
             Status::Ok,
-            format!("{n} available, the scenario wants {}", s.cluster.cpus),
+            format!(
+                "{n} available{}, the scenario wants {}",
+                figure_note(probes),
+                s.cluster.cpus
+            ),
             None,
         ),
         (None, None) => check("cpus", Status::Info, "unknown", None),
@@ -284,20 +317,55 @@ pub fn report_for(s: &Scenario, probes: &Probes, plan: &Plan) -> Report {
             (Some(mb), None) => check(
                 "memory",
                 Status::Ok,
-                format!("{mb} MB available, the scenario wants {}", s.cluster.memory),
+                format!(
+                    "{mb} MB available{}, the scenario wants {}",
+                    figure_note(probes),
+                    s.cluster.memory
+                ),
                 None,
             ),
             (None, None) => check("memory", Status::Info, "unknown", None),
         },
     );
 
+    let mut findings = plan.findings.clone();
+    // A Kubernetes no minikube starts has its own finding already.
+    if let Some(problem) = &plan.tools_problem
+        && !findings.iter().any(|f| f.code == "kubernetes-no-minikube")
+    {
+        let finding = Finding::new(
+            Severity::Error,
+            Scope::Host,
+            "tools-unresolved",
+            format!("meshup cannot resolve this scenario's tools: {problem}"),
+        )
+        .alternative("fix meshup.lock (`meshup lock` writes it again) or the tool cache settings");
+        checks.push(check(
+            "tools",
+            Status::Fail,
+            finding.message.clone(),
+            finding.alternative.clone(),
+        ));
+        findings.push(finding);
+    }
+
     Report {
         schema: "meshup.doctor/v1",
         profile: plan.profile.clone(),
         kubernetes: plan.resolved.kubernetes.clone(),
         istio: plan.resolved.istio.clone(),
-        ready: plan.errors(None).next().is_none(),
+        ready: !findings.iter().any(Finding::is_error),
         checks,
-        findings: plan.findings.clone(),
+        tools: plan.tools.clone(),
+        tools_problem: plan.tools_problem.clone(),
+        findings,
+    }
+}
+
+/// Whose figure an ok CPU/memory line shows, when it is not docker's.
+fn figure_note(probes: &Probes) -> &'static str {
+    match probes.host.resources_from {
+        ResourceSource::Docker => "",
+        ResourceSource::Machine => " on this machine (docker gave no figures)",
     }
 }

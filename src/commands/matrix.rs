@@ -45,15 +45,21 @@ pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKin
         .hint("add --dry-run to see every scenario's plan")
         .into());
     }
-    let probes = probe::probe(false).await;
-    let rows: Vec<Row> = entries
-        .into_iter()
-        .map(|e| Row {
+    let mut probes = probe::probe(false).await;
+    let mut rows = Vec::new();
+    for e in entries {
+        // One lock cannot pin every axis' versions: a matrix resolves without one. A failure
+        // shows in the scenario's plan.
+        let mut mine = probes.clone();
+        let _ = probe::resolve_tools(&e.scenario, &mut mine, &probe::LockUse::default()).await;
+        // kubectl's version, once asked, is known for the next scenarios.
+        probes.kubectl = mine.kubectl.clone();
+        rows.push(Row {
             profile: e.scenario.cluster.profile.clone(),
             values: e.values.into_iter().collect(),
-            plan: planner::build(&e.scenario, &probes),
-        })
-        .collect();
+            plan: planner::build(&e.scenario, &mine),
+        });
+    }
     let exit = if rows
         .iter()
         .any(|r| super::plan::exit_for(&r.plan) != ExitKind::Success)

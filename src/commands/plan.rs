@@ -8,6 +8,7 @@ use crate::error::ExitKind;
 use crate::plan as planner;
 use crate::report::{self, Printer};
 use crate::scenario::Scenario;
+use crate::tools;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -23,15 +24,25 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
     let scenario = input::scenario(args, env)?;
-    show(&scenario, printer, Shape::Plan).await
+    let lock = probe::LockUse {
+        locked: false,
+        ci: printer.ci,
+        scenario: args.file.clone(),
+    };
+    show(&scenario, printer, Shape::Plan, &lock).await
 }
 
+/// Probes, resolves the tools as the live start would (`lock` as it would honour it), plans
+/// and prints. A tool resolution the live start would fail on (a lock that does not fit) is
+/// shown in the plan, then is this command's error too (exit 4).
 pub async fn show(
     scenario: &Scenario,
     printer: &Printer,
     shape: Shape,
+    lock: &probe::LockUse,
 ) -> anyhow::Result<ExitKind> {
-    let probes = probe::probe(false).await;
+    let mut probes = probe::probe(false).await;
+    let tools = probe::resolve_tools(scenario, &mut probes, lock).await;
     let plan = planner::build(scenario, &probes);
     tracing::info!(
         kubernetes = %plan.resolved.kubernetes,
@@ -53,7 +64,11 @@ pub async fn show(
             printer.note("dry run: nothing was started (only read-only version queries ran)");
         }
     }
-    Ok(exit_for(&plan))
+    match tools {
+        // The versions' own finding says it (exit 3 below).
+        Err(tools::ToolError::NoMinikubeFor { .. }) | Ok(()) => Ok(exit_for(&plan)),
+        Err(e) => Err(e.into_anyhow()),
+    }
 }
 
 /// A plan whose versions cannot work anywhere is a preflight failure (3); host problems are

@@ -5,9 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::plan::{self as planner, ToolResolution};
+use crate::scenario::Scenario;
+use crate::tools::{self, Installer, Lock, Tool, ToolError};
+
 use crate::cluster::minikube::Minikube;
 use crate::compat::Version;
-use crate::compat::host::HostFacts;
+use crate::compat::host::{HostFacts, ResourceSource};
 use crate::exec::{Cmd, ExecError};
 use crate::plan::{Probes, ToolProbe};
 
@@ -23,8 +27,10 @@ pub async fn probe(kubectl_version: bool) -> Probes {
         probe_docker(),
     );
     let mut host = docker_facts;
-    // Without docker's view (Docker Desktop runs in a VM), fall back to the machine's.
+    // Without docker's view (not installed, not running), fall back to the machine's own
+    // figures — labelled as such: Docker Desktop's VM may have less than the machine.
     if host.cpus.is_none() || host.memory_mb.is_none() {
+        host.resources_from = ResourceSource::Machine;
         let sys = sysinfo::System::new_with_specifics(
             sysinfo::RefreshKind::nothing()
                 .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram())
@@ -51,7 +57,89 @@ pub async fn probe(kubectl_version: bool) -> Probes {
         kubectl,
         docker,
         host,
-        cached: Vec::new(),
+        tools: ToolResolution::Unresolved,
+    }
+}
+
+/// How a run honours meshup.lock: the fields of the live start's `tools::PrepareOptions` that
+/// decide it.
+#[derive(Debug, Clone, Default)]
+pub struct LockUse {
+    /// `--locked`: the lock must exist and fit.
+    pub locked: bool,
+    /// CI mode: a lock next to the scenario (or here) is honoured.
+    pub ci: bool,
+    /// The scenario file, whose folder holds meshup.lock.
+    pub scenario: Option<PathBuf>,
+}
+
+/// Fills `probes.tools` with what `tools::resolve` decides for `s` — the call, request, probe
+/// answers, cache, mirrors and lock the live start's tools stage uses, so a plan shows what
+/// the run will do. Nothing is downloaded and no mirror is asked (resolution only reads the
+/// cache and builds URLs; a lock's digests come from the file). kubectl is asked its version
+/// only when the scenario needs it.
+pub async fn resolve_tools(
+    s: &Scenario,
+    probes: &mut Probes,
+    lock: &LockUse,
+) -> Result<(), ToolError> {
+    let req = planner::request(s, probes);
+    if req.kubectl
+        && matches!(
+            probes.kubectl,
+            ToolProbe::Found {
+                version: None,
+                problem: None,
+                ..
+            }
+        )
+    {
+        probes.kubectl = probe_kubectl(true).await;
+    }
+    let resolved = async {
+        let installer = Installer::from_env()?;
+        let lock = Lock::for_run(
+            lock.locked,
+            lock.ci,
+            lock.scenario.as_deref(),
+            installer.platform,
+        )?;
+        tools::resolve::resolve(&req, &ProbedTools(probes), &installer, lock.as_ref()).await
+    }
+    .await;
+    match resolved {
+        Ok(r) => {
+            probes.tools = ToolResolution::Resolved(Box::new(r));
+            Ok(())
+        }
+        Err(e) => {
+            probes.tools = ToolResolution::Failed(e.to_string());
+            Err(e)
+        }
+    }
+}
+
+/// The probe's answers as `tools::resolve` asks for them: the same PATH lookups and version
+/// queries, run once.
+pub struct ProbedTools<'a>(pub &'a Probes);
+
+impl ProbedTools<'_> {
+    fn probe(&self, tool: Tool) -> &ToolProbe {
+        match tool {
+            Tool::Minikube => &self.0.minikube,
+            Tool::Istioctl => &self.0.istioctl,
+            Tool::Kubectl => &self.0.kubectl,
+        }
+    }
+}
+
+impl tools::probe::Probe for ProbedTools<'_> {
+    fn find(&self, tool: Tool) -> Option<PathBuf> {
+        self.probe(tool).path().cloned()
+    }
+
+    async fn version(&self, tool: Tool, _path: &Path) -> Option<semver::Version> {
+        self.probe(tool).version().map(|v| v.0.clone())
     }
 }
 
@@ -220,6 +308,7 @@ pub fn parse_docker_info(stdout: &str) -> Option<(Option<Version>, HostFacts)> {
             docker_version: None,
             cpus: j["NCPU"].as_u64(),
             memory_mb: j["MemTotal"].as_u64().map(|b| b / (1024 * 1024)),
+            resources_from: ResourceSource::Docker,
         },
     ))
     .map(|(v, mut f)| {

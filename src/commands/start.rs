@@ -13,7 +13,12 @@ pub async fn run(
 ) -> anyhow::Result<ExitKind> {
     let scenario = input::scenario(&args.scenario, env)?;
     if args.dry_run {
-        super::plan::show(&scenario, printer, super::plan::Shape::DryRun).await
+        let lock = super::probe::LockUse {
+            locked: args.locked,
+            ci: printer.ci,
+            scenario: args.scenario.file.clone(),
+        };
+        super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await
     } else {
         super::start_live::run(&scenario, args, printer).await
     }

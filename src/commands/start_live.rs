@@ -57,7 +57,12 @@ async fn run_stages(
     let profile = scenario.cluster.profile.clone();
 
     reporter.stage_started("preflight", "versions, tools and this host");
-    let (plan, probes) = match preflight(scenario).await {
+    let lock = probe::LockUse {
+        locked: args.locked,
+        ci: printer.ci,
+        scenario: args.scenario.file.clone(),
+    };
+    let (plan, probes) = match preflight(scenario, &lock).await {
         Ok(found) => found,
         Err(e) => {
             reporter.stage_failed("preflight", &e);
@@ -75,7 +80,7 @@ async fn run_stages(
 
     reporter.stage_started("tools", "minikube, istioctl and kubectl for this scenario");
     let have_minikube = probes.minikube.version().map(|v| v.v());
-    let paths = match prepare_tools(args, printer, &plan, have_minikube, reporter).await {
+    let paths = match prepare_tools(args, printer, &plan, &probes, have_minikube, reporter).await {
         Ok(paths) => paths,
         Err(e) => {
             reporter.stage_failed("tools", &e);
@@ -114,7 +119,14 @@ async fn run_stages(
         reporter,
         planned: None,
     };
-    let outcome = cluster(scenario, args, printer, &plan, &minikube, &mut progress).await;
+    let outcome = match cluster(scenario, args, printer, &plan, &minikube, &mut progress).await {
+        // The context minikube wrote must work for a client that names it (never
+        // current-context); until it answers, the stage is not done.
+        Ok(o) => prove_context(&profile, kubeconfig.as_deref())
+            .await
+            .map(|server| (o, server)),
+        Err(e) => Err(e),
+    };
     // A profile meshup creates is one `down --all` may delete; one it found is not — even when
     // the creation was interrupted half-way.
     if matches!(
@@ -124,29 +136,19 @@ async fn run_stages(
         record.created_by_meshup = true;
     }
     let (status, detail) = match &outcome {
-        Ok(o) => (StageStatus::Done, o.done.to_owned()),
+        Ok((o, _)) => (StageStatus::Done, o.done.to_owned()),
         Err(_) if shutdown_reason().is_some() => (StageStatus::Interrupted, "interrupted".into()),
         Err(e) => (StageStatus::Failed, first_line(e)),
     };
     record.stage_ended("cluster", status, &detail);
     state.save(&record)?;
-    let outcome = match outcome {
-        Ok(o) => o,
+    let (outcome, server) = match outcome {
+        Ok(done) => done,
         Err(e) => {
             reporter.stage_failed("cluster", &e);
             return Err(e);
         }
     };
-
-    // The context minikube wrote must work for a client that names it (never current-context).
-    let client =
-        crate::k8s::client_for_context(&profile, kubeconfig.as_deref(), ExitKind::Cluster).await?;
-    let server = crate::k8s::server_version(&client).await.map_err(|e| {
-        Failure::new(
-            ExitKind::Cluster,
-            format!("the cluster's API server does not answer through context `{profile}`: {e:#}"),
-        )
-    })?;
     reporter.stage_done(
         "cluster",
         &format!("{} (Kubernetes {server})", outcome.done),
@@ -167,9 +169,21 @@ async fn run_stages(
     }))
 }
 
+/// The API server's version through the profile's context, within MESHUP_KUBE_TIMEOUT_MS.
+async fn prove_context(
+    profile: &str,
+    kubeconfig: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    let client = crate::k8s::client_for_context(profile, kubeconfig, ExitKind::Cluster).await?;
+    crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Cluster).await
+}
+
 /// Versions and host: anything that cannot work stops here, before a single thing is started.
-async fn preflight(scenario: &Scenario) -> anyhow::Result<(Plan, Probes)> {
-    let probes = probe::probe(false).await;
+async fn preflight(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(Plan, Probes)> {
+    let mut probes = probe::probe(false).await;
+    // The plan shows the tools as the tools stage will resolve them; a resolution that fails
+    // (a lock that does not fit) fails that stage, with its own exit code (4).
+    let _ = probe::resolve_tools(scenario, &mut probes, lock).await;
     let mut plan = planner::build(scenario, &probes);
     // The plan only warns about a stopped Docker when no driver is set (minikube might pick
     // another), but installed Docker is the driver minikube auto-selects: the live start would
@@ -212,6 +226,7 @@ async fn prepare_tools(
     args: &StartArgs,
     printer: &Printer,
     plan: &Plan,
+    probes: &Probes,
     have_minikube: Option<String>,
     reporter: &Reporter,
 ) -> anyhow::Result<ToolPaths> {
@@ -232,7 +247,8 @@ async fn prepare_tools(
         &request,
         &opts,
         &installer,
-        &tools::probe::ExecProbe::default(),
+        // The preflight's answers: the resolution is the one the plan showed.
+        &probe::ProbedTools(probes),
         &progress,
     )
     .await

@@ -20,6 +20,35 @@ pub struct HostFacts {
     pub docker_version: Option<Version>,
     pub cpus: Option<u64>,
     pub memory_mb: Option<u64>,
+    /// Whose figures `cpus` and `memory_mb` are.
+    pub resources_from: ResourceSource,
+}
+
+/// Docker's `NCPU`/`MemTotal` are what minikube's docker driver can use (Docker Desktop's VM
+/// may have less than the machine); without them, only this machine's own figures are known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResourceSource {
+    #[default]
+    Docker,
+    Machine,
+}
+
+impl ResourceSource {
+    /// Who has the figure, as a finding names it.
+    pub fn holder(self) -> &'static str {
+        match self {
+            ResourceSource::Docker => "this host",
+            ResourceSource::Machine => "this machine",
+        }
+    }
+
+    /// What a reader must know about the figure.
+    pub fn caveat(self) -> &'static str {
+        match self {
+            ResourceSource::Docker => "",
+            ResourceSource::Machine => " (docker gave no figures; this is the machine's own)",
+        }
+    }
 }
 
 /// What the scenario asks of the host.
@@ -89,7 +118,11 @@ pub fn check(demand: &Demand<'_>, host: &HostFacts) -> Vec<Finding> {
                 Severity::Error,
                 Scope::Host,
                 "cpus-exceed-host",
-                format!("{want} CPUs requested but this host has {have}"),
+                format!(
+                    "{want} CPUs requested but {} has {have}{}",
+                    host.resources_from.holder(),
+                    host.resources_from.caveat()
+                ),
             )
             .alternative(format!("use --cpus {have} (or `max`)")),
         );
@@ -102,7 +135,14 @@ pub fn check(demand: &Demand<'_>, host: &HostFacts) -> Vec<Finding> {
                 Severity::Error,
                 Scope::Host,
                 "memory-exceeds-host",
-                format!("{want} MB of memory requested but this host (or docker) has {have} MB"),
+                format!(
+                    "{want} MB of memory requested but {} has {have} MB{}",
+                    match host.resources_from {
+                        ResourceSource::Docker => "this host (or docker)",
+                        ResourceSource::Machine => "this machine",
+                    },
+                    host.resources_from.caveat()
+                ),
             )
             .alternative(format!(
                 "use --memory {}mb (or `max`)",
@@ -154,5 +194,19 @@ mod tests {
         let k = v("1.30.0");
         let codes: Vec<_> = check(&demand(&k), &host).iter().map(|f| f.code).collect();
         assert_eq!(codes, ["cpus-exceed-host", "memory-exceeds-host"]);
+        // Without docker's figures, the machine's are named as such.
+        let machine = HostFacts {
+            resources_from: ResourceSource::Machine,
+            ..host
+        };
+        let found = check(&demand(&k), &machine);
+        assert!(
+            found[0]
+                .message
+                .starts_with("4 CPUs requested but this machine has 2 (docker gave no figures"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[1].message.contains("this machine has 4096 MB"));
     }
 }

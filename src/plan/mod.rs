@@ -8,7 +8,7 @@ pub mod tools;
 use serde::Serialize;
 
 pub use commands::CommandLine;
-pub use tools::{Cached, Tool, ToolChoice, ToolProbe, ToolSource};
+pub use tools::{PlannedTool, ToolProbe, ToolResolution};
 
 use crate::compat::{self, Finding, Scope, Severity, Version, host::HostFacts, istio, minikube};
 use crate::scenario::{IstioSpec, JwtPolicy, KubeSpec, Method, Scenario, TunnelMode};
@@ -21,8 +21,9 @@ pub struct Probes {
     pub kubectl: ToolProbe,
     pub docker: ToolProbe,
     pub host: HostFacts,
-    /// Tools in meshup's cache (the tools module fills this).
-    pub cached: Vec<Cached>,
+    /// What `tools::resolve` decided for this scenario (the command layer fills it, with the
+    /// request `plan::request` gives).
+    pub tools: ToolResolution,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,7 +86,10 @@ pub struct Plan {
     pub memory: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    pub tools: Vec<ToolChoice>,
+    pub tools: Vec<PlannedTool>,
+    /// Why `tools` is empty: resolution failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools_problem: Option<String>,
     pub findings: Vec<Finding>,
     /// In dependency order.
     pub stages: Vec<Stage>,
@@ -93,6 +97,9 @@ pub struct Plan {
     pub kubernetes: Version,
     #[serde(skip)]
     pub istio: Version,
+    /// Whether meshup runs kubectl (Istio 1.5's `manifest apply`, or `method: manifest`).
+    #[serde(skip)]
+    pub needs_kubectl: bool,
 }
 
 impl Plan {
@@ -103,7 +110,16 @@ impl Plan {
     }
 }
 
-pub fn build(s: &Scenario, probes: &Probes) -> Plan {
+/// The concrete Kubernetes and Istio versions of a scenario, and why.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    pub kubernetes: Version,
+    pub kubernetes_reason: String,
+    pub istio: Version,
+    pub istio_reason: String,
+}
+
+pub fn versions(s: &Scenario, probes: &Probes) -> Versions {
     let path_minikube = probes
         .minikube
         .version()
@@ -134,79 +150,52 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
             format!("`latest` of minikube {} ({base_where})", symbolic_base.v()),
         ),
     };
-    let k8s_minor = kubernetes.minor();
-
-    let (istio_version, istio_reason) = match &s.mesh.istio {
+    let (istio, istio_reason) = match &s.mesh.istio {
         IstioSpec::Exact(v) => (v.clone(), "as given".to_string()),
         IstioSpec::Minor(m, v) => (
             v.clone(),
             format!("{m} pinned to the newest patch meshup offers"),
         ),
-        IstioSpec::Auto => auto_istio(k8s_minor),
+        IstioSpec::Auto => auto_istio(kubernetes.minor()),
     };
-    let shape = istio::shape(&istio_version);
-
-    let want_minikube =
-        minikube::newest_release_for(&kubernetes).unwrap_or_else(minikube::default_release);
-    let minikube_choice = tools::choose(
-        Tool::Minikube,
-        &probes.minikube,
-        &probes.cached,
-        &want_minikube,
-        |v| minikube::kubernetes_range(v).is_some_and(|r| r.contains(&kubernetes)),
-        |found| match found {
-            Some(v) => format!(
-                "minikube {} on PATH cannot start Kubernetes {}; {} is the newest release that can",
-                v.v(),
-                kubernetes.v(),
-                want_minikube.v()
-            ),
-            None => format!(
-                "no usable minikube on PATH; {} starts Kubernetes {}",
-                want_minikube.v(),
-                kubernetes.v()
-            ),
-        },
-    );
-    let istioctl_choice = tools::choose(
-        Tool::Istioctl,
-        &probes.istioctl,
-        &probes.cached,
-        &istio_version,
-        |v| *v == istio_version,
-        |found| match found {
-            Some(v) => format!("istioctl {v} on PATH is not {istio_version}"),
-            None => format!("no istioctl on PATH; Istio {istio_version} needs its own istioctl"),
-        },
-    );
-    let mut tool_choices = vec![minikube_choice, istioctl_choice];
-    if shape.needs_kubectl || s.mesh.method == Method::Manifest {
-        let why = if shape.needs_kubectl {
-            "istioctl 1.5 runs `kubectl apply`"
-        } else {
-            "method: manifest applies with kubectl"
-        };
-        tool_choices.push(match &probes.kubectl {
-            ToolProbe::Found { path, .. } => ToolChoice {
-                tool: Tool::Kubectl,
-                version: None,
-                source: ToolSource::Path {
-                    path: path.clone(),
-                    version: None,
-                },
-                reason: format!("{why}; the one on PATH is used"),
-            },
-            ToolProbe::Missing => ToolChoice {
-                tool: Tool::Kubectl,
-                version: Some(kubernetes.v()),
-                source: ToolSource::Download {
-                    version: kubernetes.v(),
-                    url: tools::download_url(Tool::Kubectl, &kubernetes),
-                },
-                reason: format!("{why}; none on PATH, so the cluster's version is fetched"),
-            },
-        });
+    Versions {
+        kubernetes,
+        kubernetes_reason,
+        istio,
+        istio_reason,
     }
+}
+
+/// Whether meshup runs kubectl for this scenario: istioctl 1.5's `manifest apply` shells out
+/// to it, and `method: manifest` applies the generated manifest with it.
+pub fn needs_kubectl(s: &Scenario, istio_version: &Version) -> bool {
+    istio::shape(istio_version).needs_kubectl || s.mesh.method == Method::Manifest
+}
+
+/// What the scenario asks of its tools, for `tools::resolve`.
+pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
+    let v = versions(s, probes);
+    crate::tools::Request {
+        kubectl: needs_kubectl(s, &v.istio),
+        kubernetes: v.kubernetes.0,
+        istio: v.istio.0,
+    }
+}
+
+pub fn build(s: &Scenario, probes: &Probes) -> Plan {
+    let Versions {
+        kubernetes,
+        kubernetes_reason,
+        istio: istio_version,
+        istio_reason,
+    } = versions(s, probes);
+    let shape = istio::shape(&istio_version);
+    let needs_kubectl = needs_kubectl(s, &istio_version);
+    let (tool_choices, tools_problem) = match &probes.tools {
+        ToolResolution::Resolved(r) => (tools::planned(r), None),
+        ToolResolution::Failed(why) => (Vec::new(), Some(why.clone())),
+        ToolResolution::Unresolved => (Vec::new(), None),
+    };
 
     let mut findings = compat::check::versions(&compat::check::Combination {
         kubernetes: &kubernetes,
@@ -274,10 +263,12 @@ pub fn build(s: &Scenario, probes: &Probes) -> Plan {
         memory: s.cluster.memory.minikube_arg(),
         driver: s.cluster.driver.clone(),
         tools: tool_choices,
+        tools_problem,
         findings,
         stages,
         kubernetes,
         istio: istio_version,
+        needs_kubectl,
     }
 }
 
@@ -330,7 +321,7 @@ fn stages(
     s: &Scenario,
     kubernetes: &Version,
     istio_version: &Version,
-    tools: &[ToolChoice],
+    tools: &[PlannedTool],
     findings: &[Finding],
     tunnel: bool,
 ) -> Vec<Stage> {
@@ -359,15 +350,21 @@ fn stages(
 
     let mut tools_stage = stage(Tools, &[Preflight]);
     for t in tools {
+        let (tool, version) = (t.tool.name(), &t.version);
+        let verified = if t.sha256.is_some() {
+            "the sha256 in meshup.lock"
+        } else {
+            "the release's checksum file"
+        };
         tools_stage.steps.push(match &t.source {
-            ToolSource::Download { version, url } => {
-                format!("download {} {version} from {url}", t.tool.name())
+            crate::tools::Origin::Download { url, .. } => {
+                format!("download {tool} {version} from {url}, verified against {verified}")
             }
-            ToolSource::Cache { path } => {
-                format!("use {} from the cache: {}", t.tool.name(), path.display())
+            crate::tools::Origin::Cache { path } => {
+                format!("use {tool} {version} from the cache: {}", path.display())
             }
-            ToolSource::Path { path, .. } => {
-                format!("use {} on PATH: {}", t.tool.name(), path.display())
+            crate::tools::Origin::Path { path } => {
+                format!("use {tool} {version} on PATH: {}", path.display())
             }
         });
     }

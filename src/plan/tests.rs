@@ -1,13 +1,20 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::commands::probe::ProbedTools;
 use crate::compat::Version;
-use crate::scenario::{Layer, Origin, Scalar, Sourced, resolve};
+use crate::compat::archives::{Arch, Os, Platform};
+use crate::scenario::{Layer, Scalar, Sourced, resolve};
+use crate::tools::cache::Cache;
+use crate::tools::{DownloadConfig, Installer, Origin, Sources, Tool};
 
 fn scenario(pairs: &[(&str, &str)]) -> Scenario {
     let mut layer = Layer::default();
     for (path, value) in pairs {
-        let v = Sourced::new(Scalar::Str(value.to_string()), Origin::Flag("--test"));
+        let v = Sourced::new(
+            Scalar::Str(value.to_string()),
+            crate::scenario::Origin::Flag("--test"),
+        );
         assert!(layer.set_path(path, v), "{path}");
     }
     resolve(&[layer]).expect("valid")
@@ -21,49 +28,108 @@ fn on_path(version: &str) -> ToolProbe {
     }
 }
 
-#[test]
-fn kubernetes_1_15_fetches_the_last_minikube_that_starts_it() {
+/// A mirror that is never asked: resolution builds URLs and reads the cache, nothing more.
+const MIRROR: &str = "http://127.0.0.1:9/mirror";
+
+fn installer(cache: &std::path::Path) -> Installer {
+    let platform = Platform {
+        os: Os::Linux,
+        arch: Arch::Amd64,
+    };
+    Installer::new(
+        Cache::at(cache),
+        platform,
+        Sources::single(MIRROR),
+        DownloadConfig::default(),
+    )
+    .unwrap()
+}
+
+/// What the command layer does: `tools::resolve` on the probes' answers, into `Probes::tools`.
+async fn resolved(s: &Scenario, mut probes: Probes, installer: &Installer) -> Probes {
+    let req = request(s, &probes);
+    let r = crate::tools::resolve::resolve(&req, &ProbedTools(&probes), installer, None)
+        .await
+        .unwrap();
+    probes.tools = ToolResolution::Resolved(Box::new(r));
+    probes
+}
+
+#[tokio::test]
+async fn kubernetes_1_15_fetches_the_last_minikube_that_starts_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let installer = installer(cache.path());
     let s = scenario(&[("cluster.kubernetes", "v1.15.10"), ("mesh.istio", "1.5.0")]);
     let probes = Probes {
         minikube: on_path("v1.38.1"),
         ..Probes::default()
     };
-    let plan = build(&s, &probes);
+    let plan = build(&s, &resolved(&s, probes, &installer).await);
+    let v1_24 = semver::Version::new(1, 24, 0);
     assert_eq!(
         plan.tools[0].source,
-        ToolSource::Download {
-            version: "v1.24.0".into(),
-            url: tools::download_url(Tool::Minikube, &Version::parse("1.24.0").unwrap()),
+        Origin::Download {
+            url: installer.url(Tool::Minikube, &v1_24).unwrap(),
+            path: cache.path().join("minikube/v1.24.0/minikube"),
         }
     );
+    // The mirror's URL, with upstream's layout below it.
+    assert_eq!(
+        installer.url(Tool::Minikube, &v1_24).unwrap(),
+        format!("{MIRROR}/minikube/v1.24.0/minikube-linux-amd64")
+    );
+    // Istio 1.5 comes from its full release archive, which has the profiles.
+    assert!(
+        matches!(&plan.tools[1].source, Origin::Download { url, .. } if url.ends_with("/istio/1.5.0/istio-1.5.0-linux.tar.gz")),
+        "{:?}",
+        plan.tools[1]
+    );
+    assert!(plan.tools[0].reason.contains("refuses Kubernetes v1.15.10"));
     let probes = Probes {
         minikube: on_path("v1.24.0"),
         ..Probes::default()
     };
     assert!(matches!(
-        build(&s, &probes).tools[0].source,
-        ToolSource::Path { .. }
+        build(&s, &resolved(&s, probes, &installer).await).tools[0].source,
+        Origin::Path { .. }
     ));
 }
 
-#[test]
-fn a_cached_tool_beats_a_download() {
-    let s = scenario(&[("mesh.istio", "1.5.0"), ("cluster.kubernetes", "v1.15.10")]);
-    let probes = Probes {
-        cached: vec![Cached {
-            tool: Tool::Istioctl,
-            version: Version::parse("1.5.0").unwrap(),
-            path: "/cache/istioctl".into(),
-        }],
-        ..Probes::default()
+#[tokio::test]
+async fn a_cached_tool_beats_a_download() {
+    let cache = tempfile::tempdir().unwrap();
+    let installer = installer(cache.path());
+    let dir = cache.path().join("istioctl/1.5.0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("istioctl"), "#!/bin/sh\n").unwrap();
+    let meta = crate::tools::cache::Meta {
+        tool: Tool::Istioctl,
+        version: "1.5.0".into(),
+        platform: "linux-amd64".into(),
+        url: format!("{MIRROR}/istio/1.5.0/istio-1.5.0-linux.tar.gz"),
+        sha256: "a".repeat(64),
+        bytes: 10,
+        installed_at: "2025-01-01T00:00:00.000Z".into(),
     };
-    let plan = build(&s, &probes);
+    crate::tools::cache::write_meta(&dir, &meta).unwrap();
+    let s = scenario(&[("mesh.istio", "1.5.0"), ("cluster.kubernetes", "v1.15.10")]);
+    let plan = build(&s, &resolved(&s, Probes::default(), &installer).await);
     assert_eq!(
         plan.tools[1].source,
-        ToolSource::Cache {
-            path: "/cache/istioctl".into()
+        Origin::Cache {
+            path: dir.join("istioctl")
         }
     );
+}
+
+#[test]
+fn kubectl_is_planned_when_istio_1_5_or_the_manifest_method_runs_it() {
+    let seed = scenario(&[("mesh.istio", "1.5.0"), ("cluster.kubernetes", "v1.15.10")]);
+    assert!(request(&seed, &Probes::default()).kubectl);
+    let manifest = scenario(&[("mesh.istio", "1.21"), ("mesh.method", "manifest")]);
+    assert!(request(&manifest, &Probes::default()).kubectl);
+    let plain = scenario(&[("mesh.istio", "1.21")]);
+    assert!(!request(&plain, &Probes::default()).kubectl);
 }
 
 #[test]

@@ -1,36 +1,13 @@
-//! Which minikube / istioctl / kubectl a run uses and where each comes from, as data.
-//!
-//! This is the seam with `src/tools/` (branch `tools`): probing fills `Probes` (what is on
-//! PATH, and `cached` — what meshup's tool cache holds, which the tools module lists), and
-//! `choose` decides `ToolSource` purely. The tools module then makes a `Download` real
-//! (fetch, verify, install into the cache) and may replace `download_url` with
-//! `compat::archives`.
+//! What probing found on PATH, and the tools a plan shows. Which minikube / istioctl / kubectl
+//! a run uses is decided once, by `tools::resolve` (the command layer runs it and hands the
+//! result in through `Probes::tools`), so the plan, `doctor` and the live start cannot disagree.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::compat::Version;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tool {
-    Minikube,
-    Istioctl,
-    Kubectl,
-    Docker,
-}
-
-impl Tool {
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Minikube => "minikube",
-            Tool::Istioctl => "istioctl",
-            Tool::Kubectl => "kubectl",
-            Tool::Docker => "docker",
-        }
-    }
-}
+use crate::tools::{Origin, Resolution, Resolved, Tool};
 
 /// What probing found for one program on PATH.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,7 +16,7 @@ pub enum ToolProbe {
     Missing,
     Found {
         path: PathBuf,
-        /// None when the version query failed or printed something unexpected.
+        /// None when the version query failed, printed something unexpected, or was not run.
         version: Option<Version>,
         /// Why the version is unknown, or what else went wrong (e.g. docker not running).
         problem: Option<String>,
@@ -61,129 +38,49 @@ impl ToolProbe {
     }
 }
 
-/// A tool already in meshup's cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cached {
-    pub tool: Tool,
-    pub version: Version,
-    pub path: PathBuf,
+/// `tools::resolve`'s answer for a scenario, as the command layer got it.
+#[derive(Debug, Clone, Default)]
+pub enum ToolResolution {
+    /// Not asked (pure tests of the plan).
+    #[default]
+    Unresolved,
+    Resolved(Box<Resolution>),
+    /// Resolution failed (a lock that does not fit, no minikube for the version, ...).
+    Failed(String),
 }
 
-/// Where a tool comes from.
+/// One tool of the plan: what will run and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum ToolSource {
-    /// Found on PATH (version None when unknown).
-    Path {
-        path: PathBuf,
-        version: Option<String>,
-    },
-    /// Fetched into the cache before the cluster stage.
-    Download { version: String, url: String },
-    /// Already in meshup's cache.
-    Cache { path: PathBuf },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ToolChoice {
+pub struct PlannedTool {
     pub tool: Tool,
-    /// The version that will run (None: whatever is on PATH, unchecked).
-    pub version: Option<String>,
-    pub source: ToolSource,
+    /// The upstream tag (`v1.24.0`, `1.5.0`).
+    pub version: String,
+    pub source: Origin,
     /// Why this one, in a sentence.
     pub reason: String,
+    /// The digest it must have (from meshup.lock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
-/// Picks PATH if `accept` likes its version, else the cache, else a download of `want`.
-pub fn choose(
-    tool: Tool,
-    probe: &ToolProbe,
-    cached: &[Cached],
-    want: &Version,
-    accept: impl Fn(&Version) -> bool,
-    why_not_path: impl Fn(Option<&Version>) -> String,
-) -> ToolChoice {
-    let display = |v: &Version| match tool {
-        Tool::Istioctl => v.to_string(),
-        _ => v.v(),
-    };
-    if let ToolProbe::Found {
-        path,
-        version: Some(found),
-        ..
-    } = probe
-        && accept(found)
-    {
-        return ToolChoice {
-            tool,
-            version: Some(display(found)),
-            source: ToolSource::Path {
-                path: path.clone(),
-                version: Some(display(found)),
-            },
-            reason: format!("{} {} on PATH fits", tool.name(), display(found)),
-        };
-    }
-    let reason = why_not_path(probe.version());
-    if let Some(c) = cached.iter().find(|c| c.tool == tool && c.version == *want) {
-        return ToolChoice {
-            tool,
-            version: Some(display(want)),
-            source: ToolSource::Cache {
-                path: c.path.clone(),
-            },
-            reason,
-        };
-    }
-    ToolChoice {
-        tool,
-        version: Some(display(want)),
-        source: ToolSource::Download {
-            version: display(want),
-            url: download_url(tool, want),
-        },
-        reason,
-    }
-}
-
-/// Upstream release URLs for this platform (research/minikube.md §6, research/istio.md §5,
-/// shared/data/compat.yaml `istio_release_archive`). To be replaced by `compat::archives`
-/// (tools branch), which also knows the mirrors.
-pub fn download_url(tool: Tool, version: &Version) -> String {
-    let arch = match std::env::consts::ARCH {
-        "aarch64" => "arm64",
-        _ => "amd64",
-    };
-    let macos = std::env::consts::OS == "macos";
-    match tool {
-        Tool::Minikube => format!(
-            "https://github.com/kubernetes/minikube/releases/download/{}/minikube-{}-{arch}",
-            version.v(),
-            if macos { "darwin" } else { "linux" }
-        ),
-        Tool::Kubectl => format!(
-            "https://dl.k8s.io/release/{}/bin/{}/{arch}/kubectl",
-            version.v(),
-            if macos { "darwin" } else { "linux" }
-        ),
-        Tool::Istioctl | Tool::Docker => {
-            let m = version.minor();
-            let suffix = if macos {
-                if m >= crate::compat::Minor::new(1, 19)
-                    || (m >= crate::compat::Minor::new(1, 10) && arch == "arm64")
-                {
-                    format!("osx-{arch}")
-                } else {
-                    "osx".to_string()
-                }
-            } else if m <= crate::compat::Minor::new(1, 5) {
-                "linux".to_string()
-            } else {
-                format!("linux-{arch}")
-            };
-            format!(
-                "https://github.com/istio/istio/releases/download/{version}/istioctl-{version}-{suffix}.tar.gz"
-            )
+impl From<&Resolved> for PlannedTool {
+    fn from(r: &Resolved) -> Self {
+        PlannedTool {
+            tool: r.tool,
+            version: r.version.clone(),
+            source: r.origin.clone(),
+            reason: r.why.clone(),
+            sha256: r.sha256.clone(),
         }
     }
+}
+
+/// The tools meshup runs for this scenario (an unneeded kubectl is left out).
+pub fn planned(resolution: &Resolution) -> Vec<PlannedTool> {
+    resolution
+        .all()
+        .into_iter()
+        .filter(|r| r.needed)
+        .map(PlannedTool::from)
+        .collect()
 }

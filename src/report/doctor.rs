@@ -27,6 +27,12 @@ pub fn render(r: &Report, st: Style) -> String {
             let _ = writeln!(o, "    {:<9} {}", "", st.dim(&format!("fix: {fix}")));
         }
     }
+    let _ = writeln!(o, "\n{}", st.bold("Tools"));
+    o.push_str(&super::plan::tools(
+        &r.tools,
+        r.tools_problem.as_deref(),
+        st,
+    ));
     let _ = writeln!(o, "\n{}", st.bold("Findings"));
     if r.findings.is_empty() {
         let _ = writeln!(o, "  {}", st.green("✓ none"));

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::style::Style;
 use crate::commands::matrix::MatrixPlan;
 use crate::compat::Severity;
-use crate::plan::{Tool, ToolSource};
+use crate::tools::{Origin, Tool};
 
 pub fn render(m: &MatrixPlan, st: Style) -> String {
     let mut o = String::new();
@@ -35,11 +35,11 @@ pub fn render(m: &MatrixPlan, st: Style) -> String {
                 .iter()
                 .find(|t| t.tool == Tool::Minikube)
                 .map_or(String::new(), |t| {
-                    let v = t.version.clone().unwrap_or_default();
+                    let v = &t.version;
                     match t.source {
-                        ToolSource::Path { .. } => format!("{v} (PATH)"),
-                        ToolSource::Cache { .. } => format!("{v} (cache)"),
-                        ToolSource::Download { .. } => format!("{v} (fetch)"),
+                        Origin::Path { .. } => format!("{v} (PATH)"),
+                        Origin::Cache { .. } => format!("{v} (cache)"),
+                        Origin::Download { .. } => format!("{v} (fetch)"),
                     }
                 });
         let count = |s| p.findings.iter().filter(|f| f.severity == s).count();

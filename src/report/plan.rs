@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::style::Style;
 use crate::compat::Finding;
-use crate::plan::{Plan, ToolSource};
+use crate::plan::{Plan, PlannedTool};
+use crate::tools::Origin;
 
 pub fn render(plan: &Plan, st: Style) -> String {
     let mut o = String::new();
@@ -38,16 +39,7 @@ pub fn render(plan: &Plan, st: Style) -> String {
     let _ = writeln!(o, "  Tunnel      {}", if r.tunnel { "on" } else { "off" });
 
     let _ = writeln!(o, "\n{}", st.bold("Tools"));
-    for t in &plan.tools {
-        let version = t.version.as_deref().unwrap_or("any");
-        let from = match &t.source {
-            ToolSource::Path { path, .. } => format!("PATH {}", path.display()),
-            ToolSource::Cache { path } => format!("cache {}", path.display()),
-            ToolSource::Download { url, .. } => format!("download {url}"),
-        };
-        let _ = writeln!(o, "  {:<9} {:<9} {from}", t.tool.name(), version);
-        let _ = writeln!(o, "  {:<9} {:<9} {}", "", "", st.dim(&t.reason));
-    }
+    o.push_str(&tools(&plan.tools, plan.tools_problem.as_deref(), st));
 
     let _ = writeln!(o, "\n{}", st.bold("Findings"));
     if plan.findings.is_empty() {
@@ -82,6 +74,38 @@ pub fn render(plan: &Plan, st: Style) -> String {
         }
         for s in &stage.steps {
             let _ = writeln!(o, "       · {s}");
+        }
+    }
+    o
+}
+
+/// Each tool: version, where it comes from (PATH, cache, or the URL it is downloaded from) and
+/// why; or why none could be resolved.
+pub fn tools(tools: &[PlannedTool], problem: Option<&str>, st: Style) -> String {
+    let mut o = String::new();
+    if let Some(problem) = problem {
+        let _ = writeln!(
+            o,
+            "  {}: {problem}",
+            st.severity(crate::compat::Severity::Error)
+        );
+    }
+    for t in tools {
+        let from = match &t.source {
+            Origin::Path { path } => format!("PATH {}", path.display()),
+            Origin::Cache { path } => format!("cache {}", path.display()),
+            Origin::Download { url, .. } => format!("download {url}"),
+        };
+        let _ = writeln!(o, "  {:<9} {:<9} {from}", t.tool.name(), t.version);
+        let _ = writeln!(o, "  {:<9} {:<9} {}", "", "", st.dim(&t.reason));
+        if let Some(sha) = &t.sha256 {
+            let _ = writeln!(
+                o,
+                "  {:<9} {:<9} {}",
+                "",
+                "",
+                st.dim(&format!("sha256 {sha} (meshup.lock)"))
+            );
         }
     }
     o

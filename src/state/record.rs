@@ -67,12 +67,13 @@ impl Record {
 
     pub fn stage_ended(&mut self, name: &str, status: StageStatus, detail: impl Into<String>) {
         let finished = chrono::Utc::now();
+        let finished_text = format_time(finished);
         let entry = self
             .stages
             .entry(name.to_owned())
             .or_insert_with(|| StageRecord {
                 status,
-                started: finished.to_rfc3339(),
+                started: finished_text.clone(),
                 finished: None,
                 duration_ms: None,
                 detail: String::new(),
@@ -85,7 +86,7 @@ impl Record {
                     .num_milliseconds()
                     .max(0) as u64
             });
-        entry.finished = Some(finished.to_rfc3339());
+        entry.finished = Some(finished_text);
         entry.detail = detail.into();
     }
 
@@ -95,5 +96,10 @@ impl Record {
 }
 
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    format_time(chrono::Utc::now())
+}
+
+/// RFC 3339 in UTC with milliseconds and `Z`: the one format of every time meshup records.
+fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -45,6 +45,12 @@ fn the_record_round_trips_and_times_stages() {
     let stage = back.stage("cluster").unwrap();
     assert_eq!(stage.status, StageStatus::Done);
     assert!(stage.duration_ms.is_some());
+    // One format for both: RFC 3339, UTC, milliseconds, `Z` (e.g. 2025-01-01T00:00:01.500Z).
+    let finished = stage.finished.as_deref().unwrap();
+    for time in [stage.started.as_str(), finished] {
+        assert_eq!(time.len(), "2025-01-01T00:00:01.500Z".len(), "{time}");
+        assert!(time.ends_with('Z') && time.as_bytes()[19] == b'.', "{time}");
+    }
     assert_eq!(
         root.profiles()
             .unwrap()

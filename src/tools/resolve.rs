@@ -18,6 +18,9 @@ use crate::compat::archives::Tool;
 pub struct Request {
     pub kubernetes: Version,
     pub istio: Version,
+    /// Whether meshup runs kubectl for this scenario: Istio 1.5's `manifest apply` shells out
+    /// to it, and `mesh.method: manifest` applies with it (`plan::request` decides).
+    pub kubectl: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,8 +45,8 @@ pub struct Resolved {
     pub origin: Origin,
     /// One sentence a user can read: why this version, why from there.
     pub why: String,
-    /// Whether meshup itself runs it for this scenario (kubectl only for Istio 1.5's
-    /// `manifest apply`, which shells out to it); unneeded tools are never downloaded.
+    /// Whether meshup itself runs it for this scenario (kubectl only when `Request::kubectl`
+    /// says so); unneeded tools are never downloaded.
     pub needed: bool,
     /// The sha256 this run must see (from meshup.lock with --locked).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,11 +116,10 @@ pub async fn resolve(
     installer: &Installer,
     lock: Option<&Lock>,
 ) -> Result<Resolution> {
-    let istio_needs_kubectl = req.istio.major == 1 && req.istio.minor == 5;
     Ok(Resolution {
         minikube: resolve_minikube(req, probe, installer, lock).await?,
         istioctl: resolve_istioctl(req, probe, installer, lock).await?,
-        kubectl: resolve_kubectl(req, probe, installer, lock, istio_needs_kubectl).await?,
+        kubectl: resolve_kubectl(req, probe, installer, lock, req.kubectl).await?,
     })
 }
 

@@ -131,13 +131,14 @@ pub(super) fn emit<T: Serialize + fmt::Display>(printer: &Printer, report: &T) {
 /// plan resolves them).
 pub async fn request_for(scenario: &Scenario) -> Request {
     let probes = probe::probe(false).await;
-    request_from_plan(&planner::build(scenario, &probes))
+    planner::request(scenario, &probes)
 }
 
 pub fn request_from_plan(plan: &planner::Plan) -> Request {
     Request {
         kubernetes: plan.kubernetes.0.clone(),
         istio: plan.istio.0.clone(),
+        kubectl: plan.needs_kubectl,
     }
 }
 
@@ -166,7 +167,7 @@ async fn context(installer: Installer) -> anyhow::Result<ToolsContext> {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                scenarios.push((name, request_from_plan(&planner::build(&scenario, &probes))));
+                scenarios.push((name, planner::request(&scenario, &probes)));
             }
         }
     }
