@@ -2,3 +2,6 @@
 //! world and reports what it did.
 
 pub mod cluster;
+pub mod cluster_progress;
+pub mod preflight;
+pub mod tools;

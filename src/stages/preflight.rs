@@ -1,0 +1,52 @@
+//! The preflight stage: the plan's findings for this scenario on this host. Anything that
+//! cannot work stops here (exit 3), before a single thing is started.
+
+use crate::commands::probe;
+use crate::compat::Severity;
+use crate::error::{ExitKind, Failure};
+use crate::plan::{self as planner, Plan, Probes};
+use crate::scenario::Scenario;
+
+/// Versions and host: anything that cannot work stops here, before a single thing is started.
+pub async fn run(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(Plan, Probes)> {
+    let mut probes = probe::probe(false).await;
+    // The plan shows the tools as the tools stage will resolve them; a resolution that fails
+    // (a lock that does not fit) fails that stage, with its own exit code (4).
+    let _ = probe::resolve_tools(scenario, &mut probes, lock).await;
+    let mut plan = planner::build(scenario, &probes);
+    // The plan only warns about a stopped Docker when no driver is set (minikube might pick
+    // another), but installed Docker is the driver minikube auto-selects: the live start would
+    // fail in `minikube start` (PROVIDER_DOCKER_NOT_RUNNING, 63) after the tools stage.
+    if scenario.cluster.driver.is_none() {
+        for f in plan
+            .findings
+            .iter_mut()
+            .filter(|f| f.code == "docker-not-running")
+        {
+            f.severity = Severity::Error;
+        }
+    }
+    let errors: Vec<_> = plan.errors(None).collect();
+    if errors.is_empty() {
+        return Ok((plan, probes));
+    }
+    let mut failure = Failure::new(
+        ExitKind::Preflight,
+        format!(
+            "preflight found {} problem(s) that would make this scenario fail:\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|f| format!("  - {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+    .details(serde_json::json!({ "findings": errors }));
+    for f in &errors {
+        if let Some(alt) = &f.alternative {
+            failure = failure.hint(alt.clone());
+        }
+    }
+    Err(failure.into())
+}
