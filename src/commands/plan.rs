@@ -62,6 +62,10 @@ pub async fn show(
         }
         if shape == Shape::DryRun {
             printer.note("dry run: nothing was started (only read-only version queries ran)");
+            printer.note(
+                "this meshup build runs preflight, tools and cluster; the tunnel, mesh and verify \
+                 stages above are planned and arrive in coming releases",
+            );
         }
     }
     match tools {
