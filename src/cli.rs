@@ -173,7 +173,8 @@ pub struct MatrixArgs {
     /// The Matrix file.
     pub file: PathBuf,
 
-    /// Expand and plan every scenario without running anything.
+    /// Expand and plan every scenario without running anything (required for now: running a
+    /// matrix arrives with the matrix runner).
     #[arg(long)]
     pub dry_run: bool,
 }
