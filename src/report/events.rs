@@ -139,6 +139,7 @@ impl Reporter {
             .bars
             .as_ref()
             .map(|b| b.start(&format!("[{stage}]"), what));
+        let bar_shown = bar.is_some();
         inner.stages.insert(
             stage.to_owned(),
             Stage {
@@ -147,13 +148,19 @@ impl Reporter {
                 bar,
             },
         );
+        // On a terminal the running line itself says the stage started.
+        let line = if bar_shown {
+            String::new()
+        } else {
+            format!("[{stage}] started: {what}")
+        };
         self.emit(
             &mut inner,
             "stage-started",
             Some(stage),
             now,
             json!({ "what": what }),
-            || format!("[{stage}] started: {what}"),
+            || line,
         );
     }
 

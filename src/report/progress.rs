@@ -86,10 +86,12 @@ impl Bars {
         }
     }
 
-    /// Replaces the running line by its final text; the line stays on screen.
+    /// Replaces the running line by its final text, printed as a permanent line above the
+    /// lines still running (a finished bar left in the live area can be lost on redraw).
     pub fn finish(&self, bar: &ProgressBar, line: String) {
-        bar.set_style(ProgressStyle::with_template("{msg}").expect("static template"));
-        bar.finish_with_message(line);
+        bar.finish_and_clear();
+        self.multi.remove(bar);
+        let _ = self.multi.println(line);
     }
 
     /// A finished line for a stage that never had a running one (skipped, or ended unseen).
