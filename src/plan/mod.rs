@@ -303,15 +303,17 @@ fn docker_findings(s: &Scenario, docker: &ToolProbe) -> Vec<Finding> {
     if !needs_docker {
         return Vec::new();
     }
-    let severity = if s.cluster.driver.is_some() {
+    // Without a driver minikube may pick another when docker is missing; but an installed docker
+    // is the one it auto-selects, so a stopped one fails `minikube start` (63) either way.
+    let missing_severity = if s.cluster.driver.is_some() {
         Severity::Error
     } else {
         Severity::Warning
     };
     match docker {
-        ToolProbe::Missing => vec![Finding::new(severity, Scope::Host, "docker-missing", "docker is not on PATH (minikube's docker driver needs it)")
+        ToolProbe::Missing => vec![Finding::new(missing_severity, Scope::Host, "docker-missing", "docker is not on PATH (minikube's docker driver needs it)")
             .alternative("install Docker (https://docs.docker.com/engine/install/), or set cluster.driver to a VM driver such as kvm2")],
-        ToolProbe::Found { problem: Some(p), .. } => vec![Finding::new(severity, Scope::Host, "docker-not-running", format!("docker is installed but `docker info` failed ({p})"))
+        ToolProbe::Found { problem: Some(p), .. } => vec![Finding::new(Severity::Error, Scope::Host, "docker-not-running", format!("docker is installed but `docker info` failed ({p})"))
             .alternative("start the Docker daemon, and make sure your user is in the `docker` group")],
         _ => Vec::new(),
     }

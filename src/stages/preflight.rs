@@ -2,7 +2,6 @@
 //! cannot work stops here (exit 3), before a single thing is started.
 
 use crate::commands::probe;
-use crate::compat::Severity;
 use crate::error::{ExitKind, Failure};
 use crate::plan::{self as planner, Plan, Probes};
 use crate::scenario::Scenario;
@@ -13,19 +12,7 @@ pub async fn run(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(
     // The plan shows the tools as the tools stage will resolve them; a resolution that fails
     // (a lock that does not fit) fails that stage, with its own exit code (4).
     let _ = probe::resolve_tools(scenario, &mut probes, lock).await;
-    let mut plan = planner::build(scenario, &probes);
-    // The plan only warns about a stopped Docker when no driver is set (minikube might pick
-    // another), but installed Docker is the driver minikube auto-selects: the live start would
-    // fail in `minikube start` (PROVIDER_DOCKER_NOT_RUNNING, 63) after the tools stage.
-    if scenario.cluster.driver.is_none() {
-        for f in plan
-            .findings
-            .iter_mut()
-            .filter(|f| f.code == "docker-not-running")
-        {
-            f.severity = Severity::Error;
-        }
-    }
+    let plan = planner::build(scenario, &probes);
     let errors: Vec<_> = plan.errors(None).collect();
     if errors.is_empty() {
         return Ok((plan, probes));
