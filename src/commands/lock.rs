@@ -12,7 +12,6 @@ use crate::cli::ScenarioArgs;
 use crate::error::ExitKind;
 use crate::report::Printer;
 use crate::tools::lock::LockedTool;
-use crate::tools::probe::ExecProbe;
 use crate::tools::probe::Probe;
 use crate::tools::resolve::resolve;
 use crate::tools::{Installer, Lock, Request, ToolError};
@@ -31,9 +30,9 @@ pub struct LockArgs {
 /// `meshup lock`: the entry point main dispatches to.
 pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
     let scenario = input::scenario(&args.scenario, env)?;
-    let req = super::tools::request_for(&scenario).await;
+    let (req, probes) = super::tools::request_for(&scenario).await;
     let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
-    let probe = ExecProbe::default();
+    let probe = super::probe::ProbedTools(&probes);
     let report = lock(
         &req,
         args.scenario.file.as_deref(),

@@ -84,18 +84,7 @@ pub async fn resolve_tools(
     lock: &LockUse,
 ) -> Result<(), ToolError> {
     let req = planner::request(s, probes);
-    if req.kubectl
-        && matches!(
-            probes.kubectl,
-            ToolProbe::Found {
-                version: None,
-                problem: None,
-                ..
-            }
-        )
-    {
-        probes.kubectl = probe_kubectl(true).await;
-    }
+    probe_kubectl_if_needed(&req, probes).await;
     let resolved = async {
         let installer = Installer::from_env()?;
         let lock = Lock::for_run(
@@ -121,6 +110,23 @@ pub async fn resolve_tools(
 
 /// The probe's answers as `tools::resolve` asks for them: the same PATH lookups and version
 /// queries, run once.
+/// `kubectl version` runs only when the scenario needs kubectl (other dry-runs run nothing more).
+pub async fn probe_kubectl_if_needed(req: &tools::Request, probes: &mut Probes) {
+    if req.kubectl
+        && matches!(
+            probes.kubectl,
+            ToolProbe::Found {
+                version: None,
+                problem: None,
+                ..
+            }
+        )
+    {
+        probes.kubectl = probe_kubectl(true).await;
+    }
+}
+
+/// The probe's answers as `tools::resolve` asks for them: each tool is asked its version once.
 pub struct ProbedTools<'a>(pub &'a Probes);
 
 impl ProbedTools<'_> {

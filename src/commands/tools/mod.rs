@@ -92,7 +92,7 @@ pub async fn run(
         }
         ToolsCommand::Install(a) if a.specs.is_empty() => {
             let scenario = input::scenario(&a.scenario, env)?;
-            let req = request_for(&scenario).await;
+            let (req, probes) = request_for(&scenario).await;
             let opts = PrepareOptions {
                 locked: a.locked,
                 ci: printer.ci,
@@ -101,7 +101,7 @@ pub async fn run(
                 scenario: a.scenario.file.clone(),
                 offline: false,
             };
-            let probe = crate::tools::probe::ExecProbe::default();
+            let probe = probe::ProbedTools(&probes);
             let (resolution, _) = crate::tools::prepare(&req, &opts, &installer, &probe, &progress)
                 .await
                 .map_err(ToolError::into_anyhow)?;
@@ -128,10 +128,12 @@ pub(super) fn emit<T: Serialize + fmt::Display>(printer: &Printer, report: &T) {
 }
 
 /// The concrete Kubernetes and Istio versions of a scenario (`stable`, `auto` resolved as the
-/// plan resolves them).
-pub async fn request_for(scenario: &Scenario) -> Request {
-    let probes = probe::probe(false).await;
-    planner::request(scenario, &probes)
+/// plan resolves them), and the probe's answers, which resolution then reuses
+/// (`probe::ProbedTools`) instead of asking every tool its version again.
+pub async fn request_for(scenario: &Scenario) -> (Request, planner::Probes) {
+    // kubectl's version too: the lock pins a kubectl even where the run does not need one.
+    let probes = probe::probe(true).await;
+    (planner::request(scenario, &probes), probes)
 }
 
 pub fn request_from_plan(plan: &planner::Plan) -> Request {
