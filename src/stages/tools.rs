@@ -2,7 +2,6 @@
 //! cache, or fetched and verified — and a last check that the minikube about to run accepts
 //! the Kubernetes version.
 
-use crate::cluster::minikube::Minikube;
 use crate::commands::probe;
 use crate::compat::minikube as mk_compat;
 use crate::error::{ExitKind, Failure};
@@ -37,7 +36,7 @@ pub async fn run(
     for r in resolution.all() {
         reporter.info("tools", &r.why);
     }
-    check_minikube_range(&paths.minikube, plan).await?;
+    check_minikube_range(&resolution.minikube, plan)?;
     Ok(paths)
 }
 
@@ -87,19 +86,13 @@ impl tools::Progress for ToolsProgress<'_> {
 
 /// The minikube about to run must accept the version: an out-of-range version never reaches
 /// `minikube start` (it would exit 106 after minutes of work).
-async fn check_minikube_range(bin: &std::path::Path, plan: &Plan) -> anyhow::Result<()> {
-    let version = Minikube::version(bin).await.map_err(|e| {
-        Failure::new(
-            ExitKind::Preflight,
-            format!("cannot ask minikube its version: {e}"),
-        )
-    })?;
-    let Some(parsed) = crate::compat::Version::parse(version.trim_start_matches('v')) else {
-        return Ok(());
-    };
-    match mk_compat::kubernetes_range(&parsed) {
+fn check_minikube_range(minikube: &tools::Resolved, plan: &Plan) -> anyhow::Result<()> {
+    // The resolved release is the one that runs (PATH's was asked its version by the probe; a
+    // cached or fetched one was verified as that release), so no need to ask it again.
+    let release = crate::compat::Version(minikube.semver.clone());
+    match mk_compat::kubernetes_range(&release) {
         Some(range) if !range.contains(&plan.kubernetes) => {
-            Err(minikube_range_failure(plan, Some(&version)).into())
+            Err(minikube_range_failure(plan, Some(&minikube.version)).into())
         }
         _ => Ok(()),
     }
