@@ -143,12 +143,7 @@ impl Minikube {
             {
                 Ok(Vec::new())
             }
-            Err(_) => Err(ExecError::Failed {
-                command: cmd.display(),
-                status: out.status,
-                tail: out.tail(12).into_iter().map(String::from).collect(),
-                output: Box::new(out),
-            }),
+            Err(_) => Err(ExecError::failed(&cmd, out)),
         }
     }
 

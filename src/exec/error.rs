@@ -31,7 +31,8 @@ pub enum ExecError {
 }
 
 impl ExecError {
-    pub(super) fn failed(cmd: &Cmd, output: Output) -> ExecError {
+    /// The error of a command that ran and exited non-zero.
+    pub fn failed(cmd: &Cmd, output: Output) -> ExecError {
         ExecError::Failed {
             command: cmd.display(),
             status: output.status,
