@@ -1,5 +1,7 @@
 //! What differs between minikube releases: the Kubernetes range (compat.yaml, from
 //! minikube's constants.go at each tag), message shapes, runtimes, the tunnel's lock.
+//! These tables copy the facts rather than import meshup's `compat`: the fake is the real
+//! tool's stand-in, so a mistake in meshup's tables must make a test fail, not agree with it.
 
 use crate::fakes::common::version_key;
 
