@@ -2,7 +2,7 @@
 //! 1.6: same as install), `install` (1.6+: in-process, waits per component), `version`,
 //! `verify-install`, `x precheck` — each with its era's output.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -39,18 +39,7 @@ pub(super) fn settings(
     args: &Args,
     warnings: &mut Vec<String>,
 ) -> Result<Settings, String> {
-    let sets: Vec<String> = args
-        .all(&["-s", "--set"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let files: Vec<String> = args
-        .all(&["-f", "--filename"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut s = iop::build(istio, &files, &sets, args.bool(&["--force"]), warnings)
-        .map_err(|e| e.text())?;
+    let mut s = iop::build_from_args(istio, args, &[], warnings).map_err(|e| e.text())?;
     if let Some(r) = args.get(&["-r", "--revision"]) {
         s.revision = r.to_string();
     }
@@ -106,14 +95,7 @@ fn confirm(istio: &Istio, s: &Settings, args: &Args) -> bool {
             istio.version, s.profile
         ),
     };
-    print!("{prompt} ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    let ok = std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .is_ok_and(|n| n > 0)
-        && matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
+    let ok = super::answered_yes(&prompt);
     if !ok {
         if m == 5 {
             println!("Cancelled.");

@@ -263,6 +263,22 @@ impl SetError {
 }
 
 /// Builds the spec: profile, then `-f` files, then `--set`s; validates paths for the version.
+/// The IstioOperator from the command line's `-f/--filename` and `-s/--set` (plus `extra_sets`,
+/// applied last), as istioctl builds it for install, generate and profile dump.
+pub fn build_from_args(
+    istio: &Istio,
+    args: &crate::fakes::common::Args,
+    extra_sets: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<Settings, SetError> {
+    let strings =
+        |names: &[&str]| -> Vec<String> { args.all(names).iter().map(|s| s.to_string()).collect() };
+    let mut sets = strings(&["-s", "--set"]);
+    sets.extend(extra_sets.iter().cloned());
+    let files = strings(&["-f", "--filename"]);
+    build(istio, &files, &sets, args.bool(&["--force"]), warnings)
+}
+
 pub fn build(
     istio: &Istio,
     files: &[String],

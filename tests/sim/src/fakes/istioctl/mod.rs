@@ -143,18 +143,8 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
                     .and_then(|s| s.strip_prefix("profile=")))
                 .unwrap_or("default");
             let mut warnings = Vec::new();
-            let sets: Vec<String> = args
-                .all(&["-s", "--set"])
-                .iter()
-                .map(|s| s.to_string())
-                .chain([format!("profile={name}")])
-                .collect();
-            let files: Vec<String> = args
-                .all(&["-f", "--filename"])
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let s = match iop::build(istio, &files, &sets, args.bool(&["--force"]), &mut warnings) {
+            let profile_set = [format!("profile={name}")];
+            let s = match iop::build_from_args(istio, args, &profile_set, &mut warnings) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("{}", e.text());
@@ -231,6 +221,19 @@ fn profile(istio: &Istio, args: &Args, rest: &[&str]) -> i32 {
     }
 }
 
+/// A y/N answer read from stdin; EOF (no terminal) or anything else is a no, as in istioctl.
+pub(super) fn answered_yes(prompt: &str) -> bool {
+    use std::io::{BufRead, Write};
+    print!("{prompt} ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .is_ok_and(|n| n > 0)
+        && matches!(line.trim().to_lowercase().as_str(), "y" | "yes")
+}
+
 fn sha2_hex(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
@@ -269,17 +272,7 @@ pub fn line_diff(a: &str, b: &str) -> String {
 
 fn generate(istio: &Istio, args: &Args) -> i32 {
     let mut warnings = Vec::new();
-    let sets: Vec<String> = args
-        .all(&["-s", "--set"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let files: Vec<String> = args
-        .all(&["-f", "--filename"])
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut s = match iop::build(istio, &files, &sets, args.bool(&["--force"]), &mut warnings) {
+    let mut s = match iop::build_from_args(istio, args, &[], &mut warnings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{}", e.text());

@@ -1,8 +1,6 @@
 //! `istioctl uninstall --purge` (1.15+; `x uninstall` from 1.7): removes what install created,
 //! leaving the `istio-system` namespace, as the real one does.
 
-use std::io::{BufRead, Write};
-
 use super::install::{client, settings};
 use super::iop::Istio;
 use super::manifest;
@@ -16,19 +14,13 @@ pub fn uninstall(_env: &Env, istio: &Istio, args: &Args) -> i32 {
         );
         return 1;
     }
-    if !args.bool(&["-y", "--skip-confirmation"]) {
-        print!("All Istio resources will be pruned from the cluster\nProceed? (y/N) ");
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        let yes = std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .is_ok_and(|n| n > 0)
-            && matches!(line.trim().to_lowercase().as_str(), "y" | "yes");
-        if !yes {
-            eprintln!("Cancelled.");
-            return 1;
-        }
+    if !args.bool(&["-y", "--skip-confirmation"])
+        && !super::answered_yes(
+            "All Istio resources will be pruned from the cluster\nProceed? (y/N)",
+        )
+    {
+        eprintln!("Cancelled.");
+        return 1;
     }
     let mut warnings = Vec::new();
     let mut s = match settings(istio, args, &mut warnings) {
