@@ -18,7 +18,7 @@ mod select;
 mod sidecar;
 mod status;
 mod store;
-mod table;
+pub(crate) mod table;
 mod util;
 
 use std::path::PathBuf;

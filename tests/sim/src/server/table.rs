@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-fn age(obj: &Value) -> String {
+/// kubectl's AGE column (also used by the fake kubectl's client-side tables).
+pub(crate) fn age(obj: &Value) -> String {
     let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else {
         return "<unknown>".into();
     };

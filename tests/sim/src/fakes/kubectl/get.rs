@@ -7,24 +7,7 @@ use serde_json::{Value, json};
 use super::find_resource;
 use crate::fakes::common::Args;
 use crate::fakes::kube as k;
-
-fn age(obj: &Value) -> String {
-    let Some(ts) = obj["metadata"]["creationTimestamp"].as_str() else {
-        return "<unknown>".into();
-    };
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
-        return "<unknown>".into();
-    };
-    let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86400),
-    }
-}
+use crate::server::table::age;
 
 fn row(plural: &str, o: &Value) -> (Vec<&'static str>, Vec<String>) {
     let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
