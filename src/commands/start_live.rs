@@ -60,13 +60,11 @@ async fn run_stages(
         ci: printer.ci,
         scenario: args.scenario.file.clone(),
     };
-    let (plan, probes) = match stages::preflight::run(scenario, &lock).await {
-        Ok(found) => found,
-        Err(e) => {
-            reporter.stage_failed("preflight", &e);
-            return Err(e);
-        }
-    };
+    let (plan, probes) = failed_as(
+        reporter,
+        "preflight",
+        stages::preflight::run(scenario, &lock).await,
+    )?;
     for finding in plan
         .findings
         .iter()
@@ -84,13 +82,11 @@ async fn run_stages(
         scenario: args.scenario.file.clone(),
         offline: args.offline,
     };
-    let paths = match stages::tools::run(&opts, &plan, &probes, reporter).await {
-        Ok(paths) => paths,
-        Err(e) => {
-            reporter.stage_failed("tools", &e);
-            return Err(e);
-        }
-    };
+    let paths = failed_as(
+        reporter,
+        "tools",
+        stages::tools::run(&opts, &plan, &probes, reporter).await,
+    )?;
     reporter.stage_done("tools", &format!("minikube {}", paths.minikube.display()));
 
     let state = StateRoot::from_env().profile(&profile);
@@ -158,13 +154,7 @@ async fn run_stages(
     };
     record.stage_ended("cluster", status, &detail);
     state.save(&record)?;
-    let (outcome, server) = match outcome {
-        Ok(done) => done,
-        Err(e) => {
-            reporter.stage_failed("cluster", &e);
-            return Err(e);
-        }
-    };
+    let (outcome, server) = failed_as(reporter, "cluster", outcome)?;
     reporter.stage_done(
         "cluster",
         &format!("{} (Kubernetes {server})", outcome.done),
@@ -192,6 +182,14 @@ async fn prove_context(
 ) -> anyhow::Result<String> {
     let client = crate::k8s::client_for_context(profile, kubeconfig, ExitKind::Cluster).await?;
     crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Cluster).await
+}
+
+/// Reports a stage's error as that stage's failure, and passes the result on.
+fn failed_as<T>(reporter: &Reporter, stage: &str, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    if let Err(e) = &result {
+        reporter.stage_failed(stage, e);
+    }
+    result
 }
 
 fn command_line() -> String {
