@@ -90,10 +90,7 @@ impl Minikube {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Cmd::new(&self.bin)
-            .args(args)
-            .env("MINIKUBE_WANTUPDATENOTIFICATION", "false")
-            .timeout(QUERY_TIMEOUT);
+        let mut cmd = base_command(&self.bin).args(args);
         if let Some(path) = &self.kubeconfig {
             cmd = cmd.env("KUBECONFIG", path);
         }
@@ -105,10 +102,8 @@ impl Minikube {
 
     /// `minikube version -o json` → `v1.38.1`.
     pub async fn version(bin: &Path) -> Result<String, ExecError> {
-        let out = Cmd::new(bin)
+        let out = base_command(bin)
             .args(["version", "-o", "json"])
-            .env("MINIKUBE_WANTUPDATENOTIFICATION", "false")
-            .timeout(QUERY_TIMEOUT)
             .run()
             .await?;
         Ok(parse_version(&out.stdout).unwrap_or_default())
@@ -206,6 +201,13 @@ impl Minikube {
         let out = self.command(["ip", "-p", &self.profile]).run().await?;
         Ok(out.stdout.trim().to_owned())
     }
+}
+
+/// Every minikube call: no "minikube X is available" nag mixed into output meshup parses.
+fn base_command(bin: &Path) -> Cmd {
+    Cmd::new(bin)
+        .env("MINIKUBE_WANTUPDATENOTIFICATION", "false")
+        .timeout(QUERY_TIMEOUT)
 }
 
 pub fn parse_version(stdout: &str) -> Option<String> {
