@@ -122,6 +122,11 @@ pub struct StartArgs {
     /// export line.
     #[arg(long)]
     pub isolated_kubeconfig: bool,
+
+    /// Limit for the whole run, e.g. 20m (overrides the scenario's timeouts.total); when it
+    /// expires every stage is stopped and meshup exits 9.
+    #[arg(long, env = "MESHUP_TIMEOUT", value_name = "DURATION")]
+    pub timeout: Option<String>,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.
