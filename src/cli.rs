@@ -20,6 +20,7 @@ Exit codes:
   9        the global timeout expired
   10       the profile is locked by another meshup
   11       no such profile (status, stop)
+  70       internal error: a bug in meshup (shown with its cause chain; please report it)
   130/143  interrupted by SIGINT / SIGTERM
 
 Environment: MESHUP_LOG (log filter, e.g. debug), NO_COLOR, CI=true (implies --ci).
