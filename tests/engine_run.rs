@@ -12,7 +12,6 @@ mod mirror;
 use std::time::{Duration, Instant};
 
 use cluster_world::*;
-use meshup_sim::World;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
