@@ -128,6 +128,10 @@ pub struct StartArgs {
     /// expires every stage is stopped and meshup exits 9.
     #[arg(long, env = "MESHUP_TIMEOUT", value_name = "DURATION")]
     pub timeout: Option<String>,
+
+    /// Write a JUnit XML report here: a test case per stage and per verify check.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.
