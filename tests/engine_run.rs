@@ -308,3 +308,31 @@ fn a_failed_run_s_result_carries_its_real_duration() {
         "{result}"
     );
 }
+
+#[test]
+fn ctrl_c_is_an_interruption_not_a_failure_of_the_stage() {
+    let world = seed_world_with(|k| k.minikube.start_ms = 60_000);
+    let run = spawn_meshup(&world, "run", &["start", "-f", SEED, "--output", "json"]);
+    wait_for("minikube start", || !minikube(&world, "start").is_empty());
+    kill(Pid::from_raw(run.id() as i32), Signal::SIGINT).unwrap();
+    let run = finish(&world, "run", run);
+    assert_eq!(run.code, Some(130), "{run}");
+    let events = run.events();
+    assert!(
+        !events.iter().any(|e| e["type"] == "stage-failed"),
+        "an interruption reported as a failure\n{run}"
+    );
+    let stopped = events
+        .iter()
+        .find(|e| e["type"] == "stage-interrupted" && e["stage"] == "cluster")
+        .unwrap_or_else(|| panic!("{run}"));
+    assert!(
+        stopped["reason"].as_str().unwrap().contains("SIGINT"),
+        "{stopped}"
+    );
+    let result = run.result();
+    assert_eq!(result["exitCode"], 130);
+    assert_eq!(result["error"]["kind"], "interrupted", "{result}");
+    assert!(result["elapsedMs"].as_u64().unwrap() > 0);
+    assert_only_the_daemon_runs(&world);
+}
