@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use fixtures::{fake_binary, files_under, publish, publish_seed_tools};
 use meshup::commands::lock::{LockArgs, lock};
-use meshup::commands::probe::ProbedTools;
 use meshup::commands::tools::{InstallArgs, PruneArgs, ToolsContext, install, list, prune};
 use meshup::compat::archives::{Arch, Os, Platform};
 use meshup::error::{ExitKind, exit_kind_of};
+use meshup::host::probe::ProbedTools;
 use meshup::plan::Probes;
 use meshup::tools::cache::Cache;
 use meshup::tools::{

@@ -11,8 +11,8 @@ mod world;
 use std::os::unix::fs::PermissionsExt;
 
 use fixtures::{fake_binary, files_under, istio_archive, publish, sha256};
-use meshup::commands::probe::ProbedTools;
 use meshup::error::{ExitKind, Failure};
+use meshup::host::probe::ProbedTools;
 use meshup::plan::Probes;
 use meshup::tools::lock::{Lock, LockedTool};
 use meshup::tools::resolve::resolve;

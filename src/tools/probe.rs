@@ -1,6 +1,6 @@
 //! What resolution asks of the host's own tools: where one is on PATH and which version it is.
 //! A trait so resolution is testable without processes. The one implementation meshup runs is
-//! `commands::probe::ProbedTools`, the answers of the host probe (`commands::probe::probe`)
+//! `host::probe::ProbedTools`, the answers of the host probe (`host::probe::probe`)
 //! that preflight, `plan` and `doctor` show: each tool is asked its version once, one way.
 
 use std::path::{Path, PathBuf};

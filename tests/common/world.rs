@@ -60,7 +60,7 @@ pub fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
 }
 
-/// What the host probe (`commands::probe::probe`, the one way meshup asks a tool its version)
+/// What the host probe (`host::probe::probe`, the one way meshup asks a tool its version)
 /// reports for tools found in `dir` at these versions; resolution reads it through
 /// `ProbedTools`.
 pub fn found_in(dir: &Path, tools: &[(Tool, &str)]) -> Probes {
