@@ -172,14 +172,22 @@ pub fn needs_kubectl(s: &Scenario, istio_version: &Version) -> bool {
     istio::shape(istio_version).needs_kubectl || s.mesh.method == Method::Manifest
 }
 
-/// What the scenario asks of its tools, for `tools::resolve`.
-pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
-    let v = versions(s, probes);
-    crate::tools::Request {
-        kubectl: needs_kubectl(s, &v.istio),
-        kubernetes: v.kubernetes.0,
-        istio: v.istio.0,
+impl Plan {
+    /// What the plan asks of its tools, for `tools::resolve`: its Kubernetes and Istio
+    /// versions and whether it runs kubectl. The one request builder: `plan`, `tools`, `lock`
+    /// and the tools stage all resolve the request of the plan they show or run.
+    pub fn tools_request(&self) -> crate::tools::Request {
+        crate::tools::Request {
+            kubernetes: self.kubernetes.0.clone(),
+            istio: self.istio.0.clone(),
+            kubectl: self.needs_kubectl,
+        }
     }
+}
+
+/// The tools request of the plan for `s` on this host (`build(s, probes).tools_request()`).
+pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
+    build(s, probes).tools_request()
 }
 
 pub fn build(s: &Scenario, probes: &Probes) -> Plan {
