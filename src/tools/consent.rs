@@ -40,17 +40,14 @@ pub fn confirm(downloads: &[&Resolved], yes: bool, ci: bool, locked: bool) -> Re
     if downloads.is_empty() || !should_ask(yes, ci, locked) {
         return Ok(());
     }
-    for r in downloads {
-        eprintln!("  {} {}: {}", r.tool, r.version, r.why);
-    }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(question(downloads))
-        .default(true)
-        .interact_on(&dialoguer::console::Term::stderr());
-    match answer {
-        Ok(true) => Ok(()),
-        // An interrupted prompt (Ctrl-C, closed terminal) is a "no".
-        _ => Err(ToolError::Declined {
+    let why: Vec<String> = downloads
+        .iter()
+        .map(|r| format!("  {} {}: {}", r.tool, r.version, r.why))
+        .collect();
+    // The one prompt module asks; an interrupted prompt (Ctrl-C, closed terminal) is a "no".
+    match crate::report::prompt::confirm_after(&why, &question(downloads), true) {
+        true => Ok(()),
+        false => Err(ToolError::Declined {
             tools: downloads.iter().map(|r| r.tool).collect(),
         }),
     }
