@@ -172,22 +172,26 @@ pub fn needs_kubectl(s: &Scenario, istio_version: &Version) -> bool {
     istio::shape(istio_version).needs_kubectl || s.mesh.method == Method::Manifest
 }
 
-impl Plan {
-    /// What the plan asks of its tools, for `tools::resolve`: its Kubernetes and Istio
-    /// versions and whether it runs kubectl. The one request builder: `plan`, `tools`, `lock`
-    /// and the tools stage all resolve the request of the plan they show or run.
-    pub fn tools_request(&self) -> crate::tools::Request {
-        crate::tools::Request {
-            kubernetes: self.kubernetes.0.clone(),
-            istio: self.istio.0.clone(),
-            kubectl: self.needs_kubectl,
-        }
+/// What the scenario asks of its tools, for `tools::resolve` (before there is a plan).
+pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
+    let v = versions(s, probes);
+    tool_request(&v.kubernetes, &v.istio, needs_kubectl(s, &v.istio))
+}
+
+/// The one place a tool request is made, from a scenario's versions or from its plan.
+fn tool_request(kubernetes: &Version, istio: &Version, kubectl: bool) -> crate::tools::Request {
+    crate::tools::Request {
+        kubectl,
+        kubernetes: kubernetes.0.clone(),
+        istio: istio.0.clone(),
     }
 }
 
-/// The tools request of the plan for `s` on this host (`build(s, probes).tools_request()`).
-pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
-    build(s, probes).tools_request()
+impl Plan {
+    /// What this plan asks of its tools (the same request `request` made before it).
+    pub fn tool_request(&self) -> crate::tools::Request {
+        tool_request(&self.kubernetes, &self.istio, self.needs_kubectl)
+    }
 }
 
 pub fn build(s: &Scenario, probes: &Probes) -> Plan {
