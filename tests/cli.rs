@@ -1,8 +1,12 @@
 //! The CLI's manners: help with the exit-code table, completions, version, usage errors.
 
 mod common;
+#[path = "common/terminal.rs"]
+mod terminal;
 
 use common::{Fakes, stderr, stdout};
+use meshup_sim::{Knobs, World};
+use terminal::run_on_terminal;
 
 #[test]
 fn help_lists_the_exit_codes_and_only_working_commands() {
@@ -69,11 +73,28 @@ fn quiet_hides_commentary_but_not_results() {
     assert!(!stderr(&out).contains("dry run"), "{}", stderr(&out));
 }
 
+/// On a pipe colour is off whatever NO_COLOR says, so this runs on a pseudo-terminal: colour
+/// there by default, none with NO_COLOR set.
 #[test]
-fn no_color_output_has_no_escape_codes() {
-    let fakes = Fakes::new();
-    let out = fakes.run(&["plan", "--memory", "x"]);
-    assert!(!stderr(&out).contains('\x1b'));
+fn colour_on_a_terminal_unless_no_color_is_set() {
+    let world = World::start(Knobs::default());
+    let bad_memory = |no_color: Option<&str>| {
+        let mut cmd = world.command(env!("CARGO_BIN_EXE_meshup"));
+        cmd.args(["plan", "--memory", "x"])
+            .env_remove("NO_COLOR")
+            .env_remove("CI");
+        if let Some(value) = no_color {
+            cmd.env("NO_COLOR", value);
+        }
+        run_on_terminal(cmd)
+    };
+    let (code, text) = bad_memory(None);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("\x1b[1;31merror:\x1b[0m"), "{text:?}");
+    let (code, text) = bad_memory(Some("1"));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("error:"), "{text:?}");
+    assert!(!text.contains('\x1b'), "{text:?}");
 }
 
 #[test]

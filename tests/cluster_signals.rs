@@ -59,15 +59,26 @@ fn a_second_meshup_on_the_same_profile_exits_10_naming_the_holder() {
     assert_eq!(minikube(&world, "start").len(), 1);
 }
 
+/// Waits until minikube lists `profile` with its settings: the state the next `meshup start`
+/// reads (a file merely existing may still be being written).
+fn wait_for_the_profile(world: &World, profile: &str) {
+    wait_for("minikube start to create the profile", || {
+        let list = profile_list(world);
+        list["valid"]
+            .as_array()
+            .into_iter()
+            .chain(list["invalid"].as_array())
+            .flatten()
+            .any(|p| p["Name"] == profile && p["Config"]["Memory"].is_u64())
+    });
+}
+
 /// Starts the seed, waits until `minikube start` has created the profile, sends `signal` to
 /// meshup, and checks what is left; then a normal `meshup start` finishes the job.
 fn interrupted_start(signal: Signal, code: i32) {
     let world = World::start(slow_start_knobs(60_000));
     let run = spawn_meshup(&world, "run", &["start", "-f", SEED]);
-    let config = world.home().join(".minikube/profiles/meshup/config.json");
-    wait_for("minikube start to create the profile", || {
-        config.is_file() && !minikube(&world, "start").is_empty()
-    });
+    wait_for_the_profile(&world, "meshup");
     kill(Pid::from_raw(run.id() as i32), signal).unwrap();
     let run = finish(&world, "run", run);
     assert_eq!(run.code, Some(code), "{run}");
@@ -136,8 +147,7 @@ fn an_interrupted_json_run_still_ends_with_a_result() {
 fn a_half_created_profile_with_other_settings_is_not_silently_kept() {
     let world = World::start(slow_start_knobs(60_000));
     let run = spawn_meshup(&world, "run", &["start", "-f", SEED]);
-    let config = world.home().join(".minikube/profiles/meshup/config.json");
-    wait_for("minikube start to create the profile", || config.is_file());
+    wait_for_the_profile(&world, "meshup");
     kill(Pid::from_raw(run.id() as i32), Signal::SIGINT).unwrap();
     let run = finish(&world, "run", run);
     assert_eq!(run.code, Some(130), "{run}");
@@ -158,5 +168,10 @@ fn a_half_created_profile_with_other_settings_is_not_silently_kept() {
         "{}",
         calls_text(&world)
     );
-    assert!(!config.exists());
+    assert!(
+        !world
+            .home()
+            .join(".minikube/profiles/meshup/config.json")
+            .exists()
+    );
 }

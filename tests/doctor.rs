@@ -37,7 +37,7 @@ fn a_host_that_fits_is_ready() {
 
 #[test]
 fn cgroup_v2_blocks_kubernetes_1_15_with_exit_3_and_a_fix() {
-    let fakes = Fakes::new().knob("FAKE_DOCKER_CGROUP", "2");
+    let fakes = Fakes::new().host(|k| k.docker.cgroup_version = "2".into());
     let out = fakes.run(&["doctor", "-f", SEED]);
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     let text = stdout(&out);
@@ -91,7 +91,7 @@ fn missing_tools_are_findings_not_crashes() {
 
 #[test]
 fn a_stopped_docker_daemon_with_the_docker_driver_blocks() {
-    let fakes = Fakes::new().knob("FAKE_DOCKER_DOWN", "1");
+    let fakes = Fakes::new().host(|k| k.docker.running = false);
     let f = fakes.file(
         "d.yaml",
         "apiVersion: meshup/v1\nkind: Scenario\ncluster:\n  driver: docker\n  cpus: 2\n",
@@ -107,7 +107,7 @@ fn a_stopped_docker_daemon_with_the_docker_driver_blocks() {
 
 #[test]
 fn more_cpus_than_the_host_has_blocks() {
-    let fakes = Fakes::new().knob("FAKE_DOCKER_NCPU", "2");
+    let fakes = Fakes::new().host(|k| k.docker.ncpu = 2);
     let out = fakes.run(&["doctor", "--cpus", "4"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
@@ -120,7 +120,7 @@ fn more_cpus_than_the_host_has_blocks() {
 #[test]
 fn without_dockers_figures_the_machines_are_named_as_such() {
     // Docker is down: its NCPU is unknown, and the machine's own count must not read as Docker's.
-    let fakes = Fakes::new().knob("FAKE_DOCKER_DOWN", "1");
+    let fakes = Fakes::new().host(|k| k.docker.running = false);
     let out = fakes
         .meshup()
         .args(["doctor", "--cpus", "4096"])

@@ -1,4 +1,4 @@
-//! `meshup start --dry-run` / `meshup plan` against recording fakes: the plan's content, its
+//! `meshup start --dry-run` / `meshup plan` in the simulated world: the plan's content, its
 //! JSON shape, and that only read-only version queries ran.
 
 mod common;
@@ -118,9 +118,10 @@ fn the_seed_plan_as_json_lists_stages_in_dependency_order() {
 
 #[test]
 fn a_minikube_on_path_that_fits_is_used() {
-    let fakes = Fakes::new()
-        .knob("FAKE_MINIKUBE_VERSION", "v1.24.0")
-        .knob("FAKE_ISTIOCTL_VERSION", "1.5.0");
+    let fakes = Fakes::new().host(|k| {
+        k.minikube.version = "v1.24.0".into();
+        k.istioctl.version = "1.5.0".into();
+    });
     let plan = plan_json(&fakes, &["-f", SEED]);
     assert_eq!(plan["tools"][0]["source"]["kind"], "path");
     assert_eq!(plan["tools"][1]["source"]["kind"], "path");
@@ -229,7 +230,7 @@ fn versions_no_minikube_can_start_fail_the_plan_with_3() {
 
 #[test]
 fn host_problems_show_in_the_plan_without_failing_it() {
-    let fakes = Fakes::new().knob("FAKE_DOCKER_CGROUP", "2");
+    let fakes = Fakes::new().host(|k| k.docker.cgroup_version = "2".into());
     let out = fakes
         .meshup()
         .args(["start", "--dry-run", "-f", SEED])
@@ -277,9 +278,9 @@ fn the_plan_shows_the_mirrors_urls_without_asking_the_mirror() {
         mirror.url("kubectl"),
     );
     let fakes = Fakes::new()
-        .knob("MESHUP_MINIKUBE_MIRROR", &minikube_base)
-        .knob("MESHUP_ISTIO_MIRROR", &istio_base)
-        .knob("MESHUP_KUBECTL_MIRROR", &kubectl_base);
+        .env("MESHUP_MINIKUBE_MIRROR", &minikube_base)
+        .env("MESHUP_ISTIO_MIRROR", &istio_base)
+        .env("MESHUP_KUBECTL_MIRROR", &kubectl_base);
     let plan = plan_json(&fakes, &["-f", SEED]);
     let url = |i: usize| {
         plan["tools"][i]["source"]["url"]

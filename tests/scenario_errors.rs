@@ -1,5 +1,5 @@
 //! The bad-input corpus: every case exits 2 before anything runs, names the field, and no
-//! external program was started (the recording fakes' log stays empty).
+//! external program was started (the fakes' call log stays empty).
 
 mod common;
 

@@ -14,8 +14,9 @@ use meshup::commands::lock::{LockArgs, lock};
 use meshup::commands::tools::{InstallArgs, PruneArgs, ToolsContext, install, list, prune};
 use meshup::compat::archives::{Arch, Os, Platform};
 use meshup::error::{ExitKind, exit_kind_of};
+use meshup::host::probe::ProbedTools;
+use meshup::plan::Probes;
 use meshup::tools::cache::Cache;
-use meshup::tools::probe::ExecProbe;
 use meshup::tools::{
     DownloadConfig, Installer, Lock, PrepareOptions, Quiet, Request, Sources, Tool, prepare,
 };
@@ -30,6 +31,8 @@ const LINUX: Platform = Platform {
 struct World {
     mirror: Mirror,
     tmp: tempfile::TempDir,
+    /// The host probe's answers: no tool on PATH.
+    nothing: Probes,
 }
 
 impl World {
@@ -37,6 +40,7 @@ impl World {
         World {
             mirror: Mirror::start(),
             tmp: tempfile::tempdir().unwrap(),
+            nothing: Probes::default(),
         }
     }
 
@@ -64,11 +68,8 @@ impl World {
     }
 
     /// A probe that finds nothing on PATH.
-    fn probe(&self) -> ExecProbe {
-        ExecProbe {
-            search_path: Some(self.tmp.path().join("empty-path").into_os_string()),
-            ..ExecProbe::default()
-        }
+    fn probe(&self) -> ProbedTools<'_> {
+        ProbedTools(&self.nothing)
     }
 }
 

@@ -12,26 +12,20 @@ use std::os::unix::fs::PermissionsExt;
 
 use fixtures::{fake_binary, files_under, istio_archive, publish, sha256};
 use meshup::error::{ExitKind, Failure};
+use meshup::host::probe::ProbedTools;
+use meshup::plan::Probes;
 use meshup::tools::lock::{Lock, LockedTool};
-use meshup::tools::probe::ExecProbe;
 use meshup::tools::resolve::resolve;
 use meshup::tools::{Origin, Quiet, Request, Tool, ToolError};
 use mirror::Reply;
-use world::{LINUX, assert_clean_failure, fake_on_path, v, world};
+use world::{LINUX, assert_clean_failure, found_in, v, world};
 
 #[tokio::test]
 async fn seed_kubernetes_with_a_new_minikube_on_path_resolves_minikube_1_24_from_the_mirror() {
     let w = world();
     let bin = w.tmp.path().join("bin");
-    fake_on_path(
-        &bin,
-        "minikube",
-        r#"{"commit":"2fb0b4b9","minikubeVersion":"v1.38.1"}"#,
-    );
-    let probe = ExecProbe {
-        search_path: Some(bin.clone().into_os_string()),
-        ..ExecProbe::default()
-    };
+    let probes = found_in(&bin, &[(Tool::Minikube, "v1.38.1")]);
+    let probe = ProbedTools(&probes);
     let minikube = fake_binary("minikube", "v1.24.0");
     let digest = sha256(&minikube);
     w.mirror.serve(
@@ -139,21 +133,15 @@ async fn seed_kubernetes_with_a_new_minikube_on_path_resolves_minikube_1_24_from
 async fn a_minikube_on_path_that_supports_the_version_is_used_as_it_is() {
     let w = world();
     let bin = w.tmp.path().join("bin");
-    fake_on_path(
+    let probes = found_in(
         &bin,
-        "minikube",
-        r#"{"commit":"x","minikubeVersion":"v1.38.1"}"#,
+        &[
+            (Tool::Minikube, "v1.38.1"),
+            (Tool::Istioctl, "1.28.0"),
+            (Tool::Kubectl, "v1.34.2"),
+        ],
     );
-    fake_on_path(&bin, "istioctl", "client version: 1.28.0");
-    fake_on_path(
-        &bin,
-        "kubectl",
-        r#"{"clientVersion":{"gitVersion":"v1.34.2"}}"#,
-    );
-    let probe = ExecProbe {
-        search_path: Some(bin.clone().into_os_string()),
-        ..ExecProbe::default()
-    };
+    let probe = ProbedTools(&probes);
     let req = Request {
         kubernetes: v("1.35.0"),
         istio: v("1.28.0"),
@@ -282,10 +270,8 @@ async fn a_lock_pinning_a_minikube_that_refuses_the_version_is_a_mismatch() {
     lock.tools.insert(Tool::Minikube, pin("v1.38.1"));
     lock.tools.insert(Tool::Istioctl, pin("1.5.0"));
     lock.tools.insert(Tool::Kubectl, pin("v1.15.12"));
-    let probe = ExecProbe {
-        search_path: Some(w.tmp.path().join("nothing").into_os_string()),
-        ..ExecProbe::default()
-    };
+    let nothing = Probes::default();
+    let probe = ProbedTools(&nothing);
     let req = Request {
         kubernetes: v("1.15.10"),
         istio: v("1.5.0"),

@@ -47,11 +47,12 @@ pub(super) async fn run(
         });
     }
     let (tx, mut rx) = mpsc::channel::<(Stream, String)>(256);
+    let mut readers = Vec::new();
     if let Some(out) = child.stdout().take() {
-        tokio::spawn(forward_lines(out, Stream::Stdout, tx.clone()));
+        readers.push(tokio::spawn(forward_lines(out, Stream::Stdout, tx.clone())));
     }
     if let Some(err) = child.stderr().take() {
-        tokio::spawn(forward_lines(err, Stream::Stderr, tx.clone()));
+        readers.push(tokio::spawn(forward_lines(err, Stream::Stderr, tx.clone())));
     }
     drop(tx);
 
@@ -59,6 +60,9 @@ pub(super) async fn run(
     let mut stderr = String::new();
     let deadline = tokio::time::sleep(cmd.timeout);
     tokio::pin!(deadline);
+    // Armed when the child exits: how long its pipes may stay open after that.
+    let pipes_deadline = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(pipes_deadline);
     let token = cmd
         .cancel
         .clone()
@@ -66,7 +70,11 @@ pub(super) async fn run(
         .unwrap_or_else(shutdown_token);
 
     let mut streams_open = true;
+    let mut exited = None;
     let ending = loop {
+        if let (Some(status), false) = (exited, streams_open) {
+            break Ending::Exited(status);
+        }
         tokio::select! {
             line = rx.recv(), if streams_open => match line {
                 Some((stream, text)) => {
@@ -77,19 +85,46 @@ pub(super) async fn run(
                 }
                 None => streams_open = false,
             },
-            status = Box::into_pin(child.wait()), if !streams_open => {
-                break match status {
-                    Ok(status) => Ending::Exited(status),
-                    Err(source) => return Err(ExecError::Spawn { command: cmd.display(), source }),
-                };
+            // The status is collected as soon as the child exits, not when its pipes close: a
+            // grandchild may hold them open for as long as it lives.
+            status = Box::into_pin(child.wait()), if exited.is_none() => match status {
+                Ok(status) => {
+                    exited = Some(status);
+                    pipes_deadline
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + cmd.wait_delay);
+                }
+                Err(source) => return Err(ExecError::Spawn { command: cmd.display(), source }),
+            },
+            _ = &mut pipes_deadline, if exited.is_some() => {
+                tracing::debug!(command = %cmd.display(), "output still open after the wait delay: closed");
+                for reader in &readers {
+                    reader.abort();
+                }
+                // Lines already read are kept; the aborted readers close their pipe ends.
+                while let Ok((stream, text)) = rx.try_recv() {
+                    on_line(Line { stream, text: &text });
+                    let buf = if stream == Stream::Stdout { &mut stdout } else { &mut stderr };
+                    buf.push_str(&text);
+                    buf.push('\n');
+                }
+                streams_open = false;
             }
-            _ = &mut deadline => break Ending::TimedOut,
-            _ = token.cancelled() => break Ending::Cancelled,
+            _ = &mut deadline, if exited.is_none() => break Ending::TimedOut,
+            _ = token.cancelled(), if exited.is_none() => break Ending::Cancelled,
         }
     };
 
     match ending {
         Ending::Exited(status) => {
+            // The leader is gone; what it left running in its group (`sh -c 'daemon &'`, a
+            // tunnel's ssh after minikube died by SIGTERM) is stopped the same graceful way, so
+            // nothing meshup started outlives the command. A real daemon detaches into its own
+            // session and is not touched. minikube starts nothing in its group that must outlive
+            // it, except `minikube mount` for `start --mount` on VM drivers (SRC
+            // pkg/minikube/node/config.go `configureMounts`), which meshup never passes;
+            // `minikube tunnel` is itself the long-running child (research/minikube.md §5).
+            stop_leftovers(pgid, cmd.stop_signal, cmd.grace).await;
             guard.armed = false;
             let status = Status::from_std(status);
             tracing::debug!(command = %cmd.display(), %status, "finished");
@@ -185,6 +220,21 @@ async fn stop_group(child: &mut dyn TokioChildWrapper, pgid: Pid, signal: Signal
         let _ = Box::into_pin(child.wait()).await;
         return;
     }
+    stop_leftovers(
+        pgid,
+        signal,
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+    )
+    .await;
+}
+
+/// Members of the group that outlived its leader get `signal`, then SIGKILL once `grace` is over.
+async fn stop_leftovers(pgid: Pid, signal: Signal, grace: Duration) {
+    if killpg(pgid, None).is_err() {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + grace;
+    let _ = killpg(pgid, signal);
     // There is no notification for "a process group became empty": check it a few times.
     while killpg(pgid, None).is_ok() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -12,6 +12,11 @@ use super::{ExecError, Line, Output};
 /// line, short enough that a hung tool does not hang CI until its own timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
+/// How long output pipes may stay open after the child exited (Go's `exec.Cmd.WaitDelay`): long
+/// enough to read what the child wrote just before exiting, short enough that a grandchild
+/// holding stdout (a daemon, a tunnel's `ssh`) cannot turn a finished command into a timeout.
+const DEFAULT_WAIT_DELAY: Duration = Duration::from_millis(250);
+
 /// A command to run: plain data, so it can be printed (`--dry-run`) before it is run.
 #[derive(Debug, Clone)]
 pub struct Cmd {
@@ -24,6 +29,7 @@ pub struct Cmd {
     pub(super) timeout: Duration,
     pub(super) stop_signal: Signal,
     pub(super) grace: Duration,
+    pub(super) wait_delay: Duration,
     pub(super) cancel: Option<CancellationToken>,
 }
 
@@ -39,6 +45,7 @@ impl Cmd {
             timeout: DEFAULT_TIMEOUT,
             stop_signal: Signal::SIGTERM,
             grace: Duration::from_secs(5),
+            wait_delay: DEFAULT_WAIT_DELAY,
             cancel: None,
         }
     }
@@ -91,6 +98,13 @@ impl Cmd {
     pub fn stop_with(mut self, signal: Signal, grace: Duration) -> Cmd {
         self.stop_signal = signal;
         self.grace = grace;
+        self
+    }
+
+    /// How long to keep reading output after the child exited before the pipes are closed
+    /// (250 ms by default). What the child's leftovers write after that is lost.
+    pub fn wait_delay(mut self, delay: Duration) -> Cmd {
+        self.wait_delay = delay;
         self
     }
 

@@ -3,6 +3,8 @@
 //! Every child runs in its own process group, so stopping it stops what it started too (minikube
 //! runs ssh and docker children). A command is stopped gracefully (a signal to the group, then
 //! SIGKILL after a grace period) when meshup shuts down, and by force when its future is dropped.
+//! A command is finished when its child exits: its output pipes then get a short bounded wait
+//! (`Cmd::wait_delay`) and whatever it left running in its group is stopped.
 //! A failed command is an `ExecError` that shows the pasteable command line, the exit status and
 //! the last lines of its output.
 

@@ -215,3 +215,50 @@ fn status_names_the_signal() {
     };
     assert_eq!(s.to_string(), "was killed by SIGKILL");
 }
+
+#[tokio::test]
+async fn a_grandchild_holding_stdout_does_not_stall_a_finished_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let script = format!("sleep 30 & echo $! > {}; echo done", pids.display());
+    let started = std::time::Instant::now();
+    let out = sh(&script).run().await.unwrap();
+    // The leader exits at once; only the 250 ms wait delay and the leftover's stop remain.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.stdout, "done\n");
+    // The leftover `sleep` was in the child's group: stopped, not left running for 30 s.
+    assert_all_gone(&pids).await;
+}
+
+#[tokio::test]
+async fn what_a_leftover_writes_within_the_wait_delay_is_kept() {
+    let out = sh("(sleep 0.1; echo late) & echo early")
+        .wait_delay(Duration::from_secs(20))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, "early\nlate\n");
+}
+
+#[tokio::test]
+async fn a_leftover_ignoring_the_stop_signal_is_killed_after_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // An ignored signal stays ignored across exec: this sleep does not die of SIGTERM.
+    let script = format!(
+        "(trap '' TERM; exec sleep 30) & echo $! > {}; echo done",
+        pids.display()
+    );
+    let out = sh(&script)
+        .stop_with(Signal::SIGTERM, Duration::from_millis(100))
+        .wait_delay(Duration::from_millis(50))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, "done\n");
+    assert_all_gone(&pids).await;
+}

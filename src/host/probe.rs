@@ -215,13 +215,7 @@ async fn probe_kubectl(run_version: bool) -> ToolProbe {
     }
     match query(&path, &["version", "--client", "-o", "json"]).await {
         Ok(stdout) => {
-            let v = serde_json::from_str::<serde_json::Value>(&stdout)
-                .ok()
-                .and_then(|j| {
-                    j["clientVersion"]["gitVersion"]
-                        .as_str()
-                        .and_then(Version::parse)
-                });
+            let v = parse_kubectl_version(&stdout);
             let problem = v
                 .is_none()
                 .then(|| "`kubectl version --client -o json` printed no gitVersion".to_string());
@@ -291,6 +285,14 @@ pub fn parse_istioctl_version(stdout: &str) -> Option<Version> {
         .and_then(Version::parse)
 }
 
+/// `kubectl version --client -o json`: `{"clientVersion":{"gitVersion":"v1.15.12",...}}`.
+pub fn parse_kubectl_version(stdout: &str) -> Option<Version> {
+    let j: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
+    j["clientVersion"]["gitVersion"]
+        .as_str()
+        .and_then(Version::parse)
+}
+
 /// `docker info --format '{{json .}}'`: ServerVersion, CgroupVersion ("1"/"2"), NCPU, MemTotal.
 pub fn parse_docker_info(stdout: &str) -> Option<(Option<Version>, HostFacts)> {
     let j: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
@@ -332,6 +334,9 @@ mod tests {
         let istio = r#"{"clientVersion": {"version": "1.5.0", "revision": "x", "golang_version": "go1.13", "status": "Clean", "tag": "1.5.0"}}"#;
         assert_eq!(parse_istioctl_version(istio), Version::parse("1.5.0"));
         assert_eq!(parse_istioctl_version("client version: 1.5.0"), None);
+        let kubectl = r#"{"clientVersion":{"major":"1","minor":"15","gitVersion":"v1.15.12"}}"#;
+        assert_eq!(parse_kubectl_version(kubectl), Version::parse("v1.15.12"));
+        assert_eq!(parse_kubectl_version("Client Version: v1.15.12"), None);
         let docker =
             r#"{"ServerVersion":"24.0.7-1","CgroupVersion":"2","NCPU":8,"MemTotal":16777216000}"#;
         let (v, facts) = parse_docker_info(docker).unwrap();

@@ -15,6 +15,7 @@ pub fn print(err: &anyhow::Error, printer: &Printer, document: bool) -> ExitKind
 }
 
 /// Only the stderr text (the JSON went out as the command's `result` event).
+#[allow(clippy::print_stderr)] // the report module is where meshup prints
 pub fn print_text(failure: &Failure, printer: &Printer) {
     if printer.verbosity >= -1 {
         eprint!("{}", failure.render_text(printer.color));

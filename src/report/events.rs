@@ -104,13 +104,7 @@ impl Reporter {
             command,
             mode,
             style,
-            bars: (mode == Mode::Bars).then(|| {
-                if cfg!(test) {
-                    Bars::hidden()
-                } else {
-                    Bars::stderr()
-                }
-            }),
+            bars: (mode == Mode::Bars).then(Bars::stderr),
             clock,
             result_sent: AtomicBool::new(false),
             failure_seen: AtomicBool::new(false),
@@ -122,6 +116,15 @@ impl Reporter {
                 downloads: HashMap::new(),
             }),
         }
+    }
+
+    /// Terminal mode draws its lines on `target` instead of stderr (tests read back what was
+    /// drawn; an embedding program may draw elsewhere). Other modes draw nothing.
+    pub fn draw_to(mut self, target: indicatif::ProgressDrawTarget) -> Reporter {
+        if self.bars.is_some() {
+            self.bars = Some(Bars::to(target));
+        }
+        self
     }
 
     pub fn mode(&self) -> Mode {

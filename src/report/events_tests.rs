@@ -233,13 +233,92 @@ fn durations_for_people() {
 
 #[test]
 fn stages_running_concurrently_share_one_reporter() {
-    fn shareable<T: Send + Sync>() {}
-    shareable::<Reporter>();
+    let (r, out, _) = reporter(Mode::Json);
+    let r = Arc::new(r);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let r = Arc::clone(&r);
+            std::thread::spawn(move || {
+                let stage = format!("s{i}");
+                r.stage_started(&stage, "work");
+                for n in 0..100 {
+                    r.info(&stage, &format!("message {n} of stage {i}"));
+                }
+                r.stage_done(&stage, "ok");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // Every line is one whole event (`json_lines` panics on a torn one), and each stage's
+    // events are complete and in order although the threads interleaved.
+    let events = json_lines(&out.text());
+    assert_eq!(events.len(), 4 * 102);
+    for i in 0..4 {
+        let stage = format!("s{i}");
+        let kinds: Vec<&str> = events
+            .iter()
+            .filter(|e| e["stage"] == stage.as_str())
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds.len(), 102);
+        assert_eq!(kinds[0], "stage-started");
+        assert_eq!(kinds[101], "stage-done");
+    }
+}
+
+/// A terminal that records what indicatif draws on it.
+#[derive(Debug, Clone, Default)]
+struct Screen(Arc<Mutex<String>>);
+
+impl Screen {
+    fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl indicatif::TermLike for Screen {
+    fn width(&self) -> u16 {
+        120
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        let mut text = self.0.lock().unwrap();
+        text.push_str(s);
+        text.push('\n');
+        Ok(())
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.lock().unwrap().push_str(s);
+        Ok(())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]
 fn terminal_mode_draws_bars_not_lines() {
     let (r, out, err) = reporter(Mode::Bars);
+    let screen = Screen::default();
+    let r = r.draw_to(indicatif::ProgressDrawTarget::term_like(Box::new(
+        screen.clone(),
+    )));
     r.stage_started("cluster", "minikube start");
     r.download(
         "cluster",
@@ -251,7 +330,17 @@ fn terminal_mode_draws_bars_not_lines() {
     r.step("cluster", 6, 19, "Creating docker container");
     r.stage_done("cluster", "created");
     r.result(ExitKind::Success, Value::Null);
-    // The bars went to the (hidden) terminal; no plain line and no summary were written.
+    let drawn = screen.text();
+    // The running line, then its final text and the summary, all on the terminal ...
+    assert!(drawn.contains("[cluster] minikube start"), "{drawn}");
+    assert!(
+        drawn.contains("step 6/19 Creating docker container"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("✓ [cluster] created ("), "{drawn}");
+    assert!(drawn.contains("✓ meshup start done in"), "{drawn}");
+    // ... and no plain `[cluster] started:` line anywhere.
+    assert!(!drawn.contains("started:"), "{drawn}");
     assert_eq!(err.text(), "");
     assert_eq!(out.text(), "");
 }

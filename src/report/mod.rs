@@ -3,6 +3,7 @@
 //! doctor checklists and errors live next to it.
 
 pub mod doctor;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod junit;

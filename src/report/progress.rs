@@ -28,15 +28,12 @@ const PERMILLE: u64 = 1000;
 
 impl Bars {
     pub fn stderr() -> Bars {
-        Bars {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-        }
+        Bars::to(ProgressDrawTarget::stderr())
     }
 
-    /// Draws nothing (tests).
-    pub fn hidden() -> Bars {
+    pub fn to(target: ProgressDrawTarget) -> Bars {
         Bars {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
+            multi: MultiProgress::with_draw_target(target),
         }
     }
 

@@ -1,81 +1,95 @@
-//! A tiny harness until the simulated world lands: recording shell-script fakes of minikube,
-//! istioctl, kubectl and docker first (and alone) on PATH, each appending its argv to a log,
-//! and a way to run the meshup binary against them with a clean environment.
+//! The CLI tests' harness on the simulated world (meshup_sim): a `World` whose fake minikube,
+//! istioctl, kubectl and docker are alone on PATH, with the host these tests assume, and a way
+//! to run the meshup binary in it. It replaced recording shell-script fakes; the method names
+//! stayed so the tests read as before.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use tempfile::TempDir;
+use meshup_sim::{Knobs, World};
 
 pub const TOOLS: &[&str] = &["minikube", "istioctl", "kubectl", "docker"];
 
 pub struct Fakes {
-    dir: TempDir,
+    world: World,
     env: BTreeMap<String, String>,
 }
 
+/// Where the harness runs the fakes itself: calls made from here are not meshup's.
+const HARNESS_DIR: &str = "harness";
+
+/// minikube v1.38.1, istioctl 1.30.5, kubectl v1.35.1, docker 27.3.1 on cgroup v1 with 8 CPUs
+/// and 16 GiB: a host where the defaults work.
+fn host_knobs() -> Knobs {
+    let mut k = Knobs::default();
+    k.minikube.version = "v1.38.1".into();
+    k.istioctl.version = "1.30.5".into();
+    k.kubectl.version = "v1.35.1".into();
+    k.docker.server_version = "27.3.1".into();
+    k.docker.client_version = "27.3.1".into();
+    k.docker.cgroup_version = "1".into();
+    k.docker.ncpu = 8;
+    k.docker.mem_total_mb = 16384;
+    k
+}
+
 impl Fakes {
-    /// minikube v1.38.1, istioctl 1.30.5, kubectl v1.35.1, docker 27.3.1 on cgroup v1 with 8
-    /// CPUs and 16 GiB: a host where the defaults work.
     pub fn new() -> Fakes {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::create_dir_all(dir.path().join("bin")).unwrap();
-        fs::create_dir_all(dir.path().join("home")).unwrap();
-        fs::write(dir.path().join("calls.log"), "").unwrap();
-        fs::create_dir_all(dir.path().join("minikube-profiles")).unwrap();
-        for tool in TOOLS {
-            write_script(&dir.path().join("bin").join(tool), &script(tool));
-        }
         Fakes {
-            dir,
+            world: World::start(host_knobs()),
             env: BTreeMap::new(),
         }
     }
 
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        self.world.dir()
     }
 
     pub fn bin(&self) -> PathBuf {
-        self.dir.path().join("bin")
+        self.world.bin_dir()
     }
 
     /// Removes a fake, as if the tool were not installed.
     pub fn without(self, tool: &str) -> Fakes {
-        fs::remove_file(self.bin().join(tool)).unwrap();
+        std::fs::remove_file(self.bin().join(tool)).unwrap();
         self
     }
 
-    /// Sets a knob read by the fakes: FAKE_MINIKUBE_VERSION, FAKE_ISTIOCTL_VERSION,
-    /// FAKE_KUBECTL_VERSION, FAKE_DOCKER_CGROUP, FAKE_DOCKER_NCPU, FAKE_DOCKER_MEM, FAKE_DOCKER_DOWN.
-    pub fn knob(mut self, key: &str, value: &str) -> Fakes {
+    /// Changes the host: `minikube`, `istioctl`, `kubectl` versions, docker's cgroup version,
+    /// CPUs, memory, or a stopped docker daemon (the world's knobs).
+    pub fn host(self, change: impl FnOnce(&mut Knobs)) -> Fakes {
+        let mut knobs = self.world.knobs();
+        change(&mut knobs);
+        self.world.set_knobs(&knobs);
+        self
+    }
+
+    /// An environment variable for meshup (a mirror URL, ...).
+    pub fn env(mut self, key: &str, value: &str) -> Fakes {
         self.env.insert(key.to_string(), value.to_string());
         self
     }
 
     /// Writes a file in the test's directory and returns its path.
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        fs::write(&p, text).unwrap();
+        let p = self.world.dir().join(name);
+        std::fs::write(&p, text).unwrap();
         p
     }
 
-    /// The meshup binary with only the fakes on PATH and no inherited environment (no CI,
-    /// no MESHUP_*), run in the test directory.
+    /// The meshup binary in the world (its environment, only the fakes on PATH, no CI, no
+    /// MESHUP_* of the host), run in the world's directory.
     pub fn meshup(&self) -> Command {
-        let mut cmd = Command::cargo_bin("meshup").expect("meshup binary");
-        cmd.env_clear()
-            .current_dir(self.dir.path())
-            .env("PATH", self.bin())
-            .env("HOME", self.dir.path().join("home"))
-            .env("MESHUP_FAKE_LOG", self.dir.path().join("calls.log"))
-            .env("FAKE_MK_DIR", self.dir.path().join("minikube-profiles"))
-            .env("NO_COLOR", "1");
+        let mut cmd = Command::from_std(self.world.command(env!("CARGO_BIN_EXE_meshup")));
+        cmd.env_remove("CI")
+            .timeout(std::time::Duration::from_secs(120));
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -92,90 +106,95 @@ impl Fakes {
         self.meshup().args(args).arg(file).output().unwrap()
     }
 
-    /// A minikube profile the fake minikube knows, in `Running` or `Stopped` state (4 CPUs,
-    /// 8192 MB, Kubernetes v1.15.10, docker).
+    /// A minikube profile in `Running` or `Stopped` state (4 CPUs, 8192 MB, Kubernetes
+    /// v1.15.10, docker), made by the fake minikube itself (as v1.24.0, the last release that
+    /// starts 1.15). Its calls are not in [`Fakes::calls`].
     pub fn minikube_profile(&self, name: &str, state: &str) {
-        fs::write(
-            self.dir.path().join("minikube-profiles").join(name),
-            format!("{state}\n"),
-        )
-        .unwrap();
+        let minikube = |args: &[&str], version: &str| {
+            let out = self
+                .harness_minikube()
+                .env("MESHUP_SIM_VERSION", version)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "minikube {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let start = [
+            "start",
+            "-p",
+            name,
+            "--kubernetes-version",
+            "v1.15.10",
+            "--cpus",
+            "4",
+            "--memory",
+            "8192",
+            "--driver",
+            "docker",
+        ];
+        minikube(&start, "v1.24.0");
+        match state {
+            "Running" => {}
+            "Stopped" => minikube(&["stop", "-p", name], "v1.24.0"),
+            other => panic!("no way to make a {other} profile"),
+        }
     }
 
-    /// The fake minikube's profile state (`Deleted` once `minikube delete` ran).
+    /// The fake minikube, run by the harness (not counted in [`Fakes::calls`]).
+    fn harness_minikube(&self) -> std::process::Command {
+        let dir = self.world.dir().join(HARNESS_DIR);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = self.world.command(self.bin().join("minikube"));
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// The profile's host state as `minikube status` shows it (`Running`, `Stopped`), `None`
+    /// once it is deleted.
     pub fn minikube_state(&self, name: &str) -> Option<String> {
-        fs::read_to_string(self.dir.path().join("minikube-profiles").join(name))
-            .ok()
-            .map(|s| s.trim().to_owned())
+        let out = self
+            .harness_minikube()
+            .args(["status", "-p", name, "-o", "json"])
+            .output()
+            .unwrap();
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        status["Host"].as_str().map(String::from)
+    }
+
+    /// The profile's node address, as minikube recorded it (each world has its own).
+    pub fn minikube_ip(&self, name: &str) -> String {
+        let out = self
+            .harness_minikube()
+            .args(["profile", "list", "-o", "json"])
+            .output()
+            .unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list["valid"]
+            .as_array()
+            .into_iter()
+            .chain(list["invalid"].as_array())
+            .flatten()
+            .find(|p| p["Name"] == name)
+            .and_then(|p| p["Config"]["Nodes"][0]["IP"].as_str())
+            .unwrap_or_else(|| panic!("no IP for {name} in {list}"))
+            .to_owned()
     }
 
     /// Every external program meshup ran, one `tool args...` line each.
     pub fn calls(&self) -> Vec<String> {
-        fs::read_to_string(self.dir.path().join("calls.log"))
-            .unwrap()
-            .lines()
-            .map(String::from)
+        let harness = self.world.dir().join(HARNESS_DIR);
+        let harness = harness.canonicalize().unwrap_or(harness);
+        self.world
+            .calls()
+            .into_iter()
+            .filter(|c| Path::new(&c.cwd) != harness)
+            .map(|c| c.command_line())
             .collect()
     }
-}
-
-fn write_script(path: &Path, text: &str) {
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// Only shell builtins: PATH holds nothing but the fakes.
-fn script(tool: &str) -> String {
-    let body = match tool {
-        "minikube" => {
-            r#"case "$1" in
-  version) printf '{"commit":"fake","minikubeVersion":"%s"}\n' "${FAKE_MINIKUBE_VERSION:-v1.38.1}" ;;
-  status)
-    f="$FAKE_MK_DIR/$3"; st=Nonexistent
-    if [ -f "$f" ]; then read -r st < "$f"; fi
-    [ "$st" = Deleted ] && st=Nonexistent
-    printf '{"Name":"%s","Host":"%s","Kubelet":"%s","APIServer":"%s","Kubeconfig":"Configured","Worker":false}\n' "$3" "$st" "$st" "$st"
-    case "$st" in Running) exit 0 ;; Nonexistent) exit 85 ;; *) exit 7 ;; esac ;;
-  profile)
-    printf '{"invalid":[],"valid":['; sep=''
-    for f in "$FAKE_MK_DIR"/*; do
-      [ -f "$f" ] || continue; read -r st < "$f"; [ "$st" = Deleted ] && continue
-      n="${f##*/}"
-      printf '%s{"Name":"%s","Status":"%s","Config":{"Name":"%s","Memory":8192,"CPUs":4,"Driver":"docker","KubernetesConfig":{"KubernetesVersion":"v1.15.10","ServiceCIDR":"10.96.0.0/12"},"Nodes":[{"IP":"192.168.49.2","ControlPlane":true}]}}' "$sep" "$n" "$st" "$n"
-      sep=','
-    done
-    printf ']}\n' ;;
-  ip) printf '192.168.49.2\n' ;;
-  stop) printf 'Stopped\n' > "$FAKE_MK_DIR/$3"; printf '  Stopping node "%s"  ...\n' "$3" ;;
-  delete) [ -f "$FAKE_MK_DIR/$3" ] && printf 'Deleted\n' > "$FAKE_MK_DIR/$3"; printf '  Removed all traces of the "%s" cluster.\n' "$3" ;;
-  *) printf 'fake minikube: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#
-        }
-        "istioctl" => {
-            r#"case "$1" in
-  version) printf '{"clientVersion":{"version":"%s","revision":"fake","golang_version":"go1.24","status":"Clean","tag":"%s"}}\n' "${FAKE_ISTIOCTL_VERSION:-1.30.5}" "${FAKE_ISTIOCTL_VERSION:-1.30.5}" ;;
-  *) printf 'fake istioctl: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#
-        }
-        "kubectl" => {
-            r#"case "$1" in
-  version) printf '{"clientVersion":{"major":"1","gitVersion":"%s"}}\n' "${FAKE_KUBECTL_VERSION:-v1.35.1}" ;;
-  *) printf 'fake kubectl: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#
-        }
-        _ => {
-            r#"case "$1" in
-  info)
-    if [ -n "$FAKE_DOCKER_DOWN" ]; then
-      printf 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' >&2
-      exit 1
-    fi
-    printf '{"ServerVersion":"27.3.1","CgroupVersion":"%s","NCPU":%s,"MemTotal":%s}\n' "${FAKE_DOCKER_CGROUP:-1}" "${FAKE_DOCKER_NCPU:-8}" "${FAKE_DOCKER_MEM:-17179869184}" ;;
-  *) printf 'fake docker: %s is not faked here\n' "$1" >&2; exit 64 ;;
-esac"#
-        }
-    };
-    format!("#!/bin/sh\nprintf '%s\\n' \"{tool} $*\" >> \"$MESHUP_FAKE_LOG\"\n{body}\n")
 }
 
 /// stdout of a finished command.

@@ -2,12 +2,12 @@
 //! linux-amd64 with millisecond timeouts.
 #![allow(dead_code)]
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use meshup::compat::archives::{Arch, Os, Platform};
 use meshup::error::{ExitKind, Failure};
+use meshup::plan::{Probes, ToolProbe};
 use meshup::tools::cache::Cache;
 use meshup::tools::{DownloadConfig, Installed, Installer, Quiet, Sources, Tool, ToolError};
 use semver::Version;
@@ -60,11 +60,24 @@ pub fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
 }
 
-pub fn fake_on_path(dir: &Path, name: &str, stdout: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\ncat <<'EOF'\n{stdout}\nEOF\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// What the host probe (`host::probe::probe`, the one way meshup asks a tool its version)
+/// reports for tools found in `dir` at these versions; resolution reads it through
+/// `ProbedTools`.
+pub fn found_in(dir: &Path, tools: &[(Tool, &str)]) -> Probes {
+    let mut probes = Probes::default();
+    for (tool, version) in tools {
+        let found = ToolProbe::Found {
+            path: dir.join(tool.name()),
+            version: meshup::compat::Version::parse(version),
+            problem: None,
+        };
+        match tool {
+            Tool::Minikube => probes.minikube = found,
+            Tool::Istioctl => probes.istioctl = found,
+            Tool::Kubectl => probes.kubectl = found,
+        }
+    }
+    probes
 }
 
 /// The failure a user would see: exit 4, and nothing at all in the cache.

@@ -7,10 +7,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-mod progress;
 mod render;
 
-pub use progress::{DownloadProgress, ProgressMode};
+pub use crate::report::downloads::{DownloadProgress, ProgressMode};
 pub use render::human_bytes;
 use render::table;
 

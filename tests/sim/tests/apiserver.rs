@@ -196,6 +196,28 @@ async fn watch_delivers_events_in_order_and_resumes() {
     assert_eq!(world.request_count("w", "list", "configmaps"), 1);
 }
 
+/// client-go (kubectl ≥ 1.35's `wait`, informers) first asks for a streaming list
+/// (`sendInitialEvents=true`). The emulator answers as a server with the WatchList feature gate
+/// off: 422 Invalid, after which client-go falls back to LIST then WATCH (SRC
+/// k8s.io/apimachinery/pkg/apis/meta/internalversion/validation `validateWatchOptions`).
+#[tokio::test]
+async fn a_streaming_list_is_refused_as_with_the_watch_list_gate_off() {
+    let (_world, client) = cluster("sl", "v1.30.0").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, "default");
+    let err = cms
+        .watch(&WatchParams::streaming_lists().timeout(5), "")
+        .await
+        .err()
+        .expect("a streaming list is refused");
+    match err {
+        kube::Error::Api(s) => {
+            assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
+            assert!(s.message.contains("sendInitialEvents"), "{s:?}");
+        }
+        other => panic!("expected a 422, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn too_old_resource_version_is_gone() {
     let mut knobs = Knobs::default();

@@ -394,3 +394,62 @@ fn older_releases_use_the_older_step_registry_and_key_order() {
         "reported under the current step"
     );
 }
+
+/// A test polling for config.json must never read a torn one: the fake replaces it by a rename
+/// (IN_MOVED_TO), never writes it in place (IN_CREATE / IN_MODIFY / IN_CLOSE_WRITE).
+#[test]
+fn config_json_is_replaced_by_a_rename_never_written_in_place() {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let sim = Sim::start(V124);
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "atomic"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        sim.run("minikube", &["stop", "-p", "atomic"]).status.code(),
+        Some(0)
+    );
+    let dir = sim.home().join(".minikube/profiles/atomic");
+    let inotify = Inotify::init(InitFlags::IN_NONBLOCK).unwrap();
+    inotify
+        .add_watch(
+            &dir,
+            AddWatchFlags::IN_CREATE
+                | AddWatchFlags::IN_MODIFY
+                | AddWatchFlags::IN_CLOSE_WRITE
+                | AddWatchFlags::IN_MOVED_TO,
+        )
+        .unwrap();
+    // The restart saves the profile at its first step and again once the cluster runs.
+    assert_eq!(
+        sim.run("minikube", &["start", "-p", "atomic"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut seen = Vec::new();
+    while let Ok(events) = inotify.read_events() {
+        if events.is_empty() {
+            break;
+        }
+        seen.extend(
+            events
+                .into_iter()
+                .filter(|e| e.name.as_deref() == Some(std::ffi::OsStr::new("config.json")))
+                .map(|e| e.mask),
+        );
+    }
+    assert!(!seen.is_empty(), "the restart did not save config.json");
+    assert!(
+        seen.iter().all(|m| *m == AddWatchFlags::IN_MOVED_TO),
+        "{seen:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}

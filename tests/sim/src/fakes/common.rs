@@ -54,6 +54,19 @@ pub fn load_knobs(dir: &Path) -> Result<Knobs, String> {
     }
 }
 
+/// Writes `path` through a temporary file in the same directory and a rename, so a reader (or
+/// a test polling for the file) sees the old content or the new, never a torn one, even if
+/// the writer is killed half-way. The temporary name carries the pid: two fakes may write the
+/// same file at once.
+pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 pub fn sleep_ms(ms: u64) {
     if ms > 0 {
         std::thread::sleep(Duration::from_millis(ms));

@@ -412,6 +412,14 @@ fn list(cluster: &Cluster, req: &Req, t: &Target) -> ApiResult<Response<Body>> {
 }
 
 fn watch_response(cluster: &Arc<Cluster>, req: &Req, t: &Target) -> ApiResult<Response<Body>> {
+    // Streaming lists (WatchList) are not emulated: answer as a server with the feature gate
+    // off, which client-go takes as its cue to LIST then WATCH (README, known differences).
+    if req.q("sendInitialEvents").is_some() {
+        return Err(ApiError::invalid(
+            "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: \
+             sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+        ));
+    }
     let (labels, fields) = selectors(req, &t.res)?;
     let from = match req.q("resourceVersion") {
         None | Some("0") => None,

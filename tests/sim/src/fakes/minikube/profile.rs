@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use serde_yaml::Value as Yaml;
 
 use crate::control::ClusterInfo;
-use crate::fakes::common::home;
+use crate::fakes::common::{home, write_atomically};
 
 /// localpath.MiniPath: `$MINIKUBE_HOME` if its last element is `.minikube`, else
 /// `$MINIKUBE_HOME/.minikube`; `~/.minikube` when unset.
@@ -66,8 +66,9 @@ pub fn sim_state(profile: &str) -> Option<SimState> {
 pub fn set_phase(profile: &str, phase: Phase) {
     let dir = profile_dir(profile);
     let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(
-        dir.join(".sim-state.json"),
+    // Read by every later minikube call of the profile: never torn.
+    let _ = write_atomically(
+        &dir.join(".sim-state.json"),
         serde_json::to_vec(&SimState { phase }).unwrap_or_default(),
     );
 }
@@ -266,7 +267,11 @@ pub fn load(profile: &str) -> Option<Config> {
 pub fn save(cfg: &Config, kic_base: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(profile_dir(&cfg.name))?;
     let text = serde_json::to_string_pretty(&cfg.to_json(kic_base))?;
-    std::fs::write(config_file(&cfg.name), text)
+    // minikube's SaveProfile replaces an existing config.json through a temp file and a rename
+    // (SRC pkg/minikube/config/profile.go); its first write is a plain write, a window of
+    // microseconds for a native binary that a fake under a loaded test machine would stretch
+    // into a torn file read as "no such profile". So the fake always renames.
+    write_atomically(&config_file(&cfg.name), text)
 }
 
 /// Every directory under `profiles/` (valid or not).

@@ -1,5 +1,7 @@
-//! Download progress for people, for the tool commands (indicatif lives here, never in
-//! `src/tools`).
+//! Download progress for people, for the tool commands (indicatif lives in the report module,
+//! never in `src/tools`).
+
+use std::io::Write;
 
 use crate::report::Printer;
 use crate::tools::{Progress, Tool};
@@ -42,7 +44,7 @@ impl Progress for DownloadProgress {
     fn started(&self, tool: Tool, url: &str, total: Option<u64>) {
         match self.mode {
             ProgressMode::Silent => {}
-            ProgressMode::Lines => eprintln!("Downloading {tool} from {url}"),
+            ProgressMode::Lines => line(&format!("Downloading {tool} from {url}")),
             ProgressMode::Bar => {
                 let bar = indicatif::ProgressBar::with_draw_target(
                     total,
@@ -70,7 +72,9 @@ impl Progress for DownloadProgress {
             bar.finish_and_clear();
         }
         if self.mode != ProgressMode::Silent {
-            eprintln!("{tool}: attempt {attempt} failed ({reason}); retrying");
+            line(&format!(
+                "{tool}: attempt {attempt} failed ({reason}); retrying"
+            ));
         }
     }
 
@@ -79,4 +83,9 @@ impl Progress for DownloadProgress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// One plain progress line on stderr.
+fn line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
