@@ -42,19 +42,33 @@ pub const ENV_IDS: &[&str] = &[
 pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> anyhow::Result<Scenario> {
     let mut err = ScenarioError::default();
     let mut layers = Vec::new();
+    let mut locator = None;
     if let Some(path) = &args.file {
         match scenario::load_scenario_file(path) {
-            Ok(layer) => layers.push(layer),
+            Ok((layer, problems, at)) => {
+                layers.push(layer);
+                err.problems.extend(problems.problems);
+                locator = Some(at);
+            }
+            // Not YAML, or not a scenario: its values cannot be checked; the flags still are.
             Err(e) => err.problems.extend(e.problems),
         }
     }
     let (env_layer, flag_layer) = flag_layers(args, env, &mut err);
     layers.push(env_layer);
     layers.push(flag_layer);
-    if !err.is_empty() {
-        return Err(err.into_failure("the scenario").into());
+    // Every problem at once: the file's shape, the flags, and every value.
+    match scenario::resolve(&layers) {
+        Ok(s) if err.is_empty() => Ok(s),
+        Ok(_) => Err(err.into_failure("the scenario").into()),
+        Err(mut values) => {
+            if let Some(at) = &locator {
+                at.locate(&mut values);
+            }
+            err.problems.extend(values.problems);
+            Err(err.into_failure("the scenario").into())
+        }
     }
-    scenario::resolve(&layers).map_err(|e| e.into_failure("the scenario").into())
 }
 
 fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -> (Layer, Layer) {

@@ -58,10 +58,10 @@ impl Scalar {
         }
     }
 
-    /// The text as the user wrote it, for messages.
+    /// The text as the user wrote it, for messages (control characters escaped).
     pub fn display(&self) -> String {
         match self {
-            Scalar::Str(s) => s.clone(),
+            Scalar::Str(s) => super::text::escape_controls(s).into_owned(),
             Scalar::Int(i) => i.to_string(),
             Scalar::Float(x) => x.to_string(),
             Scalar::Bool(b) => b.to_string(),
