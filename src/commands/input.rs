@@ -102,6 +102,24 @@ fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -
     for entry in &args.set {
         match scenario::set::parse_set(entry) {
             Ok((k, v)) => {
+                // Two values for one path on one command line: which one was meant is a guess.
+                if let Some(Sourced {
+                    value: Scalar::Str(before),
+                    ..
+                }) = from_flags.set.get(&k)
+                    && *before != v
+                {
+                    err.push(
+                        Problem::new(
+                            "--set",
+                            format!(
+                                "`{k}` is given twice with different values (`{before}`, then `{v}`); accepted: one value per path"
+                            ),
+                        )
+                        .from_origin(&Origin::Flag("--set")),
+                    );
+                    continue;
+                }
                 from_flags
                     .set
                     .insert(k, Sourced::new(Scalar::Str(v), Origin::Flag("--set")));

@@ -250,7 +250,16 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
     )
     .unwrap_or_else(|| "default".to_string());
     if !name::is_profile_word(&istio_profile) {
-        err.push(Problem::new("mesh.istioProfile", format!("`{istio_profile}` is not an Istio profile name; accepted: a profile name like default, demo, minimal, empty")));
+        let mut p = Problem::new(
+            "mesh.istioProfile",
+            format!(
+                "`{istio_profile}` is not an Istio profile name; accepted: a profile name like default, demo, minimal, empty"
+            ),
+        );
+        if let Some(v) = (layer.istio_profile.as_ref()).or_else(|| layer.set.get("profile")) {
+            p = p.from_origin(&v.origin);
+        }
+        err.push(p);
     }
     let jwt = reconcile(
         &mut err,
@@ -265,10 +274,16 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         Some("third-party-jwt") => JwtPolicy::ThirdPartyJwt,
         Some("first-party-jwt") => JwtPolicy::FirstPartyJwt,
         Some(other) => {
-            err.push(Problem::new(
+            let mut p = Problem::new(
                 "mesh.jwtPolicy",
                 format!("`{other}` is not a JWT policy; accepted: {JWT_ACCEPTED}"),
-            ));
+            );
+            let from =
+                (layer.jwt_policy.as_ref()).or_else(|| layer.set.get("values.global.jwtPolicy"));
+            if let Some(v) = from {
+                p = p.from_origin(&v.origin);
+            }
+            err.push(p);
             JwtPolicy::Auto
         }
     };
