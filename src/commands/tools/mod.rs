@@ -37,10 +37,13 @@ pub struct ToolsArgs {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ToolsCommand {
     /// List cached tools: versions, sizes, and which scenario or lock uses them.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     List,
     /// Download, verify and cache tools, e.g. `minikube@v1.24.0 istioctl@1.5.0 kubectl@v1.15.12`.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Install(Box<InstallArgs>),
     /// Remove cached tools no scenario or lock uses, and leftovers of interrupted downloads.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Prune(PruneArgs),
 }
 
@@ -56,7 +59,7 @@ pub struct InstallArgs {
     pub locked: bool,
 
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub scenario: crate::cli::ToolScenarioArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -91,7 +94,7 @@ pub async fn run(
             emit(printer, &list(&ctx));
         }
         ToolsCommand::Install(a) if a.specs.is_empty() => {
-            let scenario = input::scenario(&a.scenario, env)?;
+            let scenario = input::scenario(&a.scenario.to_scenario(), env)?;
             let (req, probes) = request_for(&scenario).await;
             let opts = PrepareOptions {
                 locked: a.locked,
