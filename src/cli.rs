@@ -82,7 +82,7 @@ pub enum Command {
     Start(StartArgs),
     /// Show what `start` would do: versions, tools, findings, stages and command lines.
     #[command(after_help = EXIT_POINTER)]
-    Plan(ScenarioArgs),
+    Plan(PlanArgs),
     /// Check this host against a scenario: tools, versions, cgroups, CPUs, memory.
     #[command(after_help = EXIT_POINTER)]
     Doctor(ScenarioArgs),
@@ -130,9 +130,7 @@ pub struct StartArgs {
     #[arg(long)]
     pub locked: bool,
 
-    /// Download nothing: use only tools on PATH or already in meshup's cache. A scenario that
-    /// needs another minikube then stops at preflight (exit 3) with the alternatives.
-    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new())]
+    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new(), help = OFFLINE_HELP)]
     pub offline: bool,
 
     /// Delete and recreate the profile when it differs in ways minikube cannot change in place.
@@ -143,6 +141,21 @@ pub struct StartArgs {
     /// export line.
     #[arg(long)]
     pub isolated_kubeconfig: bool,
+}
+
+/// `--offline`, the same for `start`, `start --dry-run` and `plan` (they agree).
+const OFFLINE_HELP: &str = "Download nothing: use only tools on PATH or in meshup's cache. When a \
+tool would have to be fetched, the plan says so and exits like the start would: 3 when it is \
+minikube (with the Kubernetes versions yours starts), 4 for istioctl or kubectl";
+
+/// `meshup plan`: the scenario, and whether downloads are allowed.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+
+    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new(), help = OFFLINE_HELP)]
+    pub offline: bool,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.

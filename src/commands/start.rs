@@ -18,7 +18,14 @@ pub async fn run(
             ci: printer.ci,
             scenario: args.scenario.file.clone(),
         };
-        super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await
+        super::plan::show(
+            &scenario,
+            printer,
+            super::plan::Shape::DryRun,
+            &lock,
+            args.offline,
+        )
+        .await
     } else {
         super::start_live::run(&scenario, args, printer).await
     }
