@@ -40,7 +40,7 @@ pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow
         &probe,
     )
     .await?;
-    super::tools::emit(printer, &report);
+    super::tools::emit(printer, "meshup.lock.report/v1", &report);
     Ok(ExitKind::Success)
 }
 
