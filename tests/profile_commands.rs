@@ -349,3 +349,47 @@ fn down_while_locked_exits_10_with_a_result_event() {
     );
     drop(lock);
 }
+
+/// Issue 13: `down` of a profile that does not exist is a success even without minikube
+/// (there is nothing to do), and no stage fails that never started.
+#[test]
+fn down_of_a_missing_profile_without_minikube_succeeds() {
+    let fakes = Fakes::new().without("minikube");
+    for force in [false, true] {
+        let mut args = vec!["down", "-p", "never", "--output", "json"];
+        if force {
+            args.push("--force");
+        }
+        let out = run(&fakes, &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let events = json_lines(&stdout(&out));
+        let mut started = Vec::new();
+        for e in &events {
+            let stage = e["stage"].as_str().unwrap_or_default().to_owned();
+            match e["type"].as_str().unwrap_or_default() {
+                "stage-started" => started.push(stage),
+                "stage-failed" => panic!("{args:?}: a stage failed: {e}"),
+                "stage-done" => assert!(started.contains(&stage), "{args:?}: done without started: {e}"),
+                _ => {}
+            }
+        }
+        let result = events.last().unwrap();
+        assert_eq!(result["type"], "result", "{result}");
+        assert_eq!(result["exitCode"], 0, "{result}");
+    }
+    // meshup's own profile whose minikube is gone: its state cannot be cleaned up blindly.
+    let fakes = Fakes::new().without("minikube");
+    meshup_created(&fakes, "meshup", None);
+    let out = run(&fakes, &["down", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let events = json_lines(&stdout(&out));
+    for e in &events {
+        if e["type"] == "stage-failed" {
+            let stage = &e["stage"];
+            assert!(
+                events.iter().any(|s| s["type"] == "stage-started" && s["stage"] == *stage),
+                "failed without started: {e}"
+            );
+        }
+    }
+}
