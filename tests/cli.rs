@@ -222,3 +222,31 @@ fn down_all_says_what_it_does_with_p_and_f() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Issue 13: a MESHUP_LOG that is not a filter is warned about, not silently ignored.
+#[test]
+fn a_bad_meshup_log_is_warned_about() {
+    let fakes = Fakes::new();
+    let path = fakes.file("s.yaml", "apiVersion: meshup/v1\nkind: Scenario\n");
+    let out = fakes
+        .meshup()
+        .env("MESHUP_LOG", "garbage[[[")
+        .args(["scenario", "validate"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("MESHUP_LOG=\"garbage[[[\" is not a log filter"),
+        "{err}"
+    );
+    let out = fakes
+        .meshup()
+        .env("MESHUP_LOG", "warn")
+        .args(["scenario", "validate"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("MESHUP_LOG"), "{}", stderr(&out));
+}

@@ -369,7 +369,10 @@ fn down_of_a_missing_profile_without_minikube_succeeds() {
             match e["type"].as_str().unwrap_or_default() {
                 "stage-started" => started.push(stage),
                 "stage-failed" => panic!("{args:?}: a stage failed: {e}"),
-                "stage-done" => assert!(started.contains(&stage), "{args:?}: done without started: {e}"),
+                "stage-done" => assert!(
+                    started.contains(&stage),
+                    "{args:?}: done without started: {e}"
+                ),
                 _ => {}
             }
         }
@@ -387,7 +390,9 @@ fn down_of_a_missing_profile_without_minikube_succeeds() {
         if e["type"] == "stage-failed" {
             let stage = &e["stage"];
             assert!(
-                events.iter().any(|s| s["type"] == "stage-started" && s["stage"] == *stage),
+                events
+                    .iter()
+                    .any(|s| s["type"] == "stage-started" && s["stage"] == *stage),
                 "failed without started: {e}"
             );
         }

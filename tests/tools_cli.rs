@@ -298,9 +298,18 @@ fn a_bad_tool_spec_is_a_usage_error() {
 fn tools_json_documents_carry_a_schema() {
     let w = World::new();
     for (args, schema) in [
-        (&["tools", "list", "--output", "json"][..], "meshup.tools.list/v1"),
-        (&["tools", "prune", "--dry-run", "--output", "json"][..], "meshup.tools.prune/v1"),
-        (&["tools", "prune", "--output", "json"][..], "meshup.tools.prune/v1"),
+        (
+            &["tools", "list", "--output", "json"][..],
+            "meshup.tools.list/v1",
+        ),
+        (
+            &["tools", "prune", "--dry-run", "--output", "json"][..],
+            "meshup.tools.prune/v1",
+        ),
+        (
+            &["tools", "prune", "--output", "json"][..],
+            "meshup.tools.prune/v1",
+        ),
     ] {
         let out = w.meshup(args).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
