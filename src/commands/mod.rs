@@ -6,6 +6,7 @@ pub mod down;
 pub mod input;
 pub mod lock;
 pub mod matrix;
+pub mod matrix_run;
 pub mod plan;
 pub mod profile;
 pub mod scenario;

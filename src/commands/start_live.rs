@@ -53,7 +53,7 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
 }
 
 /// What a successful run made, for people (YAML on stdout) and programs (`result.summary`).
-fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
+pub fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
     let cluster = end
         .done(StageName::Cluster)
         .map(|d| d.details.clone())
@@ -99,7 +99,7 @@ fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
 }
 
 /// A JUnit case per stage (in the order they ended) and per verify check.
-fn junit_cases(end: &engine::RunEnd) -> Vec<junit::Case> {
+pub fn junit_cases(end: &engine::RunEnd) -> Vec<junit::Case> {
     let mut cases = Vec::new();
     for (name, e) in &end.stages {
         let duration = end.elapsed.get(name).copied().unwrap_or_default();
@@ -153,8 +153,8 @@ fn check_cases(details: &serde_json::Value) -> Vec<junit::Case> {
 
 /// `--timeout` / `MESHUP_TIMEOUT` overrides the scenario's `timeouts.total`, so the plan shows
 /// the limit the run enforces.
-pub fn apply_timeout(scenario: &mut Scenario, args: &StartArgs) -> anyhow::Result<()> {
-    let Some(text) = &args.timeout else {
+pub fn apply_timeout(scenario: &mut Scenario, timeout: Option<&str>) -> anyhow::Result<()> {
+    let Some(text) = timeout else {
         return Ok(());
     };
     use crate::scenario::quantity::QuantityError;
