@@ -398,3 +398,62 @@ fn down_of_a_missing_profile_without_minikube_succeeds() {
         }
     }
 }
+
+/// meshup's record of a profile it created with the seed's settings.
+fn seed_recorded(fakes: &Fakes, profile: &str) {
+    let state = StateRoot::at(state_dir(fakes)).profile(profile);
+    let record = serde_json::json!({
+        "createdByMeshup": true,
+        "scenario": { "kubernetes": "v1.15.10", "istio": "1.5.0", "cpus": "4",
+                      "memory": "8192mb", "driver": "docker", "tools": null },
+    });
+    state
+        .save(&serde_json::from_value(record).unwrap())
+        .unwrap();
+}
+
+/// Issue 13: `meshup start -p NAME` alone resumes a profile with the settings it was created
+/// with (meshup's record), instead of the built-in default that then asks to recreate it; and
+/// `stop`'s hint says what is true.
+#[test]
+fn start_alone_resumes_a_profile_with_its_recorded_settings() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    seed_recorded(&fakes, "meshup");
+    let out = run(&fakes, &["stop"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "`meshup start -p meshup` starts it again with the settings it was created with"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    for args in [
+        &["start", "--dry-run"][..],
+        &["start", "--dry-run", "-p", "meshup"][..],
+    ] {
+        let out = run(&fakes, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let plan = stdout(&out);
+        assert!(plan.contains("Kubernetes  v1.15.10"), "{args:?}\n{plan}");
+        assert!(
+            plan.contains("4 CPUs, memory 8192mb, driver docker"),
+            "{args:?}\n{plan}"
+        );
+        assert!(
+            stderr(&out).contains("resuming profile meshup"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Any scenario setting means a new scenario: the record is not used.
+    let out = run(&fakes, &["start", "--dry-run", "--cpus", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("v1.15.10"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("resuming"), "{}", stderr(&out));
+    // A profile meshup has no record of: the hint says -f.
+    fakes.minikube_profile("theirs", "Running");
+    let out = run(&fakes, &["stop", "-p", "theirs"]);
+    assert!(stdout(&out).contains("-f SCENARIO"), "{}", stdout(&out));
+}
