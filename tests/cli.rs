@@ -250,3 +250,28 @@ fn a_bad_meshup_log_is_warned_about() {
         .unwrap();
     assert!(!stderr(&out).contains("MESHUP_LOG"), "{}", stderr(&out));
 }
+
+/// Issue 13: the README installs with the lock file and names the command whose output ends
+/// in one summary line (the line `.ci/run` prints).
+#[test]
+fn the_readme_installs_locked_and_names_the_summarising_test_command() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains("cargo install --locked --path ."),
+        "no --locked"
+    );
+    assert!(
+        !readme.contains("cargo install --path ."),
+        "an install without --locked"
+    );
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    assert!(
+        ci.contains("passed, %d failed, %d skipped"),
+        ".ci/run's summary line changed"
+    );
+    assert!(
+        readme.contains(".ci/run") && readme.contains("passed, 0 failed"),
+        "README"
+    );
+}
