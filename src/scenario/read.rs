@@ -1,5 +1,5 @@
-//! Reading a scenario file safely: bounded in size, never blocked forever by a FIFO with no
-//! writer, a UTF-8 byte-order mark accepted, and nesting too deep for a scenario rejected before
+//! Reading a scenario file safely: bounded in size (a FIFO or device cannot feed it unbounded
+//! data), a UTF-8 byte-order mark accepted, and nesting too deep for a scenario rejected before
 //! the YAML parser (whose time grows badly with nesting) sees it.
 
 use std::io::Read;
@@ -37,7 +37,6 @@ fn problem(path: &Path, message: String) -> ScenarioError {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, ScenarioError> {
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let cannot = |e: &std::io::Error| super::error::unreadable(path, e);
     let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
     if meta.is_dir() {
@@ -46,21 +45,11 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ScenarioError> {
             "is a directory; accepted: a YAML file".to_string(),
         ));
     }
-    let fifo = meta.file_type().is_fifo();
-    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer, forever.
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(|e| cannot(&e))?;
-    let mut bytes = if fifo {
-        first_fifo_bytes(path, &file)?
-    } else {
-        Vec::new()
-    };
-    set_blocking(&file);
-    (&mut file)
-        .take(MAX_FILE_BYTES + 1 - bytes.len() as u64)
+    // A FIFO blocks here until a writer comes (`-f <(...)`, or one written later); the signal
+    // thread ends the process on Ctrl-C / SIGTERM meanwhile (tests/engine_run.rs).
+    let file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| cannot(&e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -73,33 +62,6 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, ScenarioError> {
         ));
     }
     Ok(bytes)
-}
-
-/// A FIFO with no writer reads as end-of-file when opened non-blocking: say so instead of
-/// waiting forever. With a writer connected (even one that has not written yet), the first
-/// bytes are kept and reading goes on, bounded.
-fn first_fifo_bytes(path: &Path, mut file: &std::fs::File) -> Result<Vec<u8>, ScenarioError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    match file.read(&mut buf) {
-        Ok(0) => Err(problem(
-            path,
-            "is a pipe with no writer (nothing to read); accepted: a regular file, or a pipe a writer fills".to_string(),
-        )),
-        Ok(n) => {
-            buf.truncate(n);
-            Ok(buf)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(Vec::new()),
-        Err(e) => Err(super::error::unreadable(path, &e)),
-    }
-}
-
-fn set_blocking(file: &std::fs::File) {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    if let Ok(flags) = fcntl(file, FcntlArg::F_GETFL) {
-        let flags = OFlag::from_bits_truncate(flags) & !OFlag::O_NONBLOCK;
-        let _ = fcntl(file, FcntlArg::F_SETFL(flags));
-    }
 }
 
 /// Rejects `[`/`{` nesting deeper than a scenario ever needs, outside quotes and comments.
