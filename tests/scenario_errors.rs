@@ -457,6 +457,55 @@ fn cases() -> Vec<Case> {
             "`\\e[31m1.15`",
         ),
         flags(
+            "cpus beyond 64 bits",
+            &["--cpus", "99999999999999999999"],
+            "too large",
+        ),
+        flags(
+            "memory beyond 64 bits",
+            &["--memory", "99999999999999999999g"],
+            "too large",
+        ),
+        flags("empty kubernetes", &["--k8s", ""], "cluster.kubernetes"),
+        flags("empty istio", &["--istio", ""], "mesh.istio"),
+        flags("empty --set", &["--set", ""], "--set"),
+        flags("empty profile", &["-p", ""], "cluster.profile"),
+        flags(
+            "a newline in --istio-profile",
+            &["--istio-profile", "demo\nx"],
+            "`demo\\nx`",
+        ),
+        file(
+            "a number as the name",
+            "metadata:\n  name: [x]\n",
+            "metadata.name",
+        ),
+        file(
+            "minikube's profile in a file",
+            "cluster:\n  profile: minikube\n",
+            "cluster.profile",
+        ),
+        file(
+            "empty image",
+            "verify:\n  smoke:\n    image: \"\"\n",
+            "verify.smoke.image",
+        ),
+        file(
+            "a list as a set value",
+            "mesh:\n  set:\n    a.b: [1]\n",
+            "mesh.set.a.b",
+        ),
+        file(
+            "set as a list",
+            "mesh:\n  set: [a=b]\n",
+            "mesh.set: a list is not a map",
+        ),
+        file(
+            "a bell in a set value's path",
+            "mesh:\n  set:\n    \"a\\ab\": x\n",
+            "mesh.set",
+        ),
+        flags(
             "terminal escapes in a --set path",
             &["--set", "a\u{1b}[2J=1"],
             "--set",
@@ -615,6 +664,119 @@ fn env_is_overridden_by_flags_and_named_when_wrong() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Matrix files: every shape problem is exit 2 from `scenario validate` and `matrix`.
+#[test]
+fn bad_matrices_exit_2_naming_the_field() {
+    let fakes = Fakes::new();
+    let head = "apiVersion: meshup/v1\nkind: Matrix\n";
+    for (name, body, want) in [
+        (
+            "axes as a list",
+            "axes: [cluster.cpus]\n",
+            "axes: a list is not a map",
+        ),
+        (
+            "an axis that is not a list",
+            "axes:\n  cluster.cpus: 4\n",
+            "axes.cluster.cpus: `4` is not a list",
+        ),
+        (
+            "an unknown axis",
+            "axes:\n  cluster.cpu: [2, 4]\n",
+            "`cluster.cpu` is not a field a matrix can vary",
+        ),
+        (
+            "an empty axis",
+            "axes:\n  cluster.cpus: []\n",
+            "has no values",
+        ),
+        (
+            "a numeric axis key",
+            "axes:\n  1: [2]\n",
+            "the key `1` is not a field path",
+        ),
+        (
+            "exclude as a map",
+            "axes:\n  cluster.cpus: [2, 4]\nexclude: {cluster.cpus: 2}\n",
+            "exclude: a map is not a list",
+        ),
+        (
+            "an exclude item that is not a map",
+            "axes:\n  cluster.cpus: [2, 4]\nexclude: [2]\n",
+            "exclude[0]",
+        ),
+        (
+            "an exclude key that is no axis",
+            "axes:\n  cluster.cpus: [2, 4]\nexclude:\n  - {cluster.memory: 4g}\n",
+            "exclude[0].cluster.memory",
+        ),
+        (
+            "an unknown field in base",
+            "base:\n  cluster:\n    cpu: 4\naxes:\n  cluster.cpus: [2, 4]\n",
+            "base.cluster: unknown field `cpu`",
+        ),
+        (
+            "an unknown top-level field",
+            "axis:\n  cluster.cpus: [2]\n",
+            "unknown field `axis`",
+        ),
+        (
+            "a bad value in one cell",
+            "axes:\n  cluster.cpus: [2, 1]\n",
+            "cluster.cpus",
+        ),
+        (
+            "a bad base value in every cell",
+            "base:\n  cluster:\n    memory: lots\naxes:\n  cluster.cpus: [2, 3, 4]\n",
+            "and 2 more",
+        ),
+        (
+            "257 cells",
+            "axes:\n  cluster.cpus: [2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33]\n  cluster.memory: [2g,3g,4g,5g,6g,7g,8g,9g]\n  tunnel: [auto]\n  mesh.method: [istioctl, manifest]\n",
+            "expand to 512 scenarios",
+        ),
+        (
+            "an overflowing product",
+            &format!(
+                "axes:\n{}",
+                [
+                    "cluster.kubernetes",
+                    "cluster.cpus",
+                    "cluster.memory",
+                    "cluster.driver",
+                    "mesh.istio",
+                    "mesh.istioProfile",
+                    "mesh.jwtPolicy",
+                    "mesh.method",
+                    "tunnel"
+                ]
+                .iter()
+                .map(|a| format!(
+                    "  {a}: [{}]\n",
+                    (0..200)
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
+                .collect::<String>()
+            ),
+            "scenarios (",
+        ),
+    ] {
+        let path = fakes.file("m.yaml", &format!("{head}{body}"));
+        for args in [&["scenario", "validate"][..], &["matrix", "--dry-run"][..]] {
+            let out = fakes.run_with_file(args, &path);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+            assert!(
+                err.contains(want),
+                "{name} {args:?}: `{want}` missing in\n{err}"
+            );
+        }
+    }
+    assert!(fakes.calls().is_empty(), "{:?}", fakes.calls());
 }
 
 #[test]
