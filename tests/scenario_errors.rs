@@ -1003,3 +1003,17 @@ fn problems_in_a_hostile_file_are_bounded() {
     );
     assert!(err.lines().count() < 30, "{} lines", err.lines().count());
 }
+
+#[test]
+fn a_file_name_with_terminal_escapes_is_printed_escaped() {
+    let fakes = Fakes::new();
+    let good = fakes.file("\u{1b}[2Jgood.yaml", HEADER);
+    let bad = fakes.file("\u{1b}[2Jbad.yaml", &format!("{HEADER}tunnel: sometimes\n"));
+    for (path, code) in [(&good, 0), (&bad, 2)] {
+        let out = fakes.run_with_file(&["scenario", "validate"], path);
+        assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains('\u{1b}'), "raw escape:\n{all}");
+        assert!(all.contains("\\e[2J"), "{all}");
+    }
+}

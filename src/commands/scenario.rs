@@ -12,7 +12,8 @@ use crate::scenario::{self, ScenarioError, file::Document, matrix};
 const LISTED_NAMES: usize = 8;
 
 pub fn validate(path: &Path, printer: &Printer) -> anyhow::Result<ExitKind> {
-    let subject = format!("{}", path.display());
+    // The path is the user's text, printed back: no terminal commands in it.
+    let subject = scenario::text::escape_controls(&path.display().to_string()).into_owned();
     let loaded = scenario::file::load(path).map_err(|e| e.into_failure(&subject))?;
     // The file's own problems and its values' problems, reported together.
     let mut err = loaded.problems;

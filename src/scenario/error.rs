@@ -120,6 +120,7 @@ impl ScenarioError {
     }
 
     pub fn into_failure(self, subject: &str) -> Failure {
+        let subject = super::text::escape_controls(subject);
         let n = self.problems.len();
         let head = if n == 1 {
             format!("{subject} is not valid")
