@@ -1,11 +1,9 @@
 //! `meshup matrix FILE --dry-run`: expand, probe once, plan every scenario, show the grid.
 
-use serde::Serialize;
-
 use crate::cli::MatrixArgs;
 use crate::error::{ExitKind, Failure};
 use crate::host::probe;
-use crate::plan::{self as planner, Plan};
+use crate::plan as planner;
 use crate::report::{self, Printer};
 use crate::scenario::{file::Document, matrix};
 
@@ -26,19 +24,7 @@ fn github_matrix(entries: &[matrix::Entry]) -> serde_json::Value {
     serde_json::json!({ "include": include })
 }
 
-#[derive(Debug, Serialize)]
-pub struct Row {
-    pub profile: String,
-    pub values: indexmap::IndexMap<String, String>,
-    pub plan: Plan,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MatrixPlan {
-    pub schema: &'static str,
-    pub file: String,
-    pub scenarios: Vec<Row>,
-}
+pub use crate::report::matrix::{MatrixPlan, Row};
 
 pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKind> {
     let subject = args.file.display().to_string();
