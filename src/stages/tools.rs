@@ -54,6 +54,24 @@ pub async fn ensure(sx: &StageCx, r: &tools::Resolved) -> anyhow::Result<tools::
         .map_err(|e| e.into_anyhow())
 }
 
+/// The minikube the cluster stage runs, on disk. A failed fetch of one the Kubernetes version
+/// forces (the user's does not start it) says why it was needed and what else works.
+pub async fn ensure_minikube(
+    sx: &StageCx,
+    pre: &crate::engine::Preflight,
+) -> anyhow::Result<tools::EnsuredTool> {
+    let r = &pre.resolution.minikube;
+    let installer = tools::Installer::from_env()?;
+    let progress = ToolsProgress {
+        sx,
+        current: std::sync::Mutex::new((String::new(), 0, None)),
+    };
+    let have = pre.probes.minikube.version().map(|v| v.v());
+    tools::ensure_one(r, &installer, &progress)
+        .await
+        .map_err(|e| forced_minikube_download_failed(e, &pre.plan, have.as_deref()))
+}
+
 /// The engine's tools stage: istioctl (and kubectl when the mesh needs it), fetched and
 /// verified while the cluster starts; minikube is the cluster stage's own first step.
 pub struct Tools;
