@@ -37,7 +37,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Every command's help ends with this: the one exit-code table is in `meshup --help`.
+pub const EXIT_POINTER: &str = "Exit codes: 0 ok, 2 bad input, 3 preflight, 4 tools, 5 cluster, 6 tunnel, 7 mesh, 8 verify, \
+9 timeout, 10 locked, 11 no profile, 130/143 signals; `meshup --help` or docs/exit-codes.md has the table.";
+
+/// Flags every command takes, shown under their own heading in each command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// More output (-v: info logs, -vv: debug, -vvv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -69,27 +75,38 @@ pub use crate::report::OutputFormat;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Bring up the scenario's cluster (tunnel, Istio and checks come next; --dry-run shows all).
+    #[command(after_help = EXIT_POINTER)]
     Start(StartArgs),
     /// Show what `start` would do: versions, tools, findings, stages and command lines.
-    Plan(ScenarioArgs),
+    #[command(after_help = EXIT_POINTER)]
+    Plan(PlanArgs),
     /// Check this host against a scenario: tools, versions, cgroups, CPUs, memory.
+    #[command(after_help = EXIT_POINTER)]
     Doctor(ScenarioArgs),
     /// Scenario files.
     #[command(subcommand)]
+    #[command(after_help = EXIT_POINTER)]
     Scenario(ScenarioCommand),
     /// Show a profile: state, Kubernetes version, CPUs, memory, IP, kube context, meshup's record.
+    #[command(after_help = EXIT_POINTER)]
     Status(ProfileArgs),
     /// Stop a profile's cluster (`minikube stop`); `meshup start` brings it back.
+    #[command(after_help = EXIT_POINTER)]
     Stop(ProfileArgs),
     /// Delete a profile's cluster (`minikube delete`) and meshup's state for it; keeps diagnostics.
+    #[command(after_help = EXIT_POINTER)]
     Down(DownArgs),
     /// Expand a matrix of scenarios (versions × sizes) and show their plans.
+    #[command(after_help = EXIT_POINTER)]
     Matrix(MatrixArgs),
     /// meshup's own minikube, istioctl and kubectl: list, install, prune (docs/tools.md).
+    #[command(after_help = EXIT_POINTER)]
     Tools(crate::commands::tools::ToolsArgs),
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
+    #[command(after_help = EXIT_POINTER)]
     Lock(crate::commands::lock::LockArgs),
     /// Print shell completions.
+    #[command(after_help = EXIT_POINTER)]
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -110,9 +127,7 @@ pub struct StartArgs {
     #[arg(long)]
     pub locked: bool,
 
-    /// Download nothing: use only tools on PATH or already in meshup's cache. A scenario that
-    /// needs another minikube then stops at preflight (exit 3) with the alternatives.
-    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new())]
+    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new(), help = OFFLINE_HELP)]
     pub offline: bool,
 
     /// Delete and recreate the profile when it differs in ways minikube cannot change in place.
@@ -132,6 +147,21 @@ pub struct StartArgs {
     /// Write a JUnit XML report here: a test case per stage and per verify check.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+}
+
+/// `--offline`, the same for `start`, `start --dry-run` and `plan` (they agree).
+const OFFLINE_HELP: &str = "Download nothing: use only tools on PATH or in meshup's cache. When a \
+tool would have to be fetched, the plan says so and exits like the start would: 3 when it is \
+minikube (with the Kubernetes versions yours starts), 4 for istioctl or kubectl";
+
+/// `meshup plan`: the scenario, and whether downloads are allowed.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+
+    #[arg(long, env = "MESHUP_OFFLINE", value_parser = FalseyValueParser::new(), help = OFFLINE_HELP)]
+    pub offline: bool,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.
@@ -156,7 +186,8 @@ pub struct DownArgs {
     #[command(flatten)]
     pub profile: ProfileArgs,
 
-    /// Every profile meshup created (never one it did not); -p and -f are not used.
+    /// Every profile meshup created (never one it did not). Cannot be combined with -p or -f
+    /// (exit 2); $MESHUP_CLUSTER_PROFILE and $MESHUP_SCENARIO are ignored.
     #[arg(long)]
     pub all: bool,
 
@@ -168,6 +199,7 @@ pub struct DownArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScenarioCommand {
     /// Check a Scenario or Matrix file; exit 2 with every problem if it is not valid.
+    #[command(after_help = EXIT_POINTER)]
     Validate {
         /// The file to check.
         file: PathBuf,
@@ -249,4 +281,33 @@ pub struct ScenarioArgs {
         allow_hyphen_values = true
     )]
     pub cluster_profile: Option<String>,
+}
+
+/// The scenario flags that decide which tools a run needs (`tools install`, `lock`): the
+/// file and the two versions. Sizes, Istio profile and `--set` change no tool, so these
+/// commands do not take them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ToolScenarioArgs {
+    /// Scenario file (YAML, kind: Scenario).
+    #[arg(short = 'f', long = "file", env = "MESHUP_SCENARIO")]
+    pub file: Option<PathBuf>,
+
+    /// Kubernetes version: v1.15.10, 1.15.10, 1.15, stable or latest.
+    #[arg(long = "k8s", env = "MESHUP_K8S")]
+    pub kubernetes: Option<String>,
+
+    /// Istio version: 1.5.0, 1.5 (newest patch) or auto.
+    #[arg(long, env = "MESHUP_ISTIO")]
+    pub istio: Option<String>,
+}
+
+impl ToolScenarioArgs {
+    pub fn to_scenario(&self) -> ScenarioArgs {
+        ScenarioArgs {
+            file: self.file.clone(),
+            kubernetes: self.kubernetes.clone(),
+            istio: self.istio.clone(),
+            ..ScenarioArgs::default()
+        }
+    }
 }

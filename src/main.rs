@@ -194,14 +194,25 @@ fn init_tracing(g: &meshup::cli::GlobalArgs, printer: &Printer) {
         (_, 2) => "meshup=debug",
         _ => "trace",
     };
-    let filter = std::env::var("MESHUP_LOG")
-        .ok()
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
+    // A MESHUP_LOG that is not a filter is said out loud (after the logger is up), not ignored.
+    let mut rejected = None;
+    let filter = match std::env::var("MESHUP_LOG") {
+        Ok(f) => EnvFilter::try_new(&f).unwrap_or_else(|e| {
+            rejected = Some((f, e));
+            EnvFilter::new(default)
+        }),
+        Err(_) => EnvFilter::new(default),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(printer.color)
         .with_target(false)
         .try_init();
+    if let Some((value, why)) = rejected {
+        tracing::warn!(
+            "MESHUP_LOG={value:?} is not a log filter ({why}); using `{default}`. Accepted: a level \
+             (error, warn, info, debug, trace) or directives like meshup=debug"
+        );
+    }
 }

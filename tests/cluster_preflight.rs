@@ -24,10 +24,14 @@ fn a_minikube_too_new_for_kubernetes_1_15_stops_at_preflight_when_offline() {
     assert_stopped_before_minikube_start(&world, &run);
     let text = run.text();
     assert!(
-        text.contains("needs minikube ≤ v1.24.0; you have v1.38.1"),
+        text.contains("needs minikube ≤ v1.24.0; yours is v1.38.1"),
         "{run}"
     );
-    assert!(text.contains("--k8s v1."), "no --k8s alternative\n{run}");
+    // The alternative is computed from the user's minikube (v1.38.1 starts 1.28 and later).
+    assert!(
+        text.contains("`--k8s 1.28` up to"),
+        "no --k8s alternative\n{run}"
+    );
 
     let json = meshup(
         &world,
@@ -124,4 +128,62 @@ fn docker_not_running_is_caught_before_minikube_starts() {
         "{run}"
     );
     assert_only_the_daemon_runs(&world);
+}
+
+/// Issue 13: the advice is computed from the minikube the user has (v1.24.0 starts
+/// 1.14–1.22), not from the newest one meshup knows; and `plan --offline` and
+/// `start --dry-run --offline` stop where the live start stops, with the same words.
+#[test]
+fn offline_advice_comes_from_the_users_minikube_and_the_plan_agrees_with_the_start() {
+    let world = seed_world_with(|k| k.minikube.version = "v1.24.0".into());
+    let args = ["-f", SEED, "--k8s", "v1.13.12", "--offline"];
+    let live = meshup(&world, &[&["start"][..], &args[..]].concat());
+    assert_stopped_before_minikube_start(&world, &live);
+    let text = live.text();
+    assert!(
+        text.contains("Kubernetes v1.13.12 needs minikube ≤ v1.15.0; yours is v1.24.0"),
+        "{live}"
+    );
+    assert!(text.contains("`--k8s 1.14` up to `--k8s 1.22`"), "{live}");
+    assert!(
+        !text.contains("1.28"),
+        "advice from the newest minikube\n{live}"
+    );
+    for dry in [&["plan"][..], &["start", "--dry-run"][..]] {
+        let run = meshup(&world, &[dry, &args[..]].concat());
+        assert_eq!(
+            run.code, live.code,
+            "{dry:?} disagrees with the start\n{run}"
+        );
+        assert!(
+            run.stderr
+                .contains("needs minikube ≤ v1.15.0; yours is v1.24.0"),
+            "{dry:?}\n{run}"
+        );
+        assert!(run.stdout.contains("runs offline"), "{dry:?}\n{run}");
+    }
+    assert!(minikube(&world, "start").is_empty());
+}
+
+/// Issue 13: a failed fetch of the minikube a Kubernetes version forces says why that
+/// minikube is needed and what else works, not only that a download failed.
+#[test]
+fn a_failed_fetch_of_the_forced_minikube_says_why_it_was_needed() {
+    let world = world_with_minikube_1_38();
+    let mirror = mirror::Mirror::start();
+    let base = mirror.url("minikube");
+    let env = [
+        ("MESHUP_MINIKUBE_MIRROR", base.as_str()),
+        ("MESHUP_DOWNLOAD_RETRIES", "1"),
+        ("MESHUP_DOWNLOAD_BACKOFF_MS", "1"),
+    ];
+    let run = meshup_with(&world, &["start", "-f", SEED, "--yes"], &env);
+    assert_eq!(run.code, Some(4), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains("Kubernetes v1.15.10 needs minikube ≤ v1.24.0; yours is v1.38.1"),
+        "{run}"
+    );
+    assert!(text.contains("`--k8s 1.28` up to"), "no alternative\n{run}");
+    assert!(minikube(&world, "start").is_empty());
 }

@@ -350,3 +350,111 @@ fn down_while_locked_exits_10_with_a_result_event() {
     );
     drop(lock);
 }
+
+/// Issue 13: `down` of a profile that does not exist is a success even without minikube
+/// (there is nothing to do), and no stage fails that never started.
+#[test]
+fn down_of_a_missing_profile_without_minikube_succeeds() {
+    let fakes = Fakes::new().without("minikube");
+    for force in [false, true] {
+        let mut args = vec!["down", "-p", "never", "--output", "json"];
+        if force {
+            args.push("--force");
+        }
+        let out = run(&fakes, &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let events = json_lines(&stdout(&out));
+        let mut started = Vec::new();
+        for e in &events {
+            let stage = e["stage"].as_str().unwrap_or_default().to_owned();
+            match e["type"].as_str().unwrap_or_default() {
+                "stage-started" => started.push(stage),
+                "stage-failed" => panic!("{args:?}: a stage failed: {e}"),
+                "stage-done" => assert!(
+                    started.contains(&stage),
+                    "{args:?}: done without started: {e}"
+                ),
+                _ => {}
+            }
+        }
+        let result = events.last().unwrap();
+        assert_eq!(result["type"], "result", "{result}");
+        assert_eq!(result["exitCode"], 0, "{result}");
+    }
+    // meshup's own profile whose minikube is gone: its state cannot be cleaned up blindly.
+    let fakes = Fakes::new().without("minikube");
+    meshup_created(&fakes, "meshup", None);
+    let out = run(&fakes, &["down", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let events = json_lines(&stdout(&out));
+    for e in &events {
+        if e["type"] == "stage-failed" {
+            let stage = &e["stage"];
+            assert!(
+                events
+                    .iter()
+                    .any(|s| s["type"] == "stage-started" && s["stage"] == *stage),
+                "failed without started: {e}"
+            );
+        }
+    }
+}
+
+/// meshup's record of a profile it created with the seed's settings.
+fn seed_recorded(fakes: &Fakes, profile: &str) {
+    let state = StateRoot::at(state_dir(fakes)).profile(profile);
+    let record = serde_json::json!({
+        "createdByMeshup": true,
+        "scenario": { "kubernetes": "v1.15.10", "istio": "1.5.0", "cpus": "4",
+                      "memory": "8192mb", "driver": "docker", "tools": null },
+    });
+    state
+        .save(&serde_json::from_value(record).unwrap())
+        .unwrap();
+}
+
+/// Issue 13: `meshup start -p NAME` alone resumes a profile with the settings it was created
+/// with (meshup's record), instead of the built-in default that then asks to recreate it; and
+/// `stop`'s hint says what is true.
+#[test]
+fn start_alone_resumes_a_profile_with_its_recorded_settings() {
+    let fakes = Fakes::new();
+    fakes.minikube_profile("meshup", "Running");
+    seed_recorded(&fakes, "meshup");
+    let out = run(&fakes, &["stop"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "`meshup start -p meshup` starts it again with the settings it was created with"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    for args in [
+        &["start", "--dry-run"][..],
+        &["start", "--dry-run", "-p", "meshup"][..],
+    ] {
+        let out = run(&fakes, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let plan = stdout(&out);
+        assert!(plan.contains("Kubernetes  v1.15.10"), "{args:?}\n{plan}");
+        assert!(
+            plan.contains("4 CPUs, memory 8192mb, driver docker"),
+            "{args:?}\n{plan}"
+        );
+        assert!(
+            stderr(&out).contains("resuming profile meshup"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Any scenario setting means a new scenario: the record is not used.
+    let out = run(&fakes, &["start", "--dry-run", "--cpus", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("v1.15.10"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("resuming"), "{}", stderr(&out));
+    // A profile meshup has no record of: the hint says -f.
+    fakes.minikube_profile("theirs", "Running");
+    let out = run(&fakes, &["stop", "-p", "theirs"]);
+    assert!(stdout(&out).contains("-f SCENARIO"), "{}", stdout(&out));
+}

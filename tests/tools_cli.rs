@@ -292,3 +292,33 @@ fn a_bad_tool_spec_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(w.mirror.requests().is_empty());
 }
+
+/// Issue 13: every JSON document meshup prints carries its `schema`, first.
+#[test]
+fn tools_json_documents_carry_a_schema() {
+    let w = World::new();
+    for (args, schema) in [
+        (
+            &["tools", "list", "--output", "json"][..],
+            "meshup.tools.list/v1",
+        ),
+        (
+            &["tools", "prune", "--dry-run", "--output", "json"][..],
+            "meshup.tools.prune/v1",
+        ),
+        (
+            &["tools", "prune", "--output", "json"][..],
+            "meshup.tools.prune/v1",
+        ),
+    ] {
+        let out = w.meshup(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let json: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
+        assert_eq!(json["schema"], schema, "{args:?}: {text}");
+        assert!(
+            text.trim_start().starts_with("{\n  \"schema\""),
+            "{args:?}: schema is not the first field\n{text}"
+        );
+    }
+}

@@ -87,10 +87,19 @@ pub(crate) async fn down_one(
     let state = format!("state/{name}");
     let what = format!("delete profile `{name}`");
     let mk = &target.minikube;
+    // Without meshup's state, no minikube means no such cluster: nothing to delete. (With
+    // state, the recorded minikube must say so itself.)
+    let no_state = !target.state.exists();
+    let status = || async move {
+        match mk.status().await {
+            Err(ExecError::NotFound { .. }) if no_state => Ok(ClusterState::Missing),
+            other => other,
+        }
+    };
+    r.stage_started(&cluster, &format!("minikube delete -p {name}"));
     if !target.state.exists() && !force {
         // Named explicitly, but meshup never had it: delete nothing it did not create.
-        let exists = mk
-            .status()
+        let exists = status()
             .await
             .map_err(|e| profile::minikube_failure(&what, e))?
             != ClusterState::Missing;
@@ -108,9 +117,8 @@ pub(crate) async fn down_one(
     }
     let had_state = target.state.exists();
     let _held = profile::hold(&target.state, "meshup down")?;
-    r.stage_started(&cluster, &format!("minikube delete -p {name}"));
     let cluster_outcome = if target.created_by_meshup() || force {
-        let before = mk.status().await;
+        let before = status().await;
         match before {
             Ok(ClusterState::Missing) => {
                 r.stage_skipped(&cluster, "minikube has no such profile");

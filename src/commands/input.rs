@@ -40,21 +40,45 @@ pub const ENV_IDS: &[&str] = &[
 
 /// default < file (-f) < environment < flags.
 pub fn scenario(args: &ScenarioArgs, env: &EnvSourced) -> anyhow::Result<Scenario> {
+    scenario_over(None, args, env)
+}
+
+/// Like [`scenario`], with `base` (a profile's recorded settings) between the default and the
+/// file.
+pub fn scenario_over(
+    base: Option<Layer>,
+    args: &ScenarioArgs,
+    env: &EnvSourced,
+) -> anyhow::Result<Scenario> {
     let mut err = ScenarioError::default();
-    let mut layers = Vec::new();
+    let mut layers: Vec<Layer> = base.into_iter().collect();
+    let mut locator = None;
     if let Some(path) = &args.file {
         match scenario::load_scenario_file(path) {
-            Ok(layer) => layers.push(layer),
+            Ok((layer, problems, at)) => {
+                layers.push(layer);
+                err.problems.extend(problems.problems);
+                locator = Some(at);
+            }
+            // Not YAML, or not a scenario: its values cannot be checked; the flags still are.
             Err(e) => err.problems.extend(e.problems),
         }
     }
     let (env_layer, flag_layer) = flag_layers(args, env, &mut err);
     layers.push(env_layer);
     layers.push(flag_layer);
-    if !err.is_empty() {
-        return Err(err.into_failure("the scenario").into());
+    // Every problem at once: the file's shape, the flags, and every value.
+    match scenario::resolve(&layers) {
+        Ok(s) if err.is_empty() => Ok(s),
+        Ok(_) => Err(err.into_failure("the scenario").into()),
+        Err(mut values) => {
+            if let Some(at) = &locator {
+                at.locate(&mut values);
+            }
+            err.problems.extend(values.problems);
+            Err(err.into_failure("the scenario").into())
+        }
     }
-    scenario::resolve(&layers).map_err(|e| e.into_failure("the scenario").into())
 }
 
 fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -> (Layer, Layer) {
@@ -88,6 +112,24 @@ fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -
     for entry in &args.set {
         match scenario::set::parse_set(entry) {
             Ok((k, v)) => {
+                // Two values for one path on one command line: which one was meant is a guess.
+                if let Some(Sourced {
+                    value: Scalar::Str(before),
+                    ..
+                }) = from_flags.set.get(&k)
+                    && *before != v
+                {
+                    err.push(
+                        Problem::new(
+                            "--set",
+                            format!(
+                                "`{k}` is given twice with different values (`{before}`, then `{v}`); accepted: one value per path"
+                            ),
+                        )
+                        .from_origin(&Origin::Flag("--set")),
+                    );
+                    continue;
+                }
                 from_flags
                     .set
                     .insert(k, Sourced::new(Scalar::Str(v), Origin::Flag("--set")));
@@ -102,4 +144,41 @@ fn flag_layers(args: &ScenarioArgs, env: &EnvSourced, err: &mut ScenarioError) -
         }
     }
     (from_env, from_flags)
+}
+
+/// True when the command line and environment name no scenario setting but (maybe) the
+/// profile: `meshup start` or `meshup start -p NAME` alone.
+pub fn names_only_the_profile(args: &ScenarioArgs) -> bool {
+    args.file.is_none()
+        && args.kubernetes.is_none()
+        && args.cpus.is_none()
+        && args.memory.is_none()
+        && args.istio.is_none()
+        && args.istio_profile.is_none()
+        && args.set.is_empty()
+}
+
+/// The settings an existing profile was created with, from meshup's record of it, as a layer:
+/// what `meshup start -p NAME` alone resumes it with. `None` when meshup did not create it.
+pub fn recorded_layer(state: &crate::state::ProfileState) -> Option<Layer> {
+    let record = state.record().ok()?;
+    if !state.exists() || !record.created_by_meshup {
+        return None;
+    }
+    let origin = Origin::File(state.dir().join("state.json"));
+    let field = |key: &str| {
+        record.scenario[key]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(|s| Sourced::new(Scalar::Str(s.to_string()), origin.clone()))
+    };
+    let layer = Layer {
+        kubernetes: field("kubernetes"),
+        istio: field("istio"),
+        cpus: field("cpus"),
+        memory: field("memory"),
+        driver: field("driver"),
+        ..Layer::default()
+    };
+    layer.kubernetes.is_some().then_some(layer)
 }

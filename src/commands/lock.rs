@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::input::{self, EnvSourced};
-use crate::cli::ScenarioArgs;
 use crate::error::ExitKind;
 use crate::report::Printer;
 use crate::tools::lock::LockedTool;
@@ -24,12 +23,12 @@ pub struct LockArgs {
     pub check: bool,
 
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub scenario: crate::cli::ToolScenarioArgs,
 }
 
 /// `meshup lock`: the entry point main dispatches to.
 pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
-    let scenario = input::scenario(&args.scenario, env)?;
+    let scenario = input::scenario(&args.scenario.to_scenario(), env)?;
     let (req, probes) = super::tools::request_for(&scenario).await;
     let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
     let probe = crate::host::probe::ProbedTools(&probes);
@@ -41,7 +40,7 @@ pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow
         &probe,
     )
     .await?;
-    super::tools::emit(printer, &report);
+    super::tools::emit(printer, "meshup.lock.report/v1", &report);
     Ok(ExitKind::Success)
 }
 

@@ -28,7 +28,11 @@ pub use crate::report::matrix::{MatrixPlan, Row};
 
 pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKind> {
     let subject = args.file.display().to_string();
-    let raw = match crate::scenario::file::load(&args.file).map_err(|e| e.into_failure(&subject))? {
+    let loaded = crate::scenario::file::load(&args.file).map_err(|e| e.into_failure(&subject))?;
+    if !loaded.problems.is_empty() {
+        return Err(loaded.problems.into_failure(&subject).into());
+    }
+    let raw = match loaded.document {
         Document::Matrix(raw) => raw,
         Document::Scenario(_) => {
             return Err(Failure::new(ExitKind::Usage, format!("{subject} is a Scenario, not a Matrix"))

@@ -1,7 +1,7 @@
 //! `meshup plan` and `meshup start --dry-run`: probe (read-only), plan, print.
 
 use super::input::{self, EnvSourced};
-use crate::cli::ScenarioArgs;
+use crate::cli::PlanArgs;
 use crate::compat::Scope;
 use crate::error::ExitKind;
 use crate::host::probe;
@@ -18,18 +18,14 @@ pub enum Shape {
     DryRun,
 }
 
-pub async fn run(
-    args: &ScenarioArgs,
-    env: &EnvSourced,
-    printer: &Printer,
-) -> anyhow::Result<ExitKind> {
-    let scenario = input::scenario(args, env)?;
+pub async fn run(args: &PlanArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+    let scenario = input::scenario(&args.scenario, env)?;
     let lock = probe::LockUse {
         locked: false,
         ci: printer.ci,
-        scenario: args.file.clone(),
+        scenario: args.scenario.file.clone(),
     };
-    show(&scenario, printer, Shape::Plan, &lock).await
+    show(&scenario, printer, Shape::Plan, &lock, args.offline).await
 }
 
 /// Probes, resolves the tools as the live start would (`lock` as it would honour it), plans
@@ -40,18 +36,28 @@ pub async fn show(
     printer: &Printer,
     shape: Shape,
     lock: &probe::LockUse,
+    offline: bool,
 ) -> anyhow::Result<ExitKind> {
     let mut probes = probe::probe(false).await;
     let tools = probe::resolve_tools(scenario, &mut probes, lock).await;
-    let plan = planner::build(scenario, &probes);
+    let mut plan = planner::build(scenario, &probes);
+    // `--offline`: what the live start's tools stage would refuse to fetch, refused here too.
+    let offline_failure = offline
+        .then(|| offline_failure(&mut plan, &probes))
+        .flatten();
     tracing::info!(
         kubernetes = %plan.resolved.kubernetes,
         istio = %plan.resolved.istio,
         findings = plan.findings.len(),
         "planned"
     );
+    let failing = offline_failure.is_some()
+        || matches!(&tools, Err(e) if !matches!(e, tools::ToolError::NoMinikubeFor { .. }));
     if printer.json() {
-        printer.out_json(&plan, shape == Shape::Plan);
+        // `plan` prints one JSON document: on failure, the error's (main prints it).
+        if !(failing && shape == Shape::Plan) {
+            printer.out_json(&plan, shape == Shape::Plan);
+        }
     } else {
         printer.out(&report::plan::render(&plan, printer.style()));
         let blocking = plan.errors(None).count();
@@ -68,6 +74,9 @@ pub async fn show(
             );
         }
     }
+    if let Some(failure) = offline_failure {
+        return Err(failure);
+    }
     match tools {
         // The versions' own finding says it (exit 3 below).
         Err(tools::ToolError::NoMinikubeFor { .. }) | Ok(()) => Ok(exit_for(&plan)),
@@ -83,4 +92,24 @@ pub fn exit_for(plan: &planner::Plan) -> ExitKind {
     } else {
         ExitKind::Success
     }
+}
+
+/// The downloads a plan needs, refused as the live start refuses them offline: minikube is a
+/// preflight failure with the versions the user's minikube starts (3), another tool exit 4.
+fn offline_failure(plan: &mut planner::Plan, probes: &planner::Probes) -> Option<anyhow::Error> {
+    let planner::ToolResolution::Resolved(resolution) = &probes.tools else {
+        return None;
+    };
+    let withheld: Vec<tools::Tool> = resolution.downloads().iter().map(|r| r.tool).collect();
+    if withheld.is_empty() {
+        return None;
+    }
+    let err = tools::ToolError::Offline { tools: withheld };
+    plan.tools_problem = Some(err.to_string());
+    let have = probes.minikube.version().map(|v| v.v());
+    Some(if err.withheld().contains(&tools::Tool::Minikube) {
+        crate::stages::tools::minikube_range_failure(plan, have.as_deref()).into()
+    } else {
+        err.into_anyhow()
+    })
 }

@@ -11,20 +11,25 @@ pub async fn run(
     env: &EnvSourced,
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
-    let wizard =
-        !args.dry_run && printer.interactive && !printer.yes && nothing_given(&args.scenario);
-    let scenario_args = if wizard {
-        match ask(&args.scenario, printer).await? {
-            Some(a) => a,
-            None => {
-                printer.note("Nothing started.");
-                return Ok(ExitKind::Success);
+    // A profile meshup created, named alone: resumed with its recorded settings. Nothing at all
+    // given on a terminal: the wizard asks.
+    let mut scenario = match resumed(args, env, printer)? {
+        Some(s) => s,
+        None if !args.dry_run
+            && printer.interactive
+            && !printer.yes
+            && nothing_given(&args.scenario) =>
+        {
+            match ask(&args.scenario, printer).await? {
+                Some(a) => input::scenario(&a, env)?,
+                None => {
+                    printer.note("Nothing started.");
+                    return Ok(ExitKind::Success);
+                }
             }
         }
-    } else {
-        args.scenario.clone()
+        None => input::scenario(&args.scenario, env)?,
     };
-    let mut scenario = input::scenario(&scenario_args, env)?;
     super::start_live::apply_timeout(&mut scenario, args.timeout.as_deref())?;
     if args.dry_run {
         let lock = crate::host::probe::LockUse {
@@ -32,22 +37,50 @@ pub async fn run(
             ci: printer.ci,
             scenario: args.scenario.file.clone(),
         };
-        super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await
+        super::plan::show(
+            &scenario,
+            printer,
+            super::plan::Shape::DryRun,
+            &lock,
+            args.offline,
+        )
+        .await
     } else {
         Ok(super::start_live::run(scenario, args, printer).await)
     }
 }
 
+/// `meshup start [-p NAME]` alone, on a profile meshup created, resumes it with the settings
+/// it was created with (its record), rather than applying the built-in default and then asking
+/// to recreate the cluster. `None`: not such a start.
+fn resumed(
+    args: &StartArgs,
+    env: &EnvSourced,
+    printer: &Printer,
+) -> anyhow::Result<Option<crate::scenario::Scenario>> {
+    if !input::names_only_the_profile(&args.scenario) {
+        return Ok(None);
+    }
+    let fresh = input::scenario(&args.scenario, env)?;
+    let state = crate::state::StateRoot::from_env().profile(&fresh.cluster.profile);
+    let Some(recorded) = input::recorded_layer(&state) else {
+        return Ok(None);
+    };
+    let resumed = input::scenario_over(Some(recorded), &args.scenario, env)?;
+    printer.note(&format!(
+        "resuming profile {} with the settings it was created with (Kubernetes {}, Istio {}, {} CPUs, memory {}); -f or flags change them",
+        resumed.cluster.profile,
+        resumed.cluster.kubernetes,
+        resumed.mesh.istio,
+        resumed.cluster.cpus,
+        resumed.cluster.memory
+    ));
+    Ok(Some(resumed))
+}
+
 /// No scenario file and no scenario flag (from the command line or the environment).
 fn nothing_given(a: &ScenarioArgs) -> bool {
-    a.file.is_none()
-        && a.kubernetes.is_none()
-        && a.cpus.is_none()
-        && a.memory.is_none()
-        && a.istio.is_none()
-        && a.istio_profile.is_none()
-        && a.set.is_empty()
-        && a.cluster_profile.is_none()
+    input::names_only_the_profile(a) && a.cluster_profile.is_none()
 }
 
 /// The wizard's questions, the plan of the answers, and one "go?". `None`: nothing to start.
@@ -67,7 +100,7 @@ async fn ask(base: &ScenarioArgs, printer: &Printer) -> anyhow::Result<Option<Sc
     let args = answers.to_args(base);
     let scenario = input::scenario(&args, &EnvSourced::default())?;
     let lock = crate::host::probe::LockUse::default();
-    super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await?;
+    super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock, false).await?;
     if let Some(path) = save {
         // A bare file name is in the current folder.
         let path = if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {

@@ -43,8 +43,18 @@ pub async fn run(
         );
     } else {
         let st = printer.style();
+        // What is true of `meshup start -p NAME` alone: it resumes a profile meshup recorded.
+        let again = if super::input::recorded_layer(&target.state).is_some() {
+            format!(
+                "`meshup start -p {name}` starts it again with the settings it was created with"
+            )
+        } else {
+            format!(
+                "`meshup start -p {name} -f SCENARIO` starts it again (meshup has no record of its settings)"
+            )
+        };
         printer.out(&format!(
-            "{} profile {name} {action}; `meshup start -p {name}` starts it again",
+            "{} profile {name} {action}; {again}",
             st.green("✓")
         ));
     }

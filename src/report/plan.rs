@@ -5,13 +5,14 @@ use std::fmt::Write;
 use super::style::Style;
 use crate::compat::Finding;
 use crate::plan::{Plan, PlannedTool};
+use crate::scenario::text::escape_controls as esc;
 use crate::tools::Origin;
 
 pub fn render(plan: &Plan, st: Style) -> String {
     let mut o = String::new();
     let r = &plan.resolved;
     let title = match &plan.scenario {
-        Some(name) => format!("Plan for profile {} (scenario {name})", plan.profile),
+        Some(name) => format!("Plan for profile {} (scenario {})", plan.profile, esc(name)),
         None => format!("Plan for profile {}", plan.profile),
     };
     let _ = writeln!(o, "{}\n", st.bold(&title));
@@ -27,7 +28,7 @@ pub fn render(plan: &Plan, st: Style) -> String {
         r.istio,
         st.dim(&r.istio_reason)
     );
-    let _ = writeln!(o, "  Profile     {}", r.istio_profile);
+    let _ = writeln!(o, "  Profile     {}", esc(&r.istio_profile));
     let _ = writeln!(o, "  jwtPolicy   {}", r.jwt_policy);
     let _ = writeln!(
         o,
@@ -67,7 +68,8 @@ pub fn render(plan: &Plan, st: Style) -> String {
             let _ = writeln!(o, "       skipped: {why}");
         }
         for c in &stage.commands {
-            let _ = writeln!(o, "       $ {c}");
+            // Command lines carry the user's --set values verbatim.
+            let _ = writeln!(o, "       $ {}", esc(&c.to_string()));
             if let Some(note) = &c.note {
                 let _ = writeln!(o, "         {}", st.dim(note));
             }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::layer::{Origin, Scalar, Sourced};
 use crate::error::{ExitKind, Failure};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// Dotted scenario path, e.g. `cluster.memory`; or the flag, e.g. `--set`.
@@ -53,17 +53,24 @@ impl Problem {
 }
 
 impl fmt::Display for Problem {
+    /// Control characters in any part (they may be the user's) are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use super::text::escape_controls as esc;
         if let Some(loc) = &self.location {
-            write!(f, "{loc}: ")?;
+            write!(f, "{}: ", esc(loc))?;
         }
-        write!(f, "{}: {}", self.field, self.message)?;
+        write!(f, "{}: {}", esc(&self.field), esc(&self.message))?;
         if let (Some(src), None) = (&self.source, &self.location) {
-            write!(f, " (from {src})")?;
+            write!(f, " (from {})", esc(src))?;
         }
         Ok(())
     }
 }
+
+/// Problems printed in a message; a hostile file can have thousands.
+const SHOWN_PROBLEMS: usize = 20;
+/// Problems listed in the JSON error's details.
+const LISTED_PROBLEMS: usize = 100;
 
 /// One or more problems with the input; exit 2, nothing was started.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,6 +106,7 @@ impl ScenarioError {
             Some((f, m)) if !f.contains(' ') && !f.is_empty() => (f.to_string(), m.to_string()),
             _ => ("(document)".to_string(), text.clone()),
         };
+        let message = yaml_message(&message);
         let location = err.location().map_or_else(
             || path.display().to_string(),
             |l| format!("{}:{}:{}", path.display(), l.line(), l.column()),
@@ -112,6 +120,7 @@ impl ScenarioError {
     }
 
     pub fn into_failure(self, subject: &str) -> Failure {
+        let subject = super::text::escape_controls(subject);
         let n = self.problems.len();
         let head = if n == 1 {
             format!("{subject} is not valid")
@@ -119,13 +128,17 @@ impl ScenarioError {
             format!("{subject} is not valid ({n} problems)")
         };
         let mut message = head;
-        for p in &self.problems {
+        for p in self.problems.iter().take(SHOWN_PROBLEMS) {
             message.push_str("\n  ");
             message.push_str(&p.to_string());
         }
+        if n > SHOWN_PROBLEMS {
+            message.push_str(&format!("\n  ... and {} more", n - SHOWN_PROBLEMS));
+        }
+        let listed: Vec<&Problem> = self.problems.iter().take(LISTED_PROBLEMS).collect();
         Failure::new(ExitKind::Usage, message)
             .hint("nothing was started; `docs/scenarios.md` lists every field and its accepted values")
-            .details(serde_json::json!({ "problems": self.problems }))
+            .details(serde_json::json!({ "problems": listed, "count": n }))
     }
 }
 
@@ -142,6 +155,32 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// serde_yaml's wording, in the terms of a scenario file.
+fn yaml_message(message: &str) -> String {
+    if let Some(key) = message.strip_prefix("duplicate entry with key ") {
+        let key = key.trim_matches('"').trim_matches('`');
+        return format!(
+            "`{key}` is given twice in one map; accepted: each key once (the second would silently replace the first)"
+        );
+    }
+    if message.starts_with("duplicate entry") {
+        return "a key is given twice in one map; accepted: each key once".to_string();
+    }
+    if message.contains("more than one document") {
+        return format!("{message}; accepted: one YAML document (no `---` between two)");
+    }
+    // Integers beyond 64 bits: serde_yaml says "invalid type: integer `N` as u128, expected ...".
+    if let Some(rest) = message.strip_prefix("invalid type: integer `")
+        && let Some((n, _)) = rest.split_once('`')
+    {
+        return format!("`{n}` is too large; accepted: a number that fits in 64 bits");
+    }
+    if message.contains("recursion limit exceeded") {
+        return "nests too deep for a scenario; accepted: a scenario's few levels".to_string();
+    }
+    message.to_string()
+}
 
 /// A file that could not be read at all.
 pub fn unreadable(path: &Path, err: &std::io::Error) -> ScenarioError {

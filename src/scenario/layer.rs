@@ -58,11 +58,13 @@ impl Scalar {
         }
     }
 
-    /// The text as the user wrote it, for messages.
+    /// The text as the user wrote it, for messages (control characters escaped).
     pub fn display(&self) -> String {
         match self {
-            Scalar::Str(s) => s.clone(),
+            Scalar::Str(s) => super::text::escape_controls(s).into_owned(),
             Scalar::Int(i) => i.to_string(),
+            // 1e300, not three hundred digits.
+            Scalar::Float(x) if x.abs() >= 1e16 => format!("{x:e}"),
             Scalar::Float(x) => x.to_string(),
             Scalar::Bool(b) => b.to_string(),
             Scalar::Other(kind) => format!("<{kind}>"),

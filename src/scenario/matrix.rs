@@ -5,10 +5,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde_yaml::Value;
-
 use super::error::{Problem, ScenarioError};
-use super::file::{RawMatrix, to_layer};
+use super::file::MatrixDoc;
 use super::layer::{AXIS_PATHS, Layer, Origin, Scalar, Sourced};
 use super::{Scenario, name, resolve};
 
@@ -19,10 +17,15 @@ pub struct Entry {
     pub scenario: Scenario,
 }
 
-pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> {
+/// The most scenarios one matrix may expand to (before excludes). A support grid is tens of
+/// cells; each one is a cluster. The product is computed before anything is expanded, so a
+/// small file with many axes cannot make meshup allocate millions of scenarios.
+pub const MAX_CELLS: u64 = 256;
+
+pub fn expand(raw: MatrixDoc, path: &Path) -> Result<Vec<Entry>, ScenarioError> {
     let origin = Origin::Matrix(path.to_path_buf());
     let mut err = ScenarioError::default();
-    let base = to_layer(raw.base, &origin);
+    let base = retag(raw.base, &origin);
     let prefix = match base.cluster_profile.as_ref().map(|p| &p.value) {
         Some(Scalar::Str(s)) => s.clone(),
         _ => name::DEFAULT_PROFILE.to_string(),
@@ -56,7 +59,27 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
             );
             continue;
         }
-        axes.push((axis.clone(), values.iter().map(Scalar::from_yaml).collect()));
+        axes.push((axis.clone(), values.clone()));
+    }
+    let cells = axes
+        .iter()
+        .try_fold(1u64, |n, (_, v)| n.checked_mul(v.len() as u64));
+    if cells.is_none_or(|n| n > MAX_CELLS) {
+        let sizes: Vec<String> = axes
+            .iter()
+            .map(|(a, v)| format!("{a} {}", v.len()))
+            .collect();
+        let total = cells.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string());
+        err.push(
+            Problem::new(
+                "axes",
+                format!(
+                    "expand to {total} scenarios ({}); accepted: at most {MAX_CELLS} scenarios per matrix (split it into several files)",
+                    sizes.join(" × ")
+                ),
+            )
+            .from_origin(&origin),
+        );
     }
     for (i, ex) in raw.exclude.iter().enumerate() {
         for key in ex.keys() {
@@ -80,6 +103,8 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
 
     let mut entries = Vec::new();
     let mut seen_names = HashSet::new();
+    // A bad base value fails every cell: one problem, naming the cells it is in.
+    let mut cell_problems: indexmap::IndexMap<Problem, Vec<String>> = indexmap::IndexMap::new();
     for combo in product(&axes) {
         let values: Vec<(String, String)> = combo
             .iter()
@@ -97,12 +122,19 @@ pub fn expand(raw: RawMatrix, path: &Path) -> Result<Vec<Entry>, ScenarioError> 
         match resolve(&[base.clone(), layer]) {
             Ok(scenario) => entries.push(Entry { values, scenario }),
             Err(e) => {
-                for mut p in e.problems {
-                    p.message = format!("{} (in {profile})", p.message);
-                    err.push(p);
+                for p in e.problems {
+                    cell_problems.entry(p).or_default().push(profile.clone());
                 }
             }
         }
+    }
+    for (mut p, cells) in cell_problems {
+        let more = match cells.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        p.message = format!("{} (in {}{more})", p.message, cells[0]);
+        err.push(p);
     }
     if !err.is_empty() {
         return Err(err);
@@ -127,10 +159,45 @@ fn product(axes: &[(String, Vec<Scalar>)]) -> Vec<Vec<(&str, &Scalar)>> {
     out
 }
 
-fn excluded(ex: &indexmap::IndexMap<String, Value>, values: &[(String, String)]) -> bool {
+/// The base's values come from the matrix file: say so in messages.
+fn retag(mut base: Layer, origin: &Origin) -> Layer {
+    let fields = [
+        &mut base.name,
+        &mut base.provider,
+        &mut base.cluster_profile,
+        &mut base.driver,
+        &mut base.kubernetes,
+        &mut base.cpus,
+        &mut base.memory,
+        &mut base.tunnel,
+        &mut base.istio,
+        &mut base.istio_profile,
+        &mut base.jwt_policy,
+        &mut base.method,
+        &mut base.smoke_namespace,
+        &mut base.smoke_image,
+        &mut base.check_timeout,
+        &mut base.total_timeout,
+    ];
+    for f in fields.into_iter().flatten() {
+        f.origin = origin.clone();
+    }
+    for l in [&mut base.extra_args, &mut base.load_balancers]
+        .into_iter()
+        .flatten()
+    {
+        l.origin = origin.clone();
+    }
+    for v in base.set.values_mut() {
+        v.origin = origin.clone();
+    }
+    base
+}
+
+fn excluded(ex: &indexmap::IndexMap<String, Scalar>, values: &[(String, String)]) -> bool {
     !ex.is_empty()
         && ex.iter().all(|(axis, v)| {
-            let want = Scalar::from_yaml(v).display();
+            let want = v.display();
             values.iter().any(|(a, got)| a == axis && *got == want)
         })
 }

@@ -5,12 +5,15 @@
 pub mod error;
 pub mod file;
 pub mod layer;
+pub mod locate;
 pub mod matrix;
 pub mod model;
 pub mod name;
 pub mod overrides;
 pub mod quantity;
+pub mod read;
 pub mod set;
+pub mod text;
 pub mod validate;
 pub mod versions;
 
@@ -38,10 +41,14 @@ pub fn default_layer() -> Layer {
     }
 }
 
-/// Loads a Scenario file into a layer; a Matrix file is an error here.
-pub fn load_scenario_file(path: &Path) -> Result<Layer, ScenarioError> {
-    match file::load(path)? {
-        file::Document::Scenario(layer) => Ok(*layer),
+/// Loads a Scenario file into a layer, with the file's own problems (unknown fields, wrong
+/// shapes) to report together with the values' problems; a Matrix file is an error here.
+pub fn load_scenario_file(
+    path: &Path,
+) -> Result<(Layer, ScenarioError, file::Locator), ScenarioError> {
+    let loaded = file::load(path)?;
+    match loaded.document {
+        file::Document::Scenario(layer) => Ok((*layer, loaded.problems, loaded.locator)),
         file::Document::Matrix(_) => Err(ScenarioError::one(
             Problem::new(
                 "kind",

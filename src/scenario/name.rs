@@ -31,6 +31,16 @@ pub fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+pub const SCENARIO_NAME_ACCEPTED: &str =
+    "1–63 characters: letters, digits, `-`, `_` and `.`, e.g. seed-istio-1.5-k8s-1.15";
+
+/// `metadata.name`: shown in plans and reports, so plain printable text.
+pub fn is_scenario_name(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 /// An Istio profile name (built-in profiles are lowercase words with `-`).
 pub fn is_profile_word(s: &str) -> bool {
     is_dns_label(s)

@@ -1,7 +1,7 @@
 //! Merged layer → `Scenario`, collecting every problem instead of stopping at the first.
 
 use super::error::{Problem, ScenarioError};
-use super::layer::{Field, Layer, Scalar};
+use super::layer::{Field, Layer, Scalar, Sourced};
 use super::model::*;
 use super::name;
 use super::overrides::{collect_set, reconcile};
@@ -42,7 +42,12 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         }
     };
 
-    let name = text("metadata.name", &layer.name, "a name", "a string");
+    let name = text(
+        "metadata.name",
+        &layer.name,
+        "a name",
+        name::SCENARIO_NAME_ACCEPTED,
+    );
     let provider = text(
         "cluster.provider",
         &layer.provider,
@@ -104,19 +109,37 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         "an image",
         "an image reference",
     );
+    // docs/scenarios.md: a bare number is seconds (`check: 90`), like the quoted "90".
+    let seconds = |f: &Field| -> Field {
+        f.as_ref().map(|v| match v.value {
+            Scalar::Int(i) if i >= 0 => Sourced::new(Scalar::Str(i.to_string()), v.origin.clone()),
+            _ => v.clone(),
+        })
+    };
+    let (check_field, total_field) = (seconds(&layer.check_timeout), seconds(&layer.total_timeout));
     let check_t = text(
         "verify.timeouts.check",
-        &layer.check_timeout,
+        &check_field,
         "a duration",
         quantity::DURATION_ACCEPTED,
     );
     let total_t = text(
         "verify.timeouts.total",
-        &layer.total_timeout,
+        &total_field,
         "a duration",
         quantity::DURATION_ACCEPTED,
     );
 
+    if let Some(n) = &name
+        && !name::is_scenario_name(n)
+    {
+        err.push(Problem::bad_value(
+            "metadata.name",
+            layer.name.as_ref().expect("set"),
+            "a scenario name",
+            name::SCENARIO_NAME_ACCEPTED,
+        ));
+    }
     let provider = match provider.as_deref() {
         Some("minikube") | None => Provider::Minikube,
         Some(_) => {
@@ -227,7 +250,16 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
     )
     .unwrap_or_else(|| "default".to_string());
     if !name::is_profile_word(&istio_profile) {
-        err.push(Problem::new("mesh.istioProfile", format!("`{istio_profile}` is not an Istio profile name; accepted: a profile name like default, demo, minimal, empty")));
+        let mut p = Problem::new(
+            "mesh.istioProfile",
+            format!(
+                "`{istio_profile}` is not an Istio profile name; accepted: a profile name like default, demo, minimal, empty"
+            ),
+        );
+        if let Some(v) = (layer.istio_profile.as_ref()).or_else(|| layer.set.get("profile")) {
+            p = p.from_origin(&v.origin);
+        }
+        err.push(p);
     }
     let jwt = reconcile(
         &mut err,
@@ -242,10 +274,16 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         Some("third-party-jwt") => JwtPolicy::ThirdPartyJwt,
         Some("first-party-jwt") => JwtPolicy::FirstPartyJwt,
         Some(other) => {
-            err.push(Problem::new(
+            let mut p = Problem::new(
                 "mesh.jwtPolicy",
                 format!("`{other}` is not a JWT policy; accepted: {JWT_ACCEPTED}"),
-            ));
+            );
+            let from =
+                (layer.jwt_policy.as_ref()).or_else(|| layer.set.get("values.global.jwtPolicy"));
+            if let Some(v) = from {
+                p = p.from_origin(&v.origin);
+            }
+            err.push(p);
             JwtPolicy::Auto
         }
     };
@@ -314,6 +352,23 @@ pub fn validate(layer: &Layer) -> Result<Scenario, ScenarioError> {
         1800,
     );
 
+    if let Some(args) = &layer.extra_args {
+        for arg in &args.value {
+            if let Some((flag, instead)) = owned_flag(arg) {
+                err.push(
+                    Problem::new(
+                        "cluster.extraArgs",
+                        format!(
+                            "`{}` sets minikube's {flag}, which meshup sets itself; accepted: other minikube flags ({instead})",
+                            super::text::escape_controls(arg)
+                        ),
+                    )
+                    .from_origin(&args.origin),
+                );
+            }
+        }
+    }
+
     if !err.is_empty() {
         return Err(err);
     }
@@ -363,6 +418,21 @@ fn quantity_field<T>(
     let text = match &v.value {
         Scalar::Str(s) => s.clone(),
         Scalar::Int(i) => i.to_string(),
+        // `cpus: 4.0` is 4; YAML reads integers beyond 64 bits as floats too.
+        Scalar::Float(x) if x.fract() == 0.0 && *x >= 0.0 => {
+            if *x < 1e15 {
+                format!("{}", *x as u64)
+            } else {
+                err.push(
+                    Problem::new(
+                        field,
+                        format!("`{}` is too large; accepted: {accepted}", v.value.display()),
+                    )
+                    .from_origin(&v.origin),
+                );
+                return default;
+            }
+        }
         _ => {
             err.push(Problem::bad_value(field, v, what, accepted));
             return default;
@@ -414,5 +484,33 @@ fn duration_field(
             quantity::DURATION_ACCEPTED,
         ));
         default
+    })
+}
+
+/// minikube flags meshup sets from scenario fields: given again in `extraArgs`, minikube would
+/// take the later one (another profile, other CPUs) behind meshup's back.
+/// Returns the flag and what to use instead.
+pub fn owned_flag(arg: &str) -> Option<(&'static str, &'static str)> {
+    const OWNED: &[(&str, Option<&str>, &str)] = &[
+        ("--profile", Some("-p"), "set cluster.profile or -p"),
+        (
+            "--kubernetes-version",
+            None,
+            "set cluster.kubernetes or --k8s",
+        ),
+        ("--cpus", None, "set cluster.cpus or --cpus"),
+        ("--memory", None, "set cluster.memory or --memory"),
+        ("--driver", None, "set cluster.driver"),
+        ("--vm-driver", None, "set cluster.driver"),
+        (
+            "--output",
+            Some("-o"),
+            "meshup reads minikube's output itself; meshup's own is --output",
+        ),
+    ];
+    let name = arg.split_once('=').map_or(arg, |(n, _)| n);
+    OWNED.iter().find_map(|(long, short, instead)| {
+        let is_short = short.is_some_and(|s| arg.starts_with(s));
+        (name == *long || is_short).then_some((*long, *instead))
     })
 }

@@ -144,7 +144,7 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
     let pre = cx.need(&cx.outputs.preflight, "preflight")?;
     let plan = &pre.plan;
     let profile = cx.profile().to_owned();
-    let minikube_tool = super::tools::ensure(sx, &pre.resolution.minikube).await?;
+    let minikube_tool = super::tools::ensure_minikube(sx, pre).await?;
     let mut paths = crate::tools::ToolPaths::planned(&pre.resolution);
     paths.ensured(crate::tools::Tool::Minikube, minikube_tool.clone());
     let _ = cx.outputs.minikube.set(minikube_tool);

@@ -55,6 +55,24 @@ pub async fn ensure(sx: &StageCx, r: &tools::Resolved) -> anyhow::Result<tools::
         .map_err(|e| e.into_anyhow())
 }
 
+/// The minikube the cluster stage runs, on disk. A failed fetch of one the Kubernetes version
+/// forces (the user's does not start it) says why it was needed and what else works.
+pub async fn ensure_minikube(
+    sx: &StageCx,
+    pre: &crate::engine::Preflight,
+) -> anyhow::Result<tools::EnsuredTool> {
+    let r = &pre.resolution.minikube;
+    let installer = tools::Installer::from_env()?;
+    let progress = ToolsProgress {
+        sx,
+        current: std::sync::Mutex::new((String::new(), 0, None)),
+    };
+    let have = pre.probes.minikube.version().map(|v| v.v());
+    tools::ensure_one(r, &installer, &progress)
+        .await
+        .map_err(|e| forced_minikube_download_failed(e, &pre.plan, have.as_deref()))
+}
+
 /// The engine's tools stage: istioctl (and kubectl when the mesh needs it), fetched and
 /// verified while the cluster starts; minikube is the cluster stage's own first step.
 pub struct Tools;
@@ -108,7 +126,7 @@ fn withheld_minikube_is_preflight(
     if err.withheld().contains(&tools::Tool::Minikube) {
         minikube_range_failure(plan, have.as_deref()).into()
     } else {
-        err.into_anyhow()
+        forced_minikube_download_failed(err, plan, have.as_deref())
     }
 }
 
@@ -153,31 +171,114 @@ fn check_minikube_range(minikube: &tools::Resolved, plan: &Plan) -> anyhow::Resu
     }
 }
 
-fn minikube_range_failure(plan: &Plan, have: Option<&str>) -> Failure {
+/// Why the run cannot use a minikube it has, or cannot get the one it needs (offline, the user
+/// said no, or the version is beyond the minikube that will run): computed from the user's
+/// actual minikube (`have`), not from the newest release meshup knows.
+pub fn minikube_range_failure(plan: &Plan, have: Option<&str>) -> Failure {
     let k8s = plan.kubernetes.v();
     let need = mk_compat::newest_release_for(&plan.kubernetes);
-    let have_text = have.map_or("no usable minikube".to_owned(), |v| format!("you have {v}"));
-    let newest_ok = mk_compat::kubernetes_range(&mk_compat::default_release())
-        .map(|r| format!("`--k8s v{}.x`", r.oldest.minor()))
-        .unwrap_or_else(|| "a newer `--k8s`".into());
-    let message = match &need {
-        Some(need) => format!(
-            "Kubernetes {k8s} needs minikube ≤ {}; {have_text}",
+    let have_range = have
+        .and_then(crate::compat::Version::parse)
+        .and_then(|v| mk_compat::kubernetes_range(&v));
+    let in_range = have_range
+        .as_ref()
+        .is_some_and(|r| r.contains(&plan.kubernetes));
+    let yours = match (have, &have_range) {
+        (Some(v), Some(r)) => format!(
+            "yours is {v}, which starts Kubernetes {} to {}",
+            r.oldest.v(),
+            r.newest.v()
+        ),
+        (Some(v), None) => format!("yours is {v}"),
+        (None, _) => "none is installed (PATH or meshup's cache)".to_owned(),
+    };
+    let message = match (&need, have, in_range) {
+        (None, ..) => {
+            format!("no minikube release meshup knows starts Kubernetes {k8s}; {yours}")
+        }
+        // The version is not the reason: minikube is simply missing.
+        (Some(need), None, _) => {
+            format!(
+                "minikube is needed (meshup would fetch {}); {yours}",
+                need.v()
+            )
+        }
+        (Some(need), Some(_), true) => format!(
+            "this run needs minikube {} (e.g. pinned by meshup.lock); {yours}",
             need.v()
         ),
-        None => format!("no minikube release meshup knows starts Kubernetes {k8s}; {have_text}"),
+        (Some(need), Some(_), false) => {
+            format!("Kubernetes {k8s} needs minikube ≤ {}; {yours}", need.v())
+        }
     };
     let mut failure = Failure::new(ExitKind::Preflight, message).details(serde_json::json!({
         "kubernetes": k8s,
         "minikube": have,
         "needs": need.as_ref().map(|v| v.v()),
+        "minikubeStarts": have_range.as_ref().map(|r| [r.oldest.v(), r.newest.v()]),
     }));
-    failure = match need {
-        Some(need) => failure.hint(format!(
-            "let meshup fetch minikube {} (drop `--offline`), or use {newest_ok}",
+    if let Some(need) = &need {
+        failure = failure.hint(format!(
+            "let meshup fetch minikube {} (run without `--offline`, or answer yes to the download)",
             need.v()
+        ));
+    }
+    failure = match (&have_range, have) {
+        (Some(r), Some(v)) if !in_range => failure.hint(format!(
+            "or choose a Kubernetes version your minikube {v} starts: `--k8s {}` up to `--k8s {}`",
+            r.oldest.minor(),
+            r.newest.minor()
         )),
-        None => failure.hint(format!("use {newest_ok}")),
+        (_, None) => failure.hint(match &need {
+            Some(need) => format!(
+                "or install it while online: `meshup tools install minikube@{}`",
+                need.v()
+            ),
+            None => "or install a minikube that starts it".to_owned(),
+        }),
+        _ => failure,
     };
     failure
+}
+
+/// A failed download of the minikube the Kubernetes version forces (the user's does not start
+/// it): the error says why that minikube was needed and what else would work, not only that a
+/// download failed.
+fn forced_minikube_download_failed(
+    err: tools::ToolError,
+    plan: &Plan,
+    have: Option<&str>,
+) -> anyhow::Error {
+    use tools::ToolError as E;
+    let minikube = matches!(
+        &err,
+        E::NotFound { tool, .. }
+            | E::Http { tool, .. }
+            | E::Network { tool, .. }
+            | E::Stalled { tool, .. }
+            | E::Truncated { tool, .. }
+            | E::ChecksumMismatch { tool, .. }
+            | E::BadChecksumFile { tool, .. }
+            if *tool == tools::Tool::Minikube
+    );
+    let have_range = have
+        .and_then(crate::compat::Version::parse)
+        .and_then(|v| mk_compat::kubernetes_range(&v));
+    let forced = have_range
+        .as_ref()
+        .is_some_and(|r| !r.contains(&plan.kubernetes));
+    if !(minikube && forced) {
+        return err.into_anyhow();
+    }
+    let why = minikube_range_failure(plan, have);
+    let mut failure = Failure::new(ExitKind::Tools, format!("{err}; {}", why.message))
+        .details(serde_json::json!({ "tool": "minikube" }));
+    for hint in Failure::from(err)
+        .hints
+        .iter()
+        .chain(why.hints.iter().skip(1))
+    {
+        failure = failure.hint(hint.clone());
+    }
+    failure.into()
 }

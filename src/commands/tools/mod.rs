@@ -36,10 +36,13 @@ pub struct ToolsArgs {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ToolsCommand {
     /// List cached tools: versions, sizes, and which scenario or lock uses them.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     List,
     /// Download, verify and cache tools, e.g. `minikube@v1.24.0 istioctl@1.5.0 kubectl@v1.15.12`.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Install(Box<InstallArgs>),
     /// Remove cached tools no scenario or lock uses, and leftovers of interrupted downloads.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Prune(PruneArgs),
 }
 
@@ -55,7 +58,7 @@ pub struct InstallArgs {
     pub locked: bool,
 
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub scenario: crate::cli::ToolScenarioArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -87,10 +90,10 @@ pub async fn run(
     match &args.command {
         ToolsCommand::List => {
             let ctx = context(installer).await?;
-            emit(printer, &list(&ctx));
+            emit(printer, SCHEMA_LIST, &list(&ctx));
         }
         ToolsCommand::Install(a) if a.specs.is_empty() => {
-            let scenario = input::scenario(&a.scenario, env)?;
+            let scenario = input::scenario(&a.scenario.to_scenario(), env)?;
             let (req, probes) = request_for(&scenario).await;
             let opts = PrepareOptions {
                 locked: a.locked,
@@ -104,23 +107,38 @@ pub async fn run(
             let (resolution, _) = crate::tools::prepare(&req, &opts, &installer, &probe, &progress)
                 .await
                 .map_err(ToolError::into_anyhow)?;
-            emit(printer, &ResolutionReport(resolution));
+            emit(printer, SCHEMA_INSTALL, &ResolutionReport(resolution));
         }
         ToolsCommand::Install(a) => {
             let ctx = context(installer).await?;
-            emit(printer, &install(&ctx, a, &progress).await?);
+            emit(printer, SCHEMA_INSTALL, &install(&ctx, a, &progress).await?);
         }
         ToolsCommand::Prune(a) => {
             let ctx = context(installer).await?;
-            emit(printer, &prune(&ctx, a)?);
+            emit(printer, SCHEMA_PRUNE, &prune(&ctx, a)?);
         }
     }
     Ok(ExitKind::Success)
 }
 
-pub(super) fn emit<T: Serialize + fmt::Display>(printer: &Printer, report: &T) {
+pub const SCHEMA_LIST: &str = "meshup.tools.list/v1";
+pub const SCHEMA_INSTALL: &str = "meshup.tools.install/v1";
+pub const SCHEMA_PRUNE: &str = "meshup.tools.prune/v1";
+
+/// The report as text, or as one JSON document that (like every document meshup prints)
+/// starts with its `schema`.
+pub(super) fn emit<T: Serialize + fmt::Display>(printer: &Printer, schema: &str, report: &T) {
     if printer.json() {
-        printer.out_json(report, true);
+        let value = serde_json::to_value(report).expect("plain data serializes");
+        let mut doc = serde_json::Map::new();
+        doc.insert("schema".into(), schema.into());
+        match value {
+            serde_json::Value::Object(fields) => doc.extend(fields),
+            other => {
+                doc.insert("result".into(), other);
+            }
+        }
+        printer.out_json(&doc, true);
     } else {
         printer.out(&report.to_string());
     }
