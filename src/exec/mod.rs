@@ -8,11 +8,13 @@
 
 mod child;
 mod cmd;
+mod detached;
 mod error;
 mod output;
 mod shutdown;
 
 pub use cmd::Cmd;
+pub use detached::{Detached, READY_FD_ENV, ready_pipe, spawn_detached};
 pub use error::ExecError;
 pub use output::{Line, Output, Status, Stream};
 pub use shutdown::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};

@@ -1,0 +1,447 @@
+//! The supervisor, in the style of watchexec's: one task owns `minikube tunnel -p P`, run in
+//! its own process group through `exec::Cmd`; its output is parsed into the explicit state
+//! (`state::TunnelState`); an unexpected exit is restarted with capped exponential backoff
+//! (`backoff`), the same startup failure repeated ends in `failed`; stopping sends SIGINT (the
+//! only signal on which minikube removes its routes and addresses), waits a grace period,
+//! then kills the group, `ssh` children included (research/minikube.md §5).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::{Backoff, Policy, Verdict};
+use super::output::{Event, Parser, is_sudo_password_failure};
+use super::state::{Mode, STATUS_FILE, Status, TunnelState, now};
+use super::sudo::{self, SudoCheck};
+use super::{health, procs};
+use crate::cluster::minikube::Minikube;
+use crate::error::Failure;
+use crate::exec::{ExecError, Stream};
+
+/// How long minikube gets to clean up after SIGINT before its group is killed (research:
+/// "send SIGINT to the leader and wait about 10 s").
+pub const GRACE: Duration = Duration::from_secs(10);
+
+pub struct Supervisor {
+    pub profile: String,
+    pub minikube: Minikube,
+    /// For health and cleanup; without one the supervisor still runs, blind to addresses.
+    pub kube: Option<kube::Client>,
+    /// The profile's state dir (`tunnel.json`).
+    pub dir: PathBuf,
+    pub policy: Policy,
+    pub grace: Duration,
+    /// Could sudo ask on a terminal (`--foreground` on a TTY)?
+    pub terminal: bool,
+    /// How often health is checked while the tunnel runs.
+    pub tick: Duration,
+}
+
+/// How one run of `minikube tunnel` ended.
+enum RunEnd {
+    /// Stopped on request.
+    Stopped,
+    /// Not worth restarting.
+    Fatal(Failure),
+    /// Died: restart unless it keeps failing the same way.
+    Died {
+        reason: String,
+        reached_running: bool,
+    },
+}
+
+impl Supervisor {
+    pub fn new(
+        profile: &str,
+        minikube: Minikube,
+        kube: Option<kube::Client>,
+        dir: PathBuf,
+    ) -> Self {
+        Supervisor {
+            profile: profile.to_owned(),
+            minikube,
+            kube,
+            dir,
+            policy: Policy::default(),
+            grace: GRACE,
+            terminal: false,
+            tick: Duration::from_millis(250),
+        }
+    }
+
+    fn publish(&self, status: &Status, tx: &watch::Sender<Status>) {
+        if let Err(e) = status.save(&self.dir.join(STATUS_FILE)) {
+            tracing::warn!("cannot write the tunnel's status: {e:#}");
+        }
+        tx.send_replace(status.clone());
+    }
+
+    /// Runs until `cancel` (then stops the tunnel cleanly) or until it gives up. Every change
+    /// of state is written to `tunnel.json` and sent on `tx`. Returns the final status.
+    pub async fn run(&self, cancel: CancellationToken, tx: watch::Sender<Status>) -> Status {
+        let mut status = Status::new(&self.profile);
+        let mut backoff = Backoff::default();
+        loop {
+            self.clean_leftovers(&mut status).await;
+            if let Some(f) = self.sudo_blocker().await {
+                status.error(f.message.clone());
+                status.state = failed(&f);
+                self.publish(&status, &tx);
+                return status;
+            }
+            status.state = TunnelState::Starting { since: now() };
+            status.tunnel_pid = None;
+            self.publish(&status, &tx);
+            match self.run_once(&mut status, &cancel, &tx).await {
+                RunEnd::Stopped => {
+                    self.clean_leftovers(&mut status).await;
+                    status.state = TunnelState::Stopped { since: now() };
+                    status.tunnel_pid = None;
+                    self.publish(&status, &tx);
+                    return status;
+                }
+                RunEnd::Fatal(f) => {
+                    self.clean_leftovers(&mut status).await;
+                    status.error(f.message.clone());
+                    status.state = failed(&f);
+                    status.tunnel_pid = None;
+                    self.publish(&status, &tx);
+                    return status;
+                }
+                RunEnd::Died {
+                    reason,
+                    reached_running,
+                } => {
+                    status.error(format!("minikube tunnel {reason}"));
+                    status.tunnel_pid = None;
+                    match backoff.next(&self.policy, &reason, reached_running) {
+                        Verdict::GiveUp => {
+                            let f = Failure::new(
+                                crate::error::ExitKind::Tunnel,
+                                format!(
+                                    "minikube tunnel -p {} keeps failing: it {reason} ({} times in a row)",
+                                    self.profile, self.policy.max_same
+                                ),
+                            )
+                            .hint(format!(
+                                "see `meshup tunnel logs -p {}`; `minikube tunnel -p {}` in a terminal shows the same",
+                                self.profile, self.profile
+                            ));
+                            self.clean_leftovers(&mut status).await;
+                            status.state = failed(&f);
+                            self.publish(&status, &tx);
+                            return status;
+                        }
+                        Verdict::Restart(delay) => {
+                            let until = chrono::Utc::now()
+                                + chrono::Duration::from_std(delay).unwrap_or_default();
+                            status.state = TunnelState::BackingOff {
+                                since: now(),
+                                until: until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                                reason: reason.clone(),
+                            };
+                            status.restarts += 1;
+                            self.publish(&status, &tx);
+                            tokio::select! {
+                                () = tokio::time::sleep(delay) => {}
+                                () = cancel.cancelled() => {
+                                    status.state = TunnelState::Stopped { since: now() };
+                                    self.publish(&status, &tx);
+                                    return status;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A password sudo would ask for and nobody can type: the tunnel cannot work.
+    async fn sudo_blocker(&self) -> Option<Failure> {
+        match sudo::check().await {
+            Ok(SudoCheck::NeedsPassword(said)) => {
+                Some(sudo::needs_password(&self.profile, &said, self.terminal))
+            }
+            Ok(SudoCheck::Ok | SudoCheck::Missing) => None,
+            Err(e) => {
+                tracing::warn!("cannot ask sudo: {e}");
+                None
+            }
+        }
+    }
+
+    /// What a dead tunnel leaves: its `ssh` forwards (they hold the ports a new tunnel needs)
+    /// and the ingress addresses it patched (stale: nothing may take them for served ones).
+    async fn clean_leftovers(&self, status: &mut Status) {
+        let forwards = procs::ssh_forwards(&self.profile);
+        if !forwards.is_empty() {
+            kill_all(&forwards).await;
+            status.error(format!(
+                "stopped {} orphaned ssh forward(s) of an earlier tunnel (pids {forwards:?})",
+                forwards.len()
+            ));
+        }
+        if let Some(client) = &self.kube {
+            match health::clear_addresses(client).await {
+                Ok(cleaned) if !cleaned.is_empty() => {
+                    tracing::info!(?cleaned, "cleared ingress addresses no tunnel serves");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("cannot clear stale addresses: {e:#}"),
+            }
+        }
+    }
+
+    async fn run_once(
+        &self,
+        status: &mut Status,
+        cancel: &CancellationToken,
+        tx: &watch::Sender<Status>,
+    ) -> RunEnd {
+        let child_token = cancel.child_token();
+        let cmd = self
+            .minikube
+            .command(["tunnel", "-p", self.profile.as_str()])
+            .stop_with(Signal::SIGINT, self.grace)
+            .cancel_on(child_token.clone())
+            // It runs until stopped; exec's default limit is for commands that finish.
+            .timeout(Duration::from_secs(100 * 365 * 24 * 3600));
+        let (line_tx, mut lines) = mpsc::unbounded_channel::<(Stream, String)>();
+        let run = cmd.stream(move |l| {
+            let _ = line_tx.send((l.stream, l.text.to_owned()));
+        });
+        tokio::pin!(run);
+        let mut parser = Parser::default();
+        let mut fatal: Option<Failure> = None;
+        let mut clean = true; // no errors in the last status
+        let mut started = false; // route added / ssh started
+        let mut reached_running = false;
+        let mut exit_line: Option<String> = None;
+        let mut tick = tokio::time::interval(self.tick);
+        let me = std::process::id();
+        let profile = self.profile.clone();
+        let result = loop {
+            tokio::select! {
+                r = &mut run => break r,
+                Some((stream, text)) = lines.recv() => {
+                    tracing::info!(target: "meshup::tunnel::child", "{}{text}", if stream == Stream::Stderr { "stderr: " } else { "" });
+                    for event in parser.line(&text) {
+                        match event {
+                            Event::Status(b) => {
+                                status.mode = Mode::Route;
+                                if b.pid.is_some() {
+                                    status.tunnel_pid = b.pid;
+                                }
+                                for e in b.errors() {
+                                    status.error(e);
+                                }
+                                if is_sudo_password_failure(&b.router_error) && fatal.is_none() {
+                                    fatal = Some(sudo::needs_password(&self.profile, &b.router_error, self.terminal));
+                                    child_token.cancel();
+                                }
+                                clean = b.errors().is_empty();
+                                started = clean;
+                            }
+                            Event::SshStarted => {
+                                status.mode = Mode::Ssh;
+                                started = true;
+                            }
+                            Event::SudoWillBeAsked if !self.terminal => {
+                                status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
+                            }
+                            Event::Exit { reason, message } => {
+                                let line = format!("{reason}: {message}");
+                                status.error(line.clone());
+                                exit_line = Some(line);
+                                if let Some(f) = already_running(&profile, &reason, &message, status.tunnel_pid) {
+                                    fatal.get_or_insert(f);
+                                }
+                            }
+                            Event::Other(t) if t.starts_with("panic:") || is_sudo_password_failure(&t) => status.error(t),
+                            _ => {}
+                        }
+                    }
+                    self.publish(status, tx);
+                }
+                _ = tick.tick() => {
+                    if status.tunnel_pid.is_none() {
+                        status.tunnel_pid = procs::children(me, |a| procs::is_tunnel_of(a, &profile)).first().copied();
+                    }
+                    let before = status.clone();
+                    if let Some(client) = &self.kube {
+                        match health::check(client).await {
+                            Ok(served) => status.services = served,
+                            Err(e) => tracing::debug!("health: {e:#}"),
+                        }
+                    }
+                    let dead: Vec<String> = status
+                        .services
+                        .iter()
+                        .filter(|s| s.address.is_some() && !s.answers)
+                        .map(|s| format!("{}/{} at {}", s.namespace, s.name, s.address.as_deref().unwrap_or("")))
+                        .collect();
+                    // An address that does not answer is not "running".
+                    let healthy = started && clean && dead.is_empty();
+                    match (&status.state, healthy) {
+                        (TunnelState::Starting { .. }, true) => {
+                            status.state = TunnelState::Running { since: now() };
+                            reached_running = true;
+                        }
+                        (TunnelState::Running { .. }, false) => {
+                            status.state = TunnelState::Starting { since: now() };
+                        }
+                        _ => {}
+                    }
+                    if !dead.is_empty() && started {
+                        status.error(format!("no answer from {}", dead.join(", ")));
+                    }
+                    if *status != before {
+                        self.publish(status, tx);
+                    }
+                }
+            }
+        };
+        // The last lines may still be queued.
+        while let Ok((_, text)) = lines.try_recv() {
+            for event in parser.line(&text) {
+                if let Event::Exit { reason, message } = event {
+                    exit_line = Some(format!("{reason}: {message}"));
+                    if let Some(f) = already_running(&profile, &reason, &message, None) {
+                        fatal.get_or_insert(f);
+                    }
+                }
+            }
+        }
+        if let Some(f) = fatal {
+            return RunEnd::Fatal(f);
+        }
+        let out = match result {
+            Err(ExecError::Cancelled { .. }) => return RunEnd::Stopped,
+            Ok(out) => out,
+            Err(ExecError::Failed { output, .. }) => *output,
+            Err(e) => {
+                return RunEnd::Died {
+                    reason: format!("could not run: {e}"),
+                    reached_running,
+                };
+            }
+        };
+        match out.status.code {
+            // GUEST_NOT_RUNNING / GUEST_PROFILE_NOT_FOUND: restarting cannot help.
+            Some(code @ (83 | 85)) => RunEnd::Fatal(
+                Failure::new(
+                    crate::error::ExitKind::Tunnel,
+                    format!(
+                        "minikube tunnel -p {} exited {code}: the cluster is not running{}",
+                        self.profile,
+                        exit_line.map(|l| format!(" ({l})")).unwrap_or_default()
+                    ),
+                )
+                .hint(format!(
+                    "`meshup start -p {}` starts it again",
+                    self.profile
+                )),
+            ),
+            _ => RunEnd::Died {
+                reason: match exit_line {
+                    Some(l) => format!("{} ({l})", out.status),
+                    None => out.status.to_string(),
+                },
+                reached_running,
+            },
+        }
+    }
+}
+
+fn failed(f: &Failure) -> TunnelState {
+    TunnelState::Failed {
+        since: now(),
+        reason: f.message.clone(),
+        hints: f.hints.clone(),
+    }
+}
+
+/// TUNNEL_ALREADY_RUNNING (exit 111, per profile from v1.31, global in v1.30.x) or the route
+/// registry's "another tunnel is already running ... Pid: N" (exit 110): a tunnel meshup did
+/// not start. Reported with its pid, never retried.
+fn already_running(
+    profile: &str,
+    reason: &str,
+    message: &str,
+    mine: Option<u32>,
+) -> Option<Failure> {
+    let registry =
+        reason == "SVC_TUNNEL_START" && message.contains("another tunnel is already running");
+    if reason != "TUNNEL_ALREADY_RUNNING" && !registry {
+        return None;
+    }
+    let pid = message
+        .rsplit_once("Pid: ")
+        .and_then(|(_, p)| p.trim_end_matches([' ', '}']).parse::<u32>().ok())
+        .or_else(|| procs::tunnels(profile, mine).first().copied());
+    let who = pid.map_or_else(|| "another process".to_owned(), |p| format!("pid {p}"));
+    let mut f = Failure::new(
+        crate::error::ExitKind::Tunnel,
+        format!(
+            "another minikube tunnel is already running for profile `{profile}` ({who}), not started by meshup ({reason})"
+        ),
+    );
+    if let Some(p) = pid {
+        f = f.hint(format!(
+            "stop it (Ctrl-C in its terminal, or `kill -INT {p}` so it removes its routes), then `meshup tunnel -p {profile}`"
+        ));
+    }
+    Some(f.details(serde_json::json!({ "otherTunnelPid": pid, "reason": reason })))
+}
+
+/// SIGTERM, then SIGKILL what is left shortly after (forwards run as root under `sudo ssh`
+/// may refuse; what cannot be killed is reported by the next cleanup).
+async fn kill_all(pids: &[u32]) {
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    for p in pids {
+        let _ = kill(Pid::from_raw(*p as i32), Signal::SIGTERM);
+    }
+    // Processes that are not our children: no exit notification, so check a few times.
+    for _ in 0..25 {
+        if pids.iter().all(|p| !procs::alive(*p)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for p in pids {
+        let _ = kill(Pid::from_raw(*p as i32), Signal::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn already_running_is_reported_with_the_pid() {
+        let f = already_running(
+            "p",
+            "SVC_TUNNEL_START",
+            "error starting tunnel: error creating tunnel: another tunnel is already running, shut it down first: ID { Route: 10.96.0.0/12 -> 192.168.49.2, machineName: p, Pid: 16524 }",
+            None,
+        )
+        .unwrap();
+        assert!(f.message.contains("pid 16524"), "{}", f.message);
+        assert!(f.hints[0].contains("kill -INT 16524"));
+        assert!(already_running("p", "SVC_TUNNEL_START", "other", None).is_none());
+        assert!(
+            already_running(
+                "p",
+                "TUNNEL_ALREADY_RUNNING",
+                "Another tunnel process is already running",
+                None
+            )
+            .is_some()
+        );
+    }
+}
