@@ -90,6 +90,8 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// meshup's own minikube, istioctl and kubectl: list, install, prune (docs/tools.md).
     Tools(crate::commands::tools::ToolsArgs),
+    /// Keep `minikube tunnel` running in the background (LoadBalancer addresses); logs, stop.
+    Tunnel(crate::commands::tunnel::TunnelArgs),
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
     Lock(crate::commands::lock::LockArgs),
     /// Print shell completions.
