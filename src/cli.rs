@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::FalseyValueParser;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// The exit-code table (DESIGN.md "Contracts"), shown in `meshup --help`.
 pub const EXIT_CODES: &str = "\
@@ -63,11 +63,7 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-}
+pub use crate::report::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -128,6 +124,11 @@ pub struct StartArgs {
     /// export line.
     #[arg(long)]
     pub isolated_kubeconfig: bool,
+
+    /// Limit for the whole run, e.g. 20m (overrides the scenario's timeouts.total); when it
+    /// expires every stage is stopped and meshup exits 9.
+    #[arg(long, env = "MESHUP_TIMEOUT", value_name = "DURATION")]
+    pub timeout: Option<String>,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.

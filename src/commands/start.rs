@@ -11,15 +11,16 @@ pub async fn run(
     env: &EnvSourced,
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
-    let scenario = input::scenario(&args.scenario, env)?;
+    let mut scenario = input::scenario(&args.scenario, env)?;
+    super::start_live::apply_timeout(&mut scenario, args)?;
     if args.dry_run {
-        let lock = super::probe::LockUse {
+        let lock = crate::host::probe::LockUse {
             locked: args.locked,
             ci: printer.ci,
             scenario: args.scenario.file.clone(),
         };
         super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await
     } else {
-        super::start_live::run(&scenario, args, printer).await
+        Ok(super::start_live::run(scenario, args, printer).await)
     }
 }
