@@ -42,9 +42,10 @@ pub struct TunnelArgs {
 pub enum TunnelCommand {
     /// Show the supervisor's log.
     Logs {
-        #[command(flatten)]
-        profile: ProfileArgs,
-        /// Keep printing what is appended.
+        /// The minikube profile (a DNS label; never `minikube`).
+        #[arg(short = 'p', long, env = "MESHUP_CLUSTER_PROFILE")]
+        cluster_profile: Option<String>,
+        /// Keep printing what is appended (like `tail -f`).
         #[arg(short, long)]
         follow: bool,
     },
@@ -75,8 +76,15 @@ pub async fn run(
 ) -> anyhow::Result<ExitKind> {
     match &args.command {
         Some(TunnelCommand::Supervise(a)) => supervise(a, printer).await,
-        Some(TunnelCommand::Logs { profile, follow }) => {
-            let name = profile::name(profile, env)?;
+        Some(TunnelCommand::Logs {
+            cluster_profile,
+            follow,
+        }) => {
+            let args = ProfileArgs {
+                file: None,
+                cluster_profile: cluster_profile.clone(),
+            };
+            let name = profile::name(&args, env)?;
             logs(
                 &StateRoot::from_env().profile(&name).file(tunnel::LOG_FILE),
                 *follow,

@@ -52,10 +52,49 @@ fn program_is(argv: &[String], name: &str) -> bool {
         .is_some_and(|n| n == name)
 }
 
+/// minikube's home as minikube computes it (localpath.MiniPath): `$MINIKUBE_HOME` if it ends
+/// in `.minikube`, else `$MINIKUBE_HOME/.minikube`, else `~/.minikube`.
+fn mini_path(env: &dyn Fn(&str) -> Option<String>) -> Option<std::path::PathBuf> {
+    match env("MINIKUBE_HOME").filter(|h| !h.is_empty()) {
+        Some(h) if h.ends_with(".minikube") => Some(h.into()),
+        Some(h) => Some(std::path::Path::new(&h).join(".minikube")),
+        None => env("HOME").map(|h| std::path::Path::new(&h).join(".minikube")),
+    }
+}
+
+fn our_mini_path() -> Option<std::path::PathBuf> {
+    mini_path(&|k| std::env::var(k).ok())
+}
+
+/// Does this process use our minikube home (the same profiles)? Unknown counts as yes.
+fn same_minikube(pid: u32) -> bool {
+    let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return true;
+    };
+    let vars: Vec<(String, String)> = raw
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect();
+    let theirs = mini_path(&|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()));
+    theirs.is_none() || theirs == our_mini_path()
+}
+
 /// `ssh` forwards minikube's SSH mode started for `profile` (they name the profile's key,
-/// `.minikube/machines/<profile>/id_rsa`), whoever their parent is now.
+/// `<minikube home>/machines/<profile>/id_rsa`), whoever their parent is now.
 pub fn ssh_forwards(profile: &str) -> Vec<u32> {
-    let key = format!("/machines/{profile}/id_rsa");
+    let key = match our_mini_path() {
+        Some(home) => home
+            .join("machines")
+            .join(profile)
+            .join("id_rsa")
+            .display()
+            .to_string(),
+        None => format!("/machines/{profile}/id_rsa"),
+    };
     pids()
         .into_iter()
         .filter(|p| {
@@ -81,12 +120,13 @@ pub fn is_tunnel_of(argv: &[String], profile: &str) -> bool {
     tunnel && named && argv.iter().any(|a| a.ends_with("minikube"))
 }
 
-/// `minikube tunnel -p <profile>` processes, except `but`.
+/// `minikube tunnel -p <profile>` processes of our minikube home, except `but`.
 pub fn tunnels(profile: &str, but: Option<u32>) -> Vec<u32> {
     pids()
         .into_iter()
         .filter(|p| Some(*p) != but)
         .filter(|p| cmdline(*p).is_some_and(|a| is_tunnel_of(&a, profile)))
+        .filter(|p| same_minikube(*p))
         .collect()
 }
 

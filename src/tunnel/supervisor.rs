@@ -245,10 +245,14 @@ impl Supervisor {
                                 }
                                 clean = b.errors().is_empty();
                                 started = clean;
+                                // It did its job (route added): a later death is not a
+                                // failure to start.
+                                reached_running |= clean;
                             }
                             Event::SshStarted => {
                                 status.mode = Mode::Ssh;
                                 started = true;
+                                reached_running = true;
                             }
                             Event::SudoWillBeAsked if !self.terminal => {
                                 status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
@@ -351,7 +355,9 @@ impl Supervisor {
                     Some(l) => format!("{} ({l})", out.status),
                     None => out.status.to_string(),
                 },
-                reached_running,
+                // Killed by a signal from outside (minikube itself exits with a code): not a
+                // startup failure to give up on, however often it happens.
+                reached_running: reached_running || out.status.signal.is_some(),
             },
         }
     }
