@@ -480,3 +480,57 @@ fn sigint_or_sigterm_to_a_foreground_tunnel_at_random_moments_leaves_no_orphan()
         });
     }
 }
+
+#[test]
+fn meshup_start_returns_with_the_tunnel_supervised_and_down_leaves_nothing() {
+    let mut k = cluster_world::seed_knobs();
+    k.minikube.tunnel.status_delay_ms = 0;
+    k.minikube.tunnel.poll_ms = 20;
+    let world = World::start(k);
+    // Captured through pipes like `subprocess.run(..., capture_output=True)`: returns only if
+    // the detached supervisor holds none of them.
+    let run = captured(&world, &["start", "-f", cluster_world::SEED, "-p", P]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains("running in the background (supervisor pid"),
+        "{run}"
+    );
+    assert_eq!(supervisors(&world).len(), 1);
+    lb_service(&world, "istio-ingressgateway", false);
+    wait_for("the gateway answers", || {
+        answering(&world, "istio-ingressgateway")
+    });
+    let status = meshup(&world, &["status", "-p", P]);
+    assert!(status.stdout.contains("  Tunnel      running"), "{status}");
+
+    // Again: the live supervisor is found, not a second one started.
+    let again = captured(&world, &["start", "-f", cluster_world::SEED, "-p", P]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert!(
+        again.stdout.contains("already running (supervisor pid"),
+        "{again}"
+    );
+    assert_eq!(supervisors(&world).len(), 1);
+
+    let down = meshup(&world, &["down", "-p", P]);
+    assert_eq!(down.code, Some(0), "{down}");
+    nothing_of_the_tunnel_runs(&world);
+    cluster_world::assert_only_the_daemon_runs(&world);
+}
+
+#[test]
+fn meshup_start_with_sudo_needing_a_password_is_exit_6_with_nothing_left() {
+    let mut k = cluster_world::seed_knobs();
+    k.host.sudo = meshup_sim::knobs::Sudo::Password;
+    let world = World::start(k);
+    let run = captured(&world, &["start", "-f", cluster_world::SEED, "-p", P]);
+    assert_eq!(run.code, Some(6), "{run}");
+    assert!(run.text().contains("NOPASSWD"), "{run}");
+    assert!(
+        run.text().contains("meshup tunnel --foreground -p tun"),
+        "{run}"
+    );
+    nothing_of_the_tunnel_runs(&world);
+    cluster_world::assert_only_the_daemon_runs(&world);
+}
