@@ -77,19 +77,23 @@ pub async fn check(client: &kube::Client) -> anyhow::Result<Vec<Served>> {
 pub async fn clear_addresses(client: &kube::Client) -> anyhow::Result<Vec<String>> {
     let all: Api<Service> = Api::all(client.clone());
     let list = all.list(&ListParams::default()).await?;
-    let mut cleaned = Vec::new();
-    for svc in list
+    // All at once: a restart waits for this.
+    let patches = list
         .items
         .iter()
         .filter(|s| is_lb(s) && address(s).is_some())
-    {
-        let ns = svc.metadata.namespace.clone().unwrap_or_default();
-        let name = svc.metadata.name.clone().unwrap_or_default();
-        let api: Api<Service> = Api::namespaced(client.clone(), &ns);
-        let patch = serde_json::json!({ "status": { "loadBalancer": { "ingress": null } } });
-        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
-        cleaned.push(format!("{ns}/{name}"));
-    }
+        .map(|svc| {
+            let ns = svc.metadata.namespace.clone().unwrap_or_default();
+            let name = svc.metadata.name.clone().unwrap_or_default();
+            let api: Api<Service> = Api::namespaced(client.clone(), &ns);
+            async move {
+                let patch =
+                    serde_json::json!({ "status": { "loadBalancer": { "ingress": null } } });
+                api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .map(|_| format!("{ns}/{name}"))
+            }
+        });
+    let cleaned = futures::future::try_join_all(patches).await?;
     Ok(cleaned)
 }
