@@ -221,62 +221,15 @@ impl Supervisor {
             let _ = line_tx.send((l.stream, l.text.to_owned()));
         });
         tokio::pin!(run);
-        let mut parser = Parser::default();
-        let mut fatal: Option<Failure> = None;
-        let mut clean = true; // no errors in the last status
-        let mut started = false; // route added / ssh started
-        let mut reached_running = false;
-        let mut exit_line: Option<String> = None;
+        let mut t = Track::default();
         let mut tick = tokio::time::interval(self.tick);
         let me = std::process::id();
         let profile = self.profile.clone();
         let result = loop {
             tokio::select! {
-                // Lines first: exec hands over every line before the run ends, so nothing the
-                // tunnel printed is lost to its exit.
                 biased;
                 Some((stream, text)) = lines.recv() => {
-                    tracing::info!(target: "meshup::tunnel::child", "{}{text}", if stream == Stream::Stderr { "stderr: " } else { "" });
-                    for event in parser.line(&text) {
-                        match event {
-                            Event::Status(b) => {
-                                status.mode = Mode::Route;
-                                if b.pid.is_some() {
-                                    status.tunnel_pid = b.pid;
-                                }
-                                for e in b.errors() {
-                                    status.error(e);
-                                }
-                                if is_sudo_password_failure(&b.router_error) && fatal.is_none() {
-                                    fatal = Some(sudo::needs_password(&self.profile, &b.router_error, self.terminal));
-                                    child_token.cancel();
-                                }
-                                clean = b.errors().is_empty();
-                                started = clean;
-                                // It did its job (route added): a later death is not a
-                                // failure to start.
-                                reached_running |= clean;
-                            }
-                            Event::SshStarted => {
-                                status.mode = Mode::Ssh;
-                                started = true;
-                                reached_running = true;
-                            }
-                            Event::SudoWillBeAsked if !self.terminal => {
-                                status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
-                            }
-                            Event::Exit { reason, message } => {
-                                let line = format!("{reason}: {message}");
-                                status.error(line.clone());
-                                exit_line = Some(line);
-                                if let Some(f) = already_running(&profile, &reason, &message, status.tunnel_pid) {
-                                    fatal.get_or_insert(f);
-                                }
-                            }
-                            Event::Other(t) if t.starts_with("panic:") || is_sudo_password_failure(&t) => status.error(t),
-                            _ => {}
-                        }
-                    }
+                    t.on_line(self, status, &child_token, stream, &text);
                     self.publish(status, tx);
                 }
                 r = &mut run => break r,
@@ -298,18 +251,18 @@ impl Supervisor {
                         .map(|s| format!("{}/{} at {}", s.namespace, s.name, s.address.as_deref().unwrap_or("")))
                         .collect();
                     // An address that does not answer is not "running".
-                    let healthy = started && clean && dead.is_empty();
+                    let healthy = t.started && t.clean && dead.is_empty();
                     match (&status.state, healthy) {
                         (TunnelState::Starting { .. }, true) => {
                             status.state = TunnelState::Running { since: now() };
-                            reached_running = true;
+                            t.reached_running = true;
                         }
                         (TunnelState::Running { .. }, false) => {
                             status.state = TunnelState::Starting { since: now() };
                         }
                         _ => {}
                     }
-                    if !dead.is_empty() && started {
+                    if !dead.is_empty() && t.started {
                         status.error(format!("no answer from {}", dead.join(", ")));
                     }
                     if *status != before {
@@ -318,17 +271,16 @@ impl Supervisor {
                 }
             }
         };
-        // The last lines may still be queued.
-        while let Ok((_, text)) = lines.try_recv() {
-            for event in parser.line(&text) {
-                if let Event::Exit { reason, message } = event {
-                    exit_line = Some(format!("{reason}: {message}"));
-                    if let Some(f) = already_running(&profile, &reason, &message, None) {
-                        fatal.get_or_insert(f);
-                    }
-                }
-            }
+        // The run may end in the same poll that forwarded its last lines: they are queued.
+        while let Ok((stream, text)) = lines.try_recv() {
+            t.on_line(self, status, &child_token, stream, &text);
         }
+        let Track {
+            fatal,
+            reached_running,
+            exit_line,
+            ..
+        } = t;
         if let Some(f) = fatal {
             return RunEnd::Fatal(f);
         }
@@ -368,6 +320,96 @@ impl Supervisor {
                 // startup failure to give up on, however often it happens.
                 reached_running: reached_running || out.status.signal.is_some(),
             },
+        }
+    }
+}
+
+/// What one run of the tunnel has shown so far.
+struct Track {
+    parser: Parser,
+    fatal: Option<Failure>,
+    /// No errors in the last status block.
+    clean: bool,
+    /// Route added / SSH mode started.
+    started: bool,
+    /// It did its job once: a later death is not a failure to start.
+    reached_running: bool,
+    exit_line: Option<String>,
+}
+
+impl Default for Track {
+    fn default() -> Self {
+        Track {
+            parser: Parser::default(),
+            fatal: None,
+            clean: true,
+            started: false,
+            reached_running: false,
+            exit_line: None,
+        }
+    }
+}
+
+impl Track {
+    fn on_line(
+        &mut self,
+        sup: &Supervisor,
+        status: &mut Status,
+        child_token: &CancellationToken,
+        stream: Stream,
+        text: &str,
+    ) {
+        let err = if stream == Stream::Stderr {
+            "stderr: "
+        } else {
+            ""
+        };
+        tracing::info!(target: "meshup::tunnel::child", "{err}{text}");
+        for event in self.parser.line(text) {
+            match event {
+                Event::Status(b) => {
+                    status.mode = Mode::Route;
+                    if b.pid.is_some() {
+                        status.tunnel_pid = b.pid;
+                    }
+                    for e in b.errors() {
+                        status.error(e);
+                    }
+                    if is_sudo_password_failure(&b.router_error) && self.fatal.is_none() {
+                        self.fatal = Some(sudo::needs_password(
+                            &sup.profile,
+                            &b.router_error,
+                            sup.terminal,
+                        ));
+                        child_token.cancel();
+                    }
+                    self.clean = b.errors().is_empty();
+                    self.started = self.clean;
+                    self.reached_running |= self.clean;
+                }
+                Event::SshStarted => {
+                    status.mode = Mode::Ssh;
+                    self.started = true;
+                    self.reached_running = true;
+                }
+                Event::SudoWillBeAsked if !sup.terminal => {
+                    status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
+                }
+                Event::Exit { reason, message } => {
+                    let line = format!("{reason}: {message}");
+                    status.error(line.clone());
+                    self.exit_line = Some(line);
+                    if let Some(f) =
+                        already_running(&sup.profile, &reason, &message, status.tunnel_pid)
+                    {
+                        self.fatal.get_or_insert(f);
+                    }
+                }
+                Event::Other(t) if t.starts_with("panic:") || is_sudo_password_failure(&t) => {
+                    status.error(t)
+                }
+                _ => {}
+            }
         }
     }
 }
