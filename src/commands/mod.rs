@@ -6,6 +6,7 @@ pub mod down;
 pub mod input;
 pub mod lock;
 pub mod matrix;
+pub mod matrix_run;
 pub mod plan;
 pub mod profile;
 pub mod scenario;
@@ -15,6 +16,7 @@ pub mod status;
 pub mod stop;
 pub mod tools;
 pub mod tunnel;
+pub mod wizard;
 
 use std::io::Write;
 
