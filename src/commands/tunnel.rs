@@ -49,7 +49,8 @@ pub enum TunnelCommand {
         #[arg(short, long)]
         follow: bool,
     },
-    /// Stop the tunnel and clean what a dead one left (routes, ssh forwards, addresses).
+    /// Stop the tunnel (SIGINT: it removes its route) and clean what a dead one left (ssh
+    /// forwards, ingress addresses).
     Stop {
         #[command(flatten)]
         profile: ProfileArgs,
