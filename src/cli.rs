@@ -102,6 +102,8 @@ pub enum Command {
     /// meshup's own minikube, istioctl and kubectl: list, install, prune (docs/tools.md).
     #[command(after_help = EXIT_POINTER)]
     Tools(crate::commands::tools::ToolsArgs),
+    /// Keep `minikube tunnel` running in the background (LoadBalancer addresses); logs, stop.
+    Tunnel(crate::commands::tunnel::TunnelArgs),
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
     #[command(after_help = EXIT_POINTER)]
     Lock(crate::commands::lock::LockArgs),

@@ -20,3 +20,4 @@ pub mod scenario;
 pub mod stages;
 pub mod state;
 pub mod tools;
+pub mod tunnel;

@@ -117,6 +117,18 @@ pub(crate) async fn down_one(
     }
     let had_state = target.state.exists();
     let _held = profile::hold(&target.state, "meshup down")?;
+    // The tunnel first, while the API server still answers: nothing of it may outlive the
+    // cluster (supervisor, minikube tunnel, ssh forwards, addresses).
+    let tunnel = super::tunnel::stop(&target).await;
+    if tunnel.supervisor.is_some() || !tunnel.tunnels.is_empty() || !tunnel.forwards.is_empty() {
+        r.info(
+            &cluster,
+            &format!(
+                "stopped the tunnel{}",
+                super::tunnel::describe_stop(&tunnel)
+            ),
+        );
+    }
     let cluster_outcome = if target.created_by_meshup() || force {
         let before = status().await;
         match before {

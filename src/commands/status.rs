@@ -38,6 +38,18 @@ pub struct Status {
     pub kubeconfig: Option<String>,
     pub minikube: String,
     pub meshup: MeshupView,
+    /// The tunnel's supervisor, when meshup has started one for the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TunnelView {
+    /// Is the supervisor process alive (its pid file checked against the process table)?
+    pub supervised: bool,
+    #[serde(flatten)]
+    pub status: crate::tunnel::Status,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,7 +126,73 @@ pub async fn read(target: &Target) -> anyhow::Result<Status> {
                 .then(|| target.state.dir().display().to_string()),
             stages: target.record.stages.clone(),
         },
+        tunnel: tunnel_view(target),
     })
+}
+
+fn tunnel_view(target: &Target) -> Option<TunnelView> {
+    let dir = target.state.dir();
+    let status = crate::tunnel::status(dir)?;
+    let supervised = crate::tunnel::running(dir, &target.name) == Some(status.supervisor_pid);
+    Some(TunnelView { supervised, status })
+}
+
+fn render_tunnel(o: &mut String, t: &TunnelView, st: Style) {
+    let s = &t.status;
+    let state = match s.state.name() {
+        "running" if t.supervised => st.green("running"),
+        "failed" => st.red("failed"),
+        _ if !t.supervised => st.yellow("not running"),
+        other => st.yellow(other),
+    };
+    let uptime = chrono::DateTime::parse_from_rfc3339(s.state.since())
+        .ok()
+        .map(|since| {
+            let ms = (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
+                .num_milliseconds()
+                .max(0) as u64;
+            human_duration(ms)
+        })
+        .unwrap_or_default();
+    let mode = match s.mode {
+        crate::tunnel::state::Mode::Route => "route mode",
+        crate::tunnel::state::Mode::Ssh => "SSH mode",
+        crate::tunnel::state::Mode::Unknown => "mode unknown yet",
+    };
+    let _ = write!(o, "  Tunnel      {state}");
+    if t.supervised {
+        let _ = write!(
+            o,
+            " {}",
+            st.dim(&format!(
+                "(supervisor pid {}, {} for {uptime}, {} restart(s), {mode}{})",
+                s.supervisor_pid,
+                s.state.name(),
+                s.restarts,
+                s.tunnel_pid
+                    .map(|p| format!(", minikube tunnel pid {p}"))
+                    .unwrap_or_default()
+            ))
+        );
+    }
+    o.push('\n');
+    if let crate::tunnel::TunnelState::Failed { reason, .. } = &s.state {
+        let _ = writeln!(o, "    reason    {reason}");
+    }
+    for v in &s.services {
+        let addr = v.address.clone().unwrap_or_else(|| "<pending>".into());
+        let answer = if v.address.is_none() {
+            String::new()
+        } else if v.answers {
+            format!(" {}", st.green("answers"))
+        } else {
+            format!(" {}", st.red("no answer"))
+        };
+        let _ = writeln!(o, "    {}/{} {addr}{answer}", v.namespace, v.name);
+    }
+    for e in &s.last_errors {
+        let _ = writeln!(o, "    {} {}", st.dim("error"), e.replace('\n', " "));
+    }
 }
 
 pub fn render(s: &Status, st: Style) -> String {
@@ -157,6 +235,9 @@ pub fn render(s: &Status, st: Style) -> String {
         (None, _) => "has no state for this profile (not created by meshup)".to_owned(),
     };
     let _ = writeln!(o, "  meshup      {meshup}");
+    if let Some(t) = &s.tunnel {
+        render_tunnel(&mut o, t, st);
+    }
     for (name, stage) in &s.meshup.stages {
         let took = stage
             .duration_ms

@@ -25,8 +25,19 @@ pub async fn run(
         .status()
         .await
         .map_err(|e| profile::minikube_failure(&what, e))?;
+    if before == ClusterState::Missing {
+        return Err(profile::missing(&target));
+    }
+    // The tunnel first, while the API server still answers: its addresses go with it.
+    let tunnel = super::tunnel::stop(&target).await;
+    if tunnel.supervisor.is_some() || !tunnel.tunnels.is_empty() || !tunnel.forwards.is_empty() {
+        printer.note(&format!(
+            "Stopped the tunnel{}",
+            super::tunnel::describe_stop(&tunnel)
+        ));
+    }
     let action = match before {
-        ClusterState::Missing => return Err(profile::missing(&target)),
+        ClusterState::Missing => unreachable!("handled above"),
         ClusterState::Stopped => "already stopped",
         _ => {
             printer.note(&format!("Stopping profile {name} (minikube stop)..."));
@@ -38,7 +49,7 @@ pub async fn run(
     };
     if printer.json() {
         printer.out_json(
-            &serde_json::json!({ "schema": SCHEMA, "profile": name, "action": action }),
+            &serde_json::json!({ "schema": SCHEMA, "profile": name, "action": action, "tunnel": tunnel }),
             false,
         );
     } else {

@@ -10,12 +10,14 @@
 
 mod child;
 mod cmd;
+mod detached;
 mod error;
 mod groups;
 mod output;
 mod shutdown;
 
 pub use cmd::Cmd;
+pub use detached::{Detached, READY_FD_ENV, ready_pipe, spawn_detached};
 pub use error::ExecError;
 pub use groups::{kill_all, live as live_groups};
 pub use output::{Line, Output, Status, Stream};

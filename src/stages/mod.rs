@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod cluster_progress;
 pub mod preflight;
 pub mod tools;
+pub mod tunnel;
 
 use std::sync::Arc;
 
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Arc<dyn Stage>> {
         Arc::new(preflight::Preflight),
         Arc::new(tools::Tools),
         Arc::new(cluster::Cluster),
+        Arc::new(tunnel::Tunnel),
     ]
 }

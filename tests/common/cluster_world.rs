@@ -222,16 +222,58 @@ pub fn profile_config(world: &World, profile: &str) -> Value {
         .unwrap_or_else(|| panic!("no profile {profile} in {list}"))
 }
 
-/// After meshup ended, nothing of the world but its daemon runs: no minikube left behind.
+/// The tunnel supervisors a profile's pid file names (`meshup start` leaves one running on
+/// purpose), with their `minikube tunnel` children and its `ssh` forwards.
+pub fn tunnel_supervision(world: &World) -> Vec<i32> {
+    let mut keep: Vec<i32> = Vec::new();
+    let Ok(profiles) = std::fs::read_dir(world.dir().join("state/meshup/profiles")) else {
+        return keep;
+    };
+    for p in profiles.flatten() {
+        let Some(pid) = std::fs::read_to_string(p.path().join("tunnel.pid"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        keep.push(pid);
+    }
+    // Their descendants (the tunnel, its forwards), found by parent pid.
+    let all = world.processes();
+    loop {
+        let more: Vec<i32> = all
+            .iter()
+            .copied()
+            .filter(|p| !keep.contains(p))
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| {
+                        let (_, rest) = s.rsplit_once(')')?;
+                        rest.split_whitespace().nth(1)?.parse::<i32>().ok()
+                    })
+                    .is_some_and(|ppid| keep.contains(&ppid))
+            })
+            .collect();
+        if more.is_empty() {
+            return keep;
+        }
+        keep.extend(more);
+    }
+}
+
+/// After meshup ended, nothing of the world but its daemon runs (and the tunnel supervisor a
+/// successful start leaves on purpose, named by its pid file): no minikube left behind.
 pub fn assert_only_the_daemon_runs(world: &World) {
     let daemon = world.info().pid as i32;
     // A process group killed just before meshup exited may take a moment to be reaped.
     let mut left = Vec::new();
     for _ in 0..30 {
+        let supervised = tunnel_supervision(world);
         left = world
             .processes()
             .into_iter()
-            .filter(|p| *p != daemon)
+            .filter(|p| *p != daemon && !supervised.contains(p))
             .collect();
         if left.is_empty() {
             return;

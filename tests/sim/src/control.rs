@@ -50,13 +50,44 @@ pub struct ClusterInfo {
     pub node_ip: String,
 }
 
-/// `PUT /clusters/{profile}/tunnel`: while registered, every LoadBalancer Service of the
-/// cluster gets an ingress address and the data plane listens there.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `PUT /clusters/{profile}/tunnel`: the tunnel patches an ingress address into every
+/// LoadBalancer Service that exists *now* (a tunnel repeats it every poll, as the real one
+/// patches every 5 s / 1 s); how the addresses are reached depends on `via`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TunnelRequest {
     /// The fake tunnel's pid (for the single-instance rules and the record).
     pub pid: u32,
+    #[serde(default)]
+    pub via: Via,
+}
+
+/// What makes a patched address answer (research/minikube.md §5).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Via {
+    /// The daemon listens on the addresses itself while this pid lives (tests that drive the
+    /// control API directly).
+    #[default]
+    Direct,
+    /// Route mode: the addresses answer while the cluster's route is in the world's
+    /// `host/routes` (a kernel route outlives a SIGKILLed tunnel).
+    Route,
+    /// SSH mode: only the `ssh -L` forwards listen (they proxy to `GET .../backends`).
+    Forwards,
+}
+
+/// `GET /clusters/{profile}/backends`: where a Service port is served inside the cluster (what
+/// an `ssh -L ip:port:clusterIP:port` forward connects to, the node's side of the tunnel).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Backend {
+    pub namespace: String,
+    pub name: String,
+    pub cluster_ip: String,
+    pub port: u16,
+    /// `127.0.0.1:PORT`
+    pub addr: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

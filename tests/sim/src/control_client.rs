@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::control::{ClusterInfo, ClusterSpec, ExposedService, TunnelRequest, WorldInfo};
+use crate::control::{
+    Backend, ClusterInfo, ClusterSpec, ExposedService, TunnelRequest, Via, WorldInfo,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -169,17 +171,33 @@ impl ControlClient {
             .map(|_| ())
     }
 
-    /// Registers a tunnel; `None` when the cluster does not exist.
+    /// Registers a tunnel the daemon serves itself (`Via::Direct`); `None` when the cluster
+    /// does not exist.
     pub fn put_tunnel(
         &self,
         profile: &str,
         pid: u32,
     ) -> Result<Option<Vec<ExposedService>>, ControlError> {
+        self.put_tunnel_via(profile, pid, Via::Direct)
+    }
+
+    /// A tunnel's poll: patch addresses into the LoadBalancer Services that exist now.
+    pub fn put_tunnel_via(
+        &self,
+        profile: &str,
+        pid: u32,
+        via: Via,
+    ) -> Result<Option<Vec<ExposedService>>, ControlError> {
         self.call(
             "PUT",
             &format!("/clusters/{profile}/tunnel"),
-            Self::json(&TunnelRequest { pid }),
+            Self::json(&TunnelRequest { pid, via }),
         )
+    }
+
+    /// Where each LoadBalancer Service port is served inside the cluster.
+    pub fn backends(&self, profile: &str) -> Result<Option<Vec<Backend>>, ControlError> {
+        self.call::<Vec<Backend>>("GET", &format!("/clusters/{profile}/backends"), None)
     }
 
     pub fn delete_tunnel(&self, profile: &str) -> Result<(), ControlError> {

@@ -17,7 +17,7 @@ use crate::control_client::ControlClient;
 use crate::knobs::Knobs;
 
 /// The fakes a world's `bin/` holds.
-pub const TOOLS: [&str; 4] = ["minikube", "istioctl", "kubectl", "docker"];
+pub const TOOLS: [&str; 5] = ["minikube", "istioctl", "kubectl", "docker", "sudo"];
 
 pub struct World {
     dir: PathBuf,

@@ -36,6 +36,10 @@ fn lb_service(sim: &Sim, profile: &str) {
 }
 
 fn ingress_ip(sim: &Sim, profile: &str) -> String {
+    ingress_ip_of(sim, profile, "web")
+}
+
+fn ingress_ip_of(sim: &Sim, profile: &str, name: &str) -> String {
     let out = sim.run(
         "kubectl",
         &[
@@ -43,12 +47,47 @@ fn ingress_ip(sim: &Sim, profile: &str) -> String {
             profile,
             "get",
             "svc",
-            "web",
+            name,
             "-o",
             "jsonpath={.status.loadBalancer.ingress[0].ip}",
         ],
     );
     text(&out.stdout)
+}
+
+/// A LoadBalancer Service with a status port (which answers as soon as it is reachable).
+fn status_service(sim: &Sim, profile: &str, name: &str, more_ports: &str) {
+    let svc = format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  type: LoadBalancer\n  selector: {{app: {name}}}\n  ports:\n  - {{name: status-port, port: 15021, targetPort: 15021}}\n{more_ports}"
+    );
+    let file = sim.path().join(format!("{name}.yaml"));
+    std::fs::write(&file, svc).unwrap();
+    let out = sim.run(
+        "kubectl",
+        &["--context", profile, "apply", "-f", file.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Does something answer HTTP on this address?
+fn answers(ip: &str, port: u16) -> bool {
+    use std::io::Write;
+    let Ok(addr) = format!("{ip}:{port}").parse() else {
+        return false;
+    };
+    let Ok(mut s) =
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500))
+    else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if s.write_all(b"GET /healthz/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ")
 }
 
 /// The world with cluster `profile` started by its fake minikube.
@@ -161,6 +200,14 @@ fn single_instance_rules_follow_the_release() {
             "{version}: {}",
             text(&out.stderr)
         );
+        if second_code == 111 {
+            // style.Usage (💡) has no low-fi prefix of its own: the bullet, not `X `.
+            assert!(
+                text(&out.stderr).starts_with("\n* Exiting due to TUNNEL_ALREADY_RUNNING"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
         signal(&first, Signal::SIGINT);
         assert_eq!(first.wait().unwrap().code(), Some(0));
     }
@@ -213,7 +260,7 @@ fn two_profiles_with_one_service_cidr_conflict() {
 }
 
 #[test]
-fn ssh_mode_asks_for_a_password_for_privileged_ports() {
+fn ssh_mode_runs_sudo_ssh_for_privileged_ports_and_without_a_terminal_nothing_listens() {
     let sim = started(
         Sim::start(
             &knobs("v1.38.1", "host:\n  sudo: password\n")
@@ -221,15 +268,27 @@ fn ssh_mode_asks_for_a_password_for_privileged_ports() {
         ),
         "m",
     );
-    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: gw\n  namespace: default\nspec:\n  type: LoadBalancer\n  ports:\n  - {name: http2, port: 80, targetPort: 8080}\n";
-    std::fs::write(sim.path().join("gw.yaml"), svc).unwrap();
-    assert!(
-        sim.run("kubectl", &["--context", "m", "apply", "-f", "gw.yaml"])
-            .status
-            .success()
+    status_service(
+        &sim,
+        "m",
+        "gw",
+        "  - {name: http2, port: 80, targetPort: 8080}\n",
     );
     let mut t = tunnel(&sim, "m");
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    // minikube patches the address at once, whether or not the forward comes up.
+    eventually("an address", || {
+        ingress_ip_of(&sim, "m", "gw").starts_with("127.")
+    });
+    let ip = ingress_ip_of(&sim, "m", "gw");
+    eventually("sudo ssh tried and failed", || {
+        sim.calls().iter().any(|c| {
+            c.tool == "sudo"
+                && c.argv.first().map(String::as_str) == Some("ssh")
+                && c.exit_code == Some(1)
+        })
+    });
+    assert!(!answers(&ip, 15021), "an address with nothing behind it");
+    assert!(ssh_forwards(&sim).is_empty());
     signal(&t, Signal::SIGINT);
     assert_eq!(t.wait().unwrap().code(), Some(0));
     let (out, err) = read_all(&mut t);
@@ -239,14 +298,158 @@ fn ssh_mode_asks_for_a_password_for_privileged_ports() {
         ),
         "{out}"
     );
+    // out.Step(style.Warning, ...): stdout, low-fi `! `; sudo prompts on /dev/tty, not here.
     assert!(
-        err.contains("! The service/ingress gw requires privileged ports to be exposed: [80]"),
-        "{err}"
-    );
-    assert!(
-        out.contains("* sudo permission will be asked for it.") && out.ends_with("Password:"),
+        out.contains("! The service/ingress gw requires privileged ports to be exposed: [80]\n* sudo permission will be asked for it.\n* Starting tunnel for service gw.\n"),
         "{out}"
     );
+    assert!(
+        !out.contains("Password") && !err.contains("sudo"),
+        "{out}{err}"
+    );
+}
+
+#[test]
+fn the_fake_sudo_answers_by_the_knob() {
+    let sim = Sim::start(&knobs("v1.38.1", ""));
+    assert_eq!(sim.run("sudo", &["-n", "true"]).status.code(), Some(0));
+    assert_eq!(sim.run("sudo", &["false"]).status.code(), Some(1));
+    sim.set_knobs(&knobs("v1.38.1", "host:\n  sudo: password\n"));
+    let out = sim.run("sudo", &["-n", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "sudo: a password is required\n");
+    // Without a terminal (the test has none; setsid makes sure) sudo cannot ask.
+    let mut cmd = sim.cmd("sudo");
+    cmd.arg("true");
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\nsudo: a password is required\n"
+    );
+}
+
+#[test]
+fn a_killed_tunnels_addresses_stay_and_new_services_stay_pending() {
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "k");
+    status_service(&sim, "k", "one", "");
+    let mut t = tunnel(&sim, "k");
+    eventually("an address", || {
+        ingress_ip_of(&sim, "k", "one").starts_with("127.")
+    });
+    let one = ingress_ip_of(&sim, "k", "one");
+    eventually("it answers", || answers(&one, 15021));
+    signal(&t, Signal::SIGKILL);
+    t.wait().unwrap();
+    status_service(&sim, "k", "two", "");
+    // Many of the tunnel's polls (20 ms): nobody patches the new Service.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(
+        ingress_ip_of(&sim, "k", "two"),
+        "",
+        "pending without a live tunnel"
+    );
+    assert_eq!(
+        ingress_ip_of(&sim, "k", "one"),
+        one,
+        "the killed tunnel's address stays"
+    );
+    assert!(
+        answers(&one, 15021),
+        "its route stays too, so the stale address answers"
+    );
+    assert!(!tunnel_registered(&sim, "k"), "a dead tunnel is no tunnel");
+
+    let mut t = tunnel(&sim, "k");
+    eventually("the new Service's address", || {
+        ingress_ip_of(&sim, "k", "two").starts_with("127.")
+    });
+    let two = ingress_ip_of(&sim, "k", "two");
+    eventually("it answers", || answers(&two, 15021));
+    signal(&t, Signal::SIGINT);
+    assert_eq!(t.wait().unwrap().code(), Some(0));
+    assert_eq!(ingress_ip_of(&sim, "k", "one"), "");
+    assert!(
+        !answers(&one, 15021) && !answers(&two, 15021),
+        "route and addresses gone"
+    );
+}
+
+#[test]
+fn an_orphaned_forward_carries_traffic_and_holds_its_port() {
+    let sim = started(
+        Sim::start(&knobs("v1.38.1", "").replace("pollMs: 20\n", "pollMs: 20\n    mode: ssh\n")),
+        "o",
+    );
+    status_service(&sim, "o", "gw", "");
+    let mut t = tunnel(&sim, "o");
+    eventually("an address", || {
+        ingress_ip_of(&sim, "o", "gw").starts_with("127.")
+    });
+    let ip = ingress_ip_of(&sim, "o", "gw");
+    eventually("it answers through the forward", || answers(&ip, 15021));
+    let orphan = ssh_forwards(&sim);
+    assert_eq!(orphan.len(), 1);
+    signal(&t, Signal::SIGKILL);
+    t.wait().unwrap();
+    assert!(
+        answers(&ip, 15021),
+        "the orphaned forward still carries traffic"
+    );
+
+    let mut t = tunnel(&sim, "o");
+    eventually("a second forward", || ssh_forwards(&sim).len() == 2);
+    assert!(answers(&ip, 15021));
+    kill(Pid::from_raw(orphan[0]), Signal::SIGKILL).unwrap();
+    eventually("the orphan is gone", || {
+        !ssh_forwards(&sim).contains(&orphan[0])
+    });
+    assert!(
+        !answers(&ip, 15021),
+        "the new forward could not bind the port the orphan held"
+    );
+    signal(&t, Signal::SIGINT);
+    assert_eq!(t.wait().unwrap().code(), Some(0));
+    assert!(ssh_forwards(&sim).is_empty());
+
+    // The forward itself says so, as OpenSSH does, and keeps running.
+    let holder = std::net::TcpListener::bind((ip.as_str(), 15021)).unwrap();
+    let mut ssh = sim
+        .cmd(support::bin())
+        .env("MESHUP_SIM_AS", "ssh")
+        .args([
+            "-N",
+            "docker@127.0.0.1",
+            "-L",
+            &format!("{ip}:15021:10.96.0.9:15021"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = String::new();
+    let mut stderr = ssh.stderr.take().unwrap();
+    let mut buf = [0u8; 512];
+    while !err.contains("Could not request local forwarding.") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(n > 0, "{err}");
+        err.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(
+        err.starts_with(&format!("bind [{ip}]:15021: Address already in use\n")),
+        "{err}"
+    );
+    assert!(ssh.try_wait().unwrap().is_none(), "still running");
+    ssh.kill().unwrap();
+    ssh.wait().unwrap();
+    drop(holder);
 }
 
 #[test]

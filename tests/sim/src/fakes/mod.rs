@@ -7,6 +7,8 @@ pub mod istioctl;
 mod kube;
 mod kubectl;
 pub mod minikube;
+mod ssh;
+pub mod sudo;
 
 use crate::calllog::{self, Event};
 
@@ -18,6 +20,8 @@ pub enum Tool {
     Docker,
     /// The `ssh -N -L ...` forwards of the tunnel's SSH mode.
     Ssh,
+    /// `sudo` (on the world's PATH): the knob `host.sudo` decides whether it asks.
+    Sudo,
 }
 
 impl Tool {
@@ -28,6 +32,7 @@ impl Tool {
             "kubectl" => Some(Tool::Kubectl),
             "docker" => Some(Tool::Docker),
             "ssh" => Some(Tool::Ssh),
+            "sudo" => Some(Tool::Sudo),
             _ => None,
         }
     }
@@ -39,6 +44,7 @@ impl Tool {
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
             Tool::Ssh => "ssh",
+            Tool::Sudo => "sudo",
         }
     }
 }
@@ -69,10 +75,8 @@ pub fn run(tool: Tool, version_override: Option<String>, args: Vec<String>) -> i
             Tool::Istioctl => istioctl::run(&env, &args),
             Tool::Kubectl => kubectl::run(&env, &args),
             Tool::Docker => docker::run(&env, &args),
-            // A forward holds its port until it is killed; the data plane is the daemon's.
-            Tool::Ssh => loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
-            },
+            Tool::Ssh => ssh::run(&env, &args),
+            Tool::Sudo => sudo::run(&env, &args),
         },
     };
     if let Some(d) = &dir {

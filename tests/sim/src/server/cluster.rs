@@ -14,7 +14,9 @@ use super::daemon::World;
 use super::resources::{self, Resource};
 use super::store::{Store, key};
 use super::util;
-use crate::control::{ClusterInfo, ClusterSpec, ClusterState, RequestCount};
+use crate::control::{
+    Backend, ClusterInfo, ClusterSpec, ClusterState, RequestCount, TunnelRequest, Via,
+};
 use crate::knobs::ClusterKnobs;
 
 /// (verb, resource, namespace)
@@ -30,8 +32,15 @@ pub struct Cluster {
     /// The API server's port, kept across stop/start.
     pub port: Mutex<Option<u16>>,
     running: Mutex<Option<Running>>,
-    /// The registered tunnel's pid, while one is registered.
-    pub tunnel: Mutex<Option<u32>>,
+    /// The tunnel that last patched addresses (kept after a SIGKILL: nothing tells the
+    /// cluster a tunnel died; its liveness is its pid's).
+    pub tunnel: Mutex<Option<TunnelRequest>>,
+    /// Where each served LoadBalancer port listens inside the cluster (for `ssh -L`).
+    pub backends: Mutex<Vec<Backend>>,
+    /// Wakes the controllers when something outside the store changed (a route, a tunnel).
+    pub kick: tokio::sync::Notify,
+    /// Controller passes completed (so a kick can be waited for).
+    passes: tokio::sync::watch::Sender<u64>,
     requests: Mutex<BTreeMap<RequestKey, u64>>,
     pub started_at: Mutex<Instant>,
     /// The store's resourceVersion the controllers (and data plane) last caught up with.
@@ -68,6 +77,9 @@ impl Cluster {
             port: Mutex::new(None),
             running: Mutex::new(None),
             tunnel: Mutex::new(None),
+            backends: Mutex::new(Vec::new()),
+            kick: tokio::sync::Notify::new(),
+            passes: tokio::sync::watch::channel(0).0,
             requests: Mutex::new(BTreeMap::new()),
             started_at: Mutex::new(Instant::now()),
             processed: tokio::sync::watch::channel(0).0,
@@ -115,16 +127,55 @@ impl Cluster {
         Ok(())
     }
 
-    /// Stop serving; the tunnel's addresses are withdrawn, objects kept.
+    /// Stop serving, objects kept. Ingress addresses stay in the store, as in etcd: only a
+    /// live tunnel removes them (it notices the stop on its next poll and cleans up).
     pub fn stop(self: &Arc<Self>) {
         self.running.lock().unwrap().take();
         *self.tunnel.lock().unwrap() = None;
-        super::controllers::services::sync_load_balancers(self);
+        self.backends.lock().unwrap().clear();
     }
 
     /// Called by the controllers after each pass over the store at this resourceVersion.
     pub fn mark_processed(&self, rv: u64) {
         self.processed.send_replace(rv);
+        self.passes.send_modify(|n| *n += 1);
+    }
+
+    /// Run the controllers once more (something outside the store changed) and wait
+    /// (bounded) for that pass, so the caller returns with listeners bound or closed.
+    pub async fn reconcile_now(&self) {
+        if !self.is_running() {
+            return;
+        }
+        let mut rx = self.passes.subscribe();
+        let seen = *rx.borrow_and_update();
+        self.kick.notify_one();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            rx.wait_for(|n| *n > seen),
+        )
+        .await;
+    }
+
+    /// Is this cluster's route in the world's host routing table (`host/routes`, written by
+    /// the fake tunnel's `sudo ip route add`)? A kernel route outlives a SIGKILLed tunnel.
+    pub fn route_up(&self) -> bool {
+        let node = self.node_ip.to_string();
+        std::fs::read_to_string(self.world.dir.join("host").join("routes"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .any(|f| f.len() == 4 && f[1] == node && f[2] == self.profile)
+    }
+
+    /// Does the daemon itself answer on the ingress addresses? Route mode: while the route
+    /// is up; SSH mode: never (the forwards do); a direct registration: while its pid lives.
+    pub fn serves_addresses(&self) -> bool {
+        let direct = matches!(
+            *self.tunnel.lock().unwrap(),
+            Some(TunnelRequest { pid, via: Via::Direct }) if util::pid_alive(pid)
+        );
+        direct || self.route_up()
     }
 
     /// Wait (bounded) until the controllers have reacted to everything written so far, so a

@@ -108,6 +108,7 @@ pub fn router(world: Arc<World>) -> Router {
             put(put_tunnel).delete(delete_tunnel).get(get_tunnel),
         )
         .route("/clusters/{p}/requests", get(requests))
+        .route("/clusters/{p}/backends", get(get_backends))
         .with_state(world)
 }
 
@@ -194,9 +195,10 @@ async fn put_tunnel(State(w): W, Path(p): Path<String>, Json(t): Json<TunnelRequ
         )
             .into_response();
     }
-    *c.tunnel.lock().unwrap() = Some(t.pid);
-    let exposed = super::controllers::services::sync_load_balancers(&c);
+    *c.tunnel.lock().unwrap() = Some(t);
+    let exposed = super::controllers::services::patch_addresses(&c);
     c.settle().await;
+    c.reconcile_now().await;
     Json(exposed).into_response()
 }
 
@@ -204,17 +206,31 @@ async fn get_tunnel(State(w): W, Path(p): Path<String>) -> Response {
     let Some(c) = w.cluster(&p) else {
         return not_found(&p);
     };
-    let pid = *c.tunnel.lock().unwrap();
-    Json(pid.map(|pid| TunnelRequest { pid })).into_response()
+    // A dead tunnel is no tunnel, though its registration (and addresses) stay.
+    let t = c
+        .tunnel
+        .lock()
+        .unwrap()
+        .clone()
+        .filter(|t| super::util::pid_alive(t.pid));
+    Json(t).into_response()
 }
 
 async fn delete_tunnel(State(w): W, Path(p): Path<String>) -> Response {
     if let Some(c) = w.cluster(&p) {
         *c.tunnel.lock().unwrap() = None;
-        super::controllers::services::sync_load_balancers(&c);
+        super::controllers::services::withdraw_addresses(&c);
         c.settle().await;
+        c.reconcile_now().await;
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_backends(State(w): W, Path(p): Path<String>) -> Response {
+    match w.cluster(&p) {
+        Some(c) => Json(c.backends.lock().unwrap().clone()).into_response(),
+        None => not_found(&p),
+    }
 }
 
 async fn requests(State(w): W, Path(p): Path<String>) -> Response {

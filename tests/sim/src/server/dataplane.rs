@@ -1,5 +1,7 @@
-//! The data plane on loopback: while a tunnel is registered, each LoadBalancer Service's
-//! ingress address (127.X.Y.Z) listens on its ports, like `minikube tunnel`'s SSH mode. The
+//! The data plane on loopback. Each served LoadBalancer port listens inside the cluster (on
+//! 127.0.0.1, an ephemeral port: what SSH mode's `ssh -L` forwards connect to); the ingress
+//! address (127.X.Y.Z) itself answers only while the daemon stands in for the route (route
+//! mode's route is up, or a direct registration's pid lives). The
 //! gateway's status port answers `/healthz/ready`; an HTTP port listens only once an Istio
 //! Gateway serves it, answers 404 for unrouted requests and 200 (`server: istio-envoy`) for a
 //! VirtualService route to a Service whose Pods are Ready with sidecars.
@@ -18,17 +20,26 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::cluster::Cluster;
 use super::select::LabelSelector;
 use super::store::{key, name_of, ns_of};
+use crate::control::Backend;
 
 #[derive(Default)]
 pub struct Listeners {
+    /// On the ingress addresses.
     open: HashMap<SocketAddr, JoinHandle<()>>,
+    /// The in-cluster side of each served port, on 127.0.0.1 (an ephemeral port).
+    backends: HashMap<Target, (SocketAddr, JoinHandle<()>)>,
     /// Aborted listeners not yet dropped by the runtime (their ports may still accept).
     closing: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Listeners {
     fn drop(&mut self) {
-        for h in self.open.values().chain(self.closing.iter()) {
+        for h in self
+            .open
+            .values()
+            .chain(self.backends.values().map(|(_, h)| h))
+            .chain(self.closing.iter())
+        {
             h.abort();
         }
     }
@@ -75,32 +86,14 @@ impl Listeners {
     }
 
     pub fn reconcile(&mut self, cluster: &Arc<Cluster>) {
-        let mut desired: HashMap<SocketAddr, (String, String, u16)> = HashMap::new();
-        if cluster.tunnel.lock().unwrap().is_some() {
-            let (services, _) = cluster.store.list(&key("", "services"), None);
-            for svc in services
-                .iter()
-                .filter(|s| s["spec"]["type"] == "LoadBalancer")
-            {
-                let Some(ip) = svc["status"]["loadBalancer"]["ingress"][0]["ip"].as_str() else {
-                    continue;
-                };
-                let Ok(ip) = ip.parse::<Ipv4Addr>() else {
-                    continue;
-                };
-                if ip.octets()[0] != 127 {
-                    continue;
-                }
-                for p in svc["spec"]["ports"].as_array().into_iter().flatten() {
-                    let Some(port) = p["port"].as_u64() else {
-                        continue;
-                    };
-                    if is_status_port(p) || !gateways_for(cluster, svc, p).is_empty() {
-                        desired.insert(
-                            SocketAddr::from((ip, port as u16)),
-                            (ns_of(svc).into(), name_of(svc).into(), port as u16),
-                        );
-                    }
+        let served = served_ports(cluster);
+        // The ingress addresses, when the daemon itself answers on them (route mode's route,
+        // a direct registration); SSH mode's forwards bind them in their own processes.
+        let mut desired: HashMap<SocketAddr, Target> = HashMap::new();
+        if cluster.serves_addresses() {
+            for (ip, target) in &served {
+                if let Some(ip) = ip {
+                    desired.insert(SocketAddr::from((*ip, target.2)), target.clone());
                 }
             }
         }
@@ -116,28 +109,118 @@ impl Listeners {
                 self.closing.push(handle);
             }
         }
-        for (addr, (ns, name, port)) in desired {
+        for (addr, target) in desired {
             if self.open.contains_key(&addr) {
                 continue;
             }
-            let listener = match std::net::TcpListener::bind(addr).and_then(|l| {
-                l.set_nonblocking(true)?;
-                tokio::net::TcpListener::from_std(l)
-            }) {
-                Ok(l) => l,
-                Err(e) => {
-                    eprintln!(
-                        "dataplane {}: cannot listen on {addr}: {e}",
-                        cluster.profile
-                    );
-                    continue;
-                }
+            if let Some(handle) = listen(cluster, addr, target) {
+                self.open.insert(addr, handle);
+            }
+        }
+        // The in-cluster side, always: what an `ssh -L` forward connects to.
+        let wanted: Vec<Target> = served.into_iter().map(|(_, t)| t).collect();
+        let stale: Vec<Target> = self
+            .backends
+            .keys()
+            .filter(|k| !wanted.contains(k))
+            .cloned()
+            .collect();
+        for k in stale {
+            if let Some((_, handle)) = self.backends.remove(&k) {
+                handle.abort();
+                self.closing.push(handle);
+            }
+        }
+        for target in wanted {
+            if self.backends.contains_key(&target) {
+                continue;
+            }
+            let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            if let Some((addr, handle)) = listen_any(cluster, any, target.clone()) {
+                self.backends.insert(target, (addr, handle));
+            }
+        }
+        let mut published: Vec<Backend> = self
+            .backends
+            .iter()
+            .map(|((ns, name, port), (addr, _))| Backend {
+                namespace: ns.clone(),
+                name: name.clone(),
+                cluster_ip: cluster_ip_of(cluster, ns, name),
+                port: *port,
+                addr: addr.to_string(),
+            })
+            .collect();
+        published
+            .sort_by(|a, b| (&a.namespace, &a.name, a.port).cmp(&(&b.namespace, &b.name, b.port)));
+        *cluster.backends.lock().unwrap() = published;
+    }
+}
+
+/// (namespace, name, port) of a Service port the data plane serves.
+type Target = (String, String, u16);
+
+/// Every LoadBalancer Service port that answers (status ports, and ports an Istio Gateway
+/// serves), with the Service's loopback ingress address if it has one.
+fn served_ports(cluster: &Cluster) -> Vec<(Option<Ipv4Addr>, Target)> {
+    let mut out = Vec::new();
+    let (services, _) = cluster.store.list(&key("", "services"), None);
+    for svc in services
+        .iter()
+        .filter(|s| s["spec"]["type"] == "LoadBalancer")
+    {
+        let ip = svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+            .as_str()
+            .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
+            .filter(|ip| ip.octets()[0] == 127);
+        for p in svc["spec"]["ports"].as_array().into_iter().flatten() {
+            let Some(port) = p["port"].as_u64() else {
+                continue;
             };
-            let c = cluster.clone();
-            self.open
-                .insert(addr, tokio::spawn(accept_loop(c, listener, ns, name, port)));
+            if is_status_port(p) || !gateways_for(cluster, svc, p).is_empty() {
+                out.push((ip, (ns_of(svc).into(), name_of(svc).into(), port as u16)));
+            }
         }
     }
+    out
+}
+
+fn cluster_ip_of(cluster: &Cluster, ns: &str, name: &str) -> String {
+    cluster
+        .store
+        .get(&key("", "services"), ns, name)
+        .and_then(|s| s["spec"]["clusterIP"].as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn listen(cluster: &Arc<Cluster>, addr: SocketAddr, target: Target) -> Option<JoinHandle<()>> {
+    listen_any(cluster, addr, target).map(|(_, h)| h)
+}
+
+fn listen_any(
+    cluster: &Arc<Cluster>,
+    addr: SocketAddr,
+    (ns, name, port): Target,
+) -> Option<(SocketAddr, JoinHandle<()>)> {
+    let listener = match std::net::TcpListener::bind(addr).and_then(|l| {
+        l.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(l)
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "dataplane {}: cannot listen on {addr}: {e}",
+                cluster.profile
+            );
+            return None;
+        }
+    };
+    let bound = listener.local_addr().ok()?;
+    let c = cluster.clone();
+    Some((
+        bound,
+        tokio::spawn(accept_loop(c, listener, ns, name, port)),
+    ))
 }
 
 async fn accept_loop(

@@ -73,3 +73,15 @@ pub fn minor_of(version: &str) -> u32 {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0)
 }
+
+/// Is this process running (a zombie, killed but not yet reaped, is not)?
+pub fn pid_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}

@@ -11,9 +11,10 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
 use crate::control::ClusterState;
+use crate::control::Via;
 use crate::control_client::ControlClient;
-use crate::fakes::common::{Args, Env, has_controlling_tty};
-use crate::knobs::{Sudo, TunnelMode};
+use crate::fakes::common::{Args, Env};
+use crate::knobs::TunnelMode;
 
 use super::profile;
 use super::release::{Release, TunnelLock};
@@ -203,35 +204,6 @@ fn status_block(profile: &str, pid: u32, route: &str, services: &[String], route
     )
 }
 
-/// sudo: NOPASSWD works; with a password it fails without a terminal, or prompts on it.
-fn sudo(env: &Env) -> Result<(), String> {
-    // Knobs are read at each use: a test may warm sudo while the tunnel retries.
-    let host = env
-        .dir
-        .as_ref()
-        .and_then(|d| crate::fakes::common::load_knobs(d).ok())
-        .map(|k| k.host)
-        .unwrap_or_else(|| env.knobs.host.clone());
-    match host.sudo {
-        Sudo::Nopasswd => Ok(()),
-        Sudo::Password if has_controlling_tty() => {
-            let mut tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| e.to_string())?;
-            let _ = write!(tty, "[sudo] password for {}: ", host.user);
-            let mut line = String::new();
-            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&mut tty), &mut line);
-            if line.trim().is_empty() {
-                Err("sudo: no password was provided\nsudo: a password is required\n".into())
-            } else {
-                Ok(())
-            }
-        }
-        Sudo::Password => Err(
-            "sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\nsudo: a password is required\n"
-                .into(),
-        ),
-    }
-}
-
 fn route_mode(
     env: &Env,
     control: &ControlClient,
@@ -295,7 +267,8 @@ fn route_mode(
             } else if exists {
                 Ok(())
             } else {
-                sudo(env)
+                // `sudo ip route add <cidr> via <gateway>`: sudo asks on /dev/tty or fails.
+                crate::fakes::sudo::authenticate(env, false)
                     .map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count()))
                     .map(|()| {
                         let mut t = routes.lines();
@@ -320,7 +293,7 @@ fn route_mode(
             }
         }
         if registered {
-            match control.put_tunnel(profile, pid) {
+            match control.put_tunnel_via(profile, pid, Via::Route) {
                 Ok(Some(exposed)) => {
                     services = exposed.iter().map(|s| s.name.clone()).collect();
                     services.sort();
@@ -339,14 +312,15 @@ fn route_mode(
         }
         wait(knobs.poll_ms.max(10));
     }
-    // SIGINT, or the cluster went away: clean up like the real one.
-    let _ = control.delete_tunnel(profile);
+    // SIGINT, or the cluster went away: clean up like the real one (`sudo ip route delete`,
+    // then the ingress addresses), route first so the addresses stop answering with it.
     let keep: Vec<_> = routes
         .lines()
         .into_iter()
         .filter(|l| l[3] != pid.to_string())
         .collect();
     routes.save(&keep);
+    let _ = control.delete_tunnel(profile);
     0
 }
 

@@ -372,6 +372,14 @@ impl Ui {
         }
     }
 
+    /// `out.Step(style.Warning, ...)`: a warning's prefix (`❗`, low-fi `! `) on **stdout**,
+    /// as the tunnel's "requires privileged ports to be exposed" (ssh_conn.go).
+    pub fn step_warning(&self, msg: &str) {
+        if let Mode::Text { .. } = self.mode {
+            self.text_out("❗", "! ", msg, false);
+        }
+    }
+
     pub fn warning(&self, msg: &str) {
         self.event("warning", Self::data(&[("message", msg.to_string())]));
         if let Mode::Text { .. } = self.mode {
@@ -418,9 +426,16 @@ impl Ui {
         );
         if let Mode::Text { .. } = self.mode {
             eprintln!();
+            // style.go: only the failure styles have a low-fi prefix of their own (`X `);
+            // the rest fall back to the bullet, e.g. `* Exiting due to TUNNEL_ALREADY_RUNNING`.
+            let low = if matches!(r.emoji, "❌" | "💣") {
+                "X "
+            } else {
+                "* "
+            };
             self.text_out(
                 r.emoji,
-                "X ",
+                low,
                 &format!("Exiting due to {}: {msg}", r.id),
                 true,
             );

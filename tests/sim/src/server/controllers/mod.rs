@@ -36,8 +36,11 @@ pub async fn run(cluster: Arc<Cluster>) {
         reconcile(&cluster, &mut state);
         state.listeners.finish_closing().await;
         cluster.mark_processed(rv);
-        if changes.changed().await.is_err() {
-            return;
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() {
+                return;
+            },
+            () = cluster.kick.notified() => {}
         }
         // Let a burst of writes land before the next pass.
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -56,9 +59,6 @@ fn reconcile(cluster: &Arc<Cluster>, state: &mut State) {
     guarded("crds", &mut || namespaces::establish_crds(cluster, state));
     guarded("workloads", &mut || workloads::reconcile(cluster));
     guarded("pods", &mut || pods::reconcile(cluster, state));
-    guarded("services", &mut || {
-        services::sync_load_balancers(cluster);
-    });
     guarded("gc", &mut || namespaces::collect_garbage(cluster));
     guarded("dataplane", &mut || state.listeners.reconcile(cluster));
 }
