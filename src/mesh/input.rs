@@ -1,0 +1,54 @@
+//! The mesh request as bad input (exit 2): an Istio profile, `--set` path or JWT policy the
+//! chosen Istio does not have. With a pinned Istio version it is known before anything runs,
+//! so `start` refuses it before the first probe; an `auto` version is checked in the plan.
+
+use crate::compat::check::{MeshInput, is_bad_input, mesh_input};
+use crate::error::{ExitKind, Failure};
+use crate::scenario::Scenario;
+use crate::scenario::model::{IstioSpec, JwtPolicy};
+
+/// The findings for a scenario whose Istio version is pinned (`None` when it is `auto`).
+pub fn pinned_findings(s: &Scenario) -> Option<Vec<crate::compat::Finding>> {
+    let istio = match &s.mesh.istio {
+        IstioSpec::Auto => return None,
+        IstioSpec::Exact(v) | IstioSpec::Minor(_, v) => v,
+    };
+    Some(mesh_input(&MeshInput {
+        istio,
+        set_paths: s.mesh.set.keys().map(String::as_str).collect(),
+        jwt_policy: match s.mesh.jwt_policy {
+            JwtPolicy::Auto => None,
+            p => Some(p.as_str()),
+        },
+        profile: &s.mesh.profile,
+    }))
+}
+
+/// Exit 2 with every problem and what to use instead, before any process starts.
+pub fn check_pinned(s: &Scenario) -> anyhow::Result<()> {
+    let Some(findings) = pinned_findings(s) else {
+        return Ok(());
+    };
+    let bad: Vec<_> = findings.iter().filter(|f| is_bad_input(f)).collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let mut failure = Failure::new(
+        ExitKind::Usage,
+        format!(
+            "the mesh settings ask for what Istio {} does not have:\n{}",
+            s.mesh.istio,
+            bad.iter()
+                .map(|f| format!("  - {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+    .details(serde_json::json!({ "findings": bad }));
+    for f in &bad {
+        if let Some(alt) = &f.alternative {
+            failure = failure.hint(alt.clone());
+        }
+    }
+    Err(failure.into())
+}
