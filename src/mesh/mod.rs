@@ -4,3 +4,8 @@
 //! resource-aware manifest diff.
 
 pub mod input;
+pub mod command;
+pub mod diff;
+pub mod jwt;
+pub mod progress;
+pub mod record;
