@@ -78,7 +78,14 @@ fn an_istio_profile_the_version_lacks_is_bad_input() {
     }
     let run = meshup(
         &world,
-        &["plan", "-f", SEED, "--istio-profile", "ambient", "--offline"],
+        &[
+            "plan",
+            "-f",
+            SEED,
+            "--istio-profile",
+            "ambient",
+            "--offline",
+        ],
     );
     assert_eq!(run.code, Some(2), "{run}");
     assert!(minikube(&world, "start").is_empty());

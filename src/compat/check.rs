@@ -169,7 +169,9 @@ pub fn mesh_input(m: &MeshInput<'_>) -> Vec<Finding> {
             } else {
                 "istio-value-path-unknown"
             };
-            out.push(Finding::new(Severity::Error, Scope::Versions, code, message).alternative(fix));
+            out.push(
+                Finding::new(Severity::Error, Scope::Versions, code, message).alternative(fix),
+            );
         } else if let Some(new) = istio_paths::deprecated(c.istio.minor(), path) {
             out.push(
                 Finding::new(

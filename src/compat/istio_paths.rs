@@ -32,7 +32,10 @@ const LAST: Minor = m(99);
 /// \"accessLogEncoding\" in v1alpha1.ProxyConfig", [REAL] 1.7.4), §3.2 (addons: `values.<x>.enabled`
 /// maps to `addonComponents` in 1.5/1.6 only; istioctl stopped installing addons in 1.7/1.8).
 pub const PATH_CHANGES: &[PathChange] = &[
-    access_log("values.global.proxy.accessLogFile", "meshConfig.accessLogFile"),
+    access_log(
+        "values.global.proxy.accessLogFile",
+        "meshConfig.accessLogFile",
+    ),
     access_log(
         "values.global.proxy.accessLogEncoding",
         "meshConfig.accessLogEncoding",
@@ -111,7 +114,9 @@ pub fn top_level_fields(istio: Minor) -> Vec<&'static str> {
 pub fn problem(istio: Minor, path: &str) -> Option<(String, String)> {
     if let Some((_, new)) = V1ALPHA2_PATHS.iter().find(|(old, _)| *old == path) {
         return Some((
-            format!("`{path}` is Istio 1.4's IstioControlPlane path; Istio {istio} has no such field (1.5 only migrates it with `istioctl manifest migrate`)"),
+            format!(
+                "`{path}` is Istio 1.4's IstioControlPlane path; Istio {istio} has no such field (1.5 only migrates it with `istioctl manifest migrate`)"
+            ),
             format!("use `--set {new}=true` (Istio 1.5 and newer)"),
         ));
     }
@@ -180,10 +185,16 @@ mod tests {
     fn access_log_paths_moved_in_1_7() {
         let (msg, fix) = problem(m(8), "values.global.proxy.accessLogFile").unwrap();
         assert!(msg.contains("Istio 1.5–1.6 has it"), "{msg}");
-        assert_eq!(fix, "use `--set meshConfig.accessLogFile=...` (Istio 1.6 and newer)");
+        assert_eq!(
+            fix,
+            "use `--set meshConfig.accessLogFile=...` (Istio 1.6 and newer)"
+        );
         assert!(problem(m(5), "values.global.proxy.accessLogFile").is_none());
         assert!(problem(m(6), "values.global.proxy.accessLogEncoding").is_none());
-        assert_eq!(deprecated(m(6), "values.global.proxy.accessLogEncoding"), Some("meshConfig.accessLogEncoding"));
+        assert_eq!(
+            deprecated(m(6), "values.global.proxy.accessLogEncoding"),
+            Some("meshConfig.accessLogEncoding")
+        );
         let (_, fix) = problem(m(5), "meshConfig.accessLogFile").unwrap();
         assert!(fix.contains("values.global.proxy.accessLogFile"), "{fix}");
     }
@@ -192,7 +203,10 @@ mod tests {
     fn the_seeds_egress_advice_is_recognised() {
         let (msg, fix) = problem(m(5), "gateways.components.egressGateway.enabled").unwrap();
         assert!(msg.contains("Istio 1.4"), "{msg}");
-        assert_eq!(fix, "use `--set values.gateways.istio-egressgateway.enabled=true` (Istio 1.5 and newer)");
+        assert_eq!(
+            fix,
+            "use `--set values.gateways.istio-egressgateway.enabled=true` (Istio 1.5 and newer)"
+        );
     }
 
     #[test]

@@ -104,8 +104,14 @@ mod tests {
             istio: v(istio),
             profile: "default".into(),
             set: vec![
-                ("values.global.proxy.accessLogEncoding".into(), "JSON".into()),
-                ("values.global.proxy.accessLogFile".into(), "/dev/stdout".into()),
+                (
+                    "values.global.proxy.accessLogEncoding".into(),
+                    "JSON".into(),
+                ),
+                (
+                    "values.global.proxy.accessLogFile".into(),
+                    "/dev/stdout".into(),
+                ),
             ],
             jwt_policy: jwt.map(String::from),
         }
@@ -139,6 +145,9 @@ mod tests {
             install_argv(&r, &t).join(" "),
             "install -y --set profile=default --context meshup --kubeconfig /state/kubeconfig"
         );
-        assert_eq!(generate_argv(&r).join(" "), "manifest generate --set profile=default");
+        assert_eq!(
+            generate_argv(&r).join(" "),
+            "manifest generate --set profile=default"
+        );
     }
 }

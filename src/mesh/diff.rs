@@ -195,19 +195,48 @@ mod tests {
         let b = A
             .replace("accessLogFile: \\\"\\\"", "accessLogFile: /dev/stdout")
             .replace("accessLogFile: \"\"", "accessLogFile: /dev/stdout")
-            .replace("\\\"accessLogFile\\\":\\\"\\\"", "\\\"accessLogFile\\\":\\\"/dev/stdout\\\"")
-            .replace("\"accessLogFile\":\"\"", "\"accessLogFile\":\"/dev/stdout\"");
+            .replace(
+                "\\\"accessLogFile\\\":\\\"\\\"",
+                "\\\"accessLogFile\\\":\\\"/dev/stdout\\\"",
+            )
+            .replace(
+                "\"accessLogFile\":\"\"",
+                "\"accessLogFile\":\"/dev/stdout\"",
+            );
         let d = diff(A, &b).unwrap();
         let names: Vec<String> = d.changed.iter().map(|c| c.key.to_string()).collect();
         assert_eq!(
             names,
-            ["ConfigMap istio-system/istio", "ConfigMap istio-system/istio-sidecar-injector"]
+            [
+                "ConfigMap istio-system/istio",
+                "ConfigMap istio-system/istio-sidecar-injector"
+            ]
         );
         let injector = &d.changed[1].diff;
-        assert!(injector.contains("-          \"accessLogFile\": \"\",\n"), "{injector}");
-        assert!(injector.contains("+          \"accessLogFile\": \"/dev/stdout\",\n"), "{injector}");
-        assert_eq!(injector.lines().filter(|l| l.starts_with(['-', '+']) && !l.starts_with("---") && !l.starts_with("+++")).count(), 2);
-        assert!(d.changed[0].diff.contains("+    accessLogFile: /dev/stdout"), "{}", d.changed[0].diff);
+        assert!(
+            injector.contains("-          \"accessLogFile\": \"\",\n"),
+            "{injector}"
+        );
+        assert!(
+            injector.contains("+          \"accessLogFile\": \"/dev/stdout\",\n"),
+            "{injector}"
+        );
+        assert_eq!(
+            injector
+                .lines()
+                .filter(|l| l.starts_with(['-', '+'])
+                    && !l.starts_with("---")
+                    && !l.starts_with("+++"))
+                .count(),
+            2
+        );
+        assert!(
+            d.changed[0]
+                .diff
+                .contains("+    accessLogFile: /dev/stdout"),
+            "{}",
+            d.changed[0].diff
+        );
     }
 
     #[test]

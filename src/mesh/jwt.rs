@@ -13,10 +13,15 @@ pub async fn token_request_served(client: &kube::Client) -> anyhow::Result<bool>
     let list = client.list_core_api_resources("v1").await.map_err(|e| {
         Failure::new(
             ExitKind::Mesh,
-            format!("cannot read the API server's discovery (/api/v1) to choose the JWT policy: {e}"),
+            format!(
+                "cannot read the API server's discovery (/api/v1) to choose the JWT policy: {e}"
+            ),
         )
     })?;
-    Ok(list.resources.iter().any(|r| r.name == "serviceaccounts/token"))
+    Ok(list
+        .resources
+        .iter()
+        .any(|r| r.name == "serviceaccounts/token"))
 }
 
 /// What meshup passes as `values.global.jwtPolicy`, and why (printed for the user).
@@ -99,12 +104,19 @@ mod tests {
     fn detection_by_version_and_cluster() {
         let d = decide(&v("1.5.0"), JwtPolicy::Auto, false).unwrap();
         assert_eq!(d.value, Some("first-party-jwt"));
-        assert!(d.why.contains("does not serve serviceaccounts/token"), "{}", d.why);
+        assert!(
+            d.why.contains("does not serve serviceaccounts/token"),
+            "{}",
+            d.why
+        );
         assert_eq!(
             decide(&v("1.21.0"), JwtPolicy::Auto, true).unwrap().value,
             Some("third-party-jwt")
         );
-        assert_eq!(decide(&v("1.22.0"), JwtPolicy::Auto, true).unwrap().value, None);
+        assert_eq!(
+            decide(&v("1.22.0"), JwtPolicy::Auto, true).unwrap().value,
+            None
+        );
         let e = decide(&v("1.30.5"), JwtPolicy::Auto, false).unwrap_err();
         assert_eq!(e.kind, ExitKind::Preflight);
         assert!(e.hints.iter().any(|h| h.contains("service-account-issuer")));

@@ -3,9 +3,11 @@
 //! of what was applied (rendered manifest + exact command) in the profile's state dir, and the
 //! resource-aware manifest diff.
 
-pub mod input;
+pub mod apply;
 pub mod command;
 pub mod diff;
+pub mod input;
+pub mod install;
 pub mod jwt;
 pub mod progress;
 pub mod record;

@@ -11,9 +11,17 @@ use std::sync::LazyLock;
 pub enum Event {
     /// A component began (1.5 `- Applying manifest for component X...`, 1.6+ `- Processing
     /// resources for X.`), with what it waits for when istioctl says.
-    Started { component: String, waiting: Option<String> },
-    Done { component: String },
-    Failed { component: String, error: String },
+    Started {
+        component: String,
+        waiting: Option<String>,
+    },
+    Done {
+        component: String,
+    },
+    Failed {
+        component: String,
+        error: String,
+    },
     /// istioctl's own JWT fallback line, or a deprecation notice (`! ...`).
     Notice(String),
     Complete,
@@ -32,9 +40,8 @@ static PROCESSING: LazyLock<Regex> = LazyLock::new(|| {
 });
 static INSTALLED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^✔ (.+?) installed\b").expect("static regex"));
-static ERRORED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^✘ (.+?) encountered an error: (.*)$").expect("static regex")
-});
+static ERRORED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^✘ (.+?) encountered an error: (.*)$").expect("static regex"));
 /// `Deployment/istio-system/istio-ingressgateway (containers with unready status: [...])`.
 static RESOURCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([A-Z][A-Za-z]+/[a-z0-9.-]+(?:/[a-z0-9.-]+)?)(?: \((.*)\))?$")
@@ -227,6 +234,9 @@ mod tests {
              ✘ Finished applying manifest for component Pilot.\n",
         );
         let d = p.describe_failure().unwrap();
-        assert!(d.starts_with("component Istiod: Deployment/istio-system/istiod was not ready"), "{d}");
+        assert!(
+            d.starts_with("component Istiod: Deployment/istio-system/istiod was not ready"),
+            "{d}"
+        );
     }
 }

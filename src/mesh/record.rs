@@ -114,7 +114,10 @@ mod tests {
         let r = Request {
             istio: v("1.5.0"),
             profile: "default".into(),
-            set: vec![("values.global.proxy.accessLogFile".into(), "/dev/stdout".into())],
+            set: vec![(
+                "values.global.proxy.accessLogFile".into(),
+                "/dev/stdout".into(),
+            )],
             jwt_policy: Some("first-party-jwt".into()),
         };
         assert!(load(&state).unwrap().is_none());

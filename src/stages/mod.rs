@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod cluster_progress;
+pub mod mesh;
 pub mod preflight;
 pub mod tools;
 
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Arc<dyn Stage>> {
         Arc::new(preflight::Preflight),
         Arc::new(tools::Tools),
         Arc::new(cluster::Cluster),
+        Arc::new(mesh::Mesh),
     ]
 }
