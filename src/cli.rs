@@ -89,6 +89,12 @@ pub enum Command {
     Tools(crate::commands::tools::ToolsArgs),
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
     Lock(crate::commands::lock::LockArgs),
+    /// Istio's rendered manifest: `manifest diff` shows what overrides change.
+    #[command(subcommand)]
+    Manifest(crate::commands::manifest::ManifestCommand),
+    /// Istio's profiles for the scenario's Istio version: list, dump, diff.
+    #[command(subcommand)]
+    Istio(crate::commands::istio::IstioCommand),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.

@@ -9,5 +9,6 @@ pub mod diff;
 pub mod input;
 pub mod install;
 pub mod jwt;
+pub mod locate;
 pub mod progress;
 pub mod record;
