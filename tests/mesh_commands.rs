@@ -137,15 +137,8 @@ fn profiles_listed_dumped_and_diffed() {
         with(&["istio", "profile", "diff", "default", "demo"], V15),
     );
     assert_eq!(diff.code, Some(1), "{diff}");
-    assert!(
-        diff.stdout.contains("+    profile: demo")
-            || diff.stdout.contains("+  profile: demo")
-            || diff
-                .stdout
-                .lines()
-                .any(|l| l.starts_with('+') && l.contains("demo")),
-        "{diff}"
-    );
+    assert!(diff.stdout.starts_with("--- default\n+++ demo\n"), "{diff}");
+    assert!(diff.stdout.contains("\n+    profile: demo\n"), "{diff}");
     let same = run(
         &world,
         with(&["istio", "profile", "diff", "demo", "demo"], V15),
