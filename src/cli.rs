@@ -165,6 +165,11 @@ pub struct DownArgs {
     /// Delete the profile even though meshup has no record of creating it.
     #[arg(long)]
     pub force: bool,
+
+    /// Remove only the mesh: exactly the objects meshup's record says it applied; the cluster
+    /// stays.
+    #[arg(long, conflicts_with = "all")]
+    pub mesh_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -149,6 +149,35 @@ async fn the_seed_installs_istio_1_5_with_first_party_jwt() {
     );
     assert_eq!(yes.code, Some(0), "{yes}");
     assert_eq!(istioctl_installs(&world).len(), 2);
+
+    // `down --mesh-only`: exactly the recorded objects go; the cluster stays.
+    let down = meshup(&world, &["down", "--mesh-only"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(
+        minikube(&world, "delete").is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+    let client = world.kube_client("meshup").await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
+    assert!(deployments.get_opt("istiod").await.unwrap().is_none());
+    let crds = ApiResource {
+        group: "apiextensions.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "apiextensions.k8s.io/v1beta1".into(),
+        kind: "CustomResourceDefinition".into(),
+        plural: "customresourcedefinitions".into(),
+    };
+    let crds: Api<DynamicObject> = Api::all_with(client.clone(), &crds);
+    assert!(
+        crds.get_opt("gateways.networking.istio.io")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let system: Api<Deployment> = Api::namespaced(client, "kube-system");
+    assert!(system.get_opt("coredns").await.unwrap().is_some());
+    assert!(!state_dir(&world, "meshup").join("mesh").exists());
     assert_only_the_daemon_runs(&world);
 }
 

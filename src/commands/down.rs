@@ -107,6 +107,9 @@ async fn down_one(
     }
     let had_state = target.state.exists();
     let _held = profile::hold(&target.state, "meshup down")?;
+    if args.mesh_only {
+        return mesh_only(name, &target.state, r).await;
+    }
     r.stage_started(&cluster, &format!("minikube delete -p {name}"));
     let cluster_outcome = if target.created_by_meshup() || args.force {
         let before = mk.status().await;
@@ -146,6 +149,50 @@ async fn down_one(
         "cluster": cluster_outcome,
         "state": if had_state { "removed" } else { "none" },
     }))
+}
+
+/// `--mesh-only`: the recorded manifest's objects deleted, the record forgotten, the cluster
+/// and the rest of the state kept.
+async fn mesh_only(
+    name: &str,
+    state: &crate::state::ProfileState,
+    r: &Reporter,
+) -> anyhow::Result<Value> {
+    let stage = format!("mesh/{name}");
+    let Some((record, manifest)) = crate::mesh::record::load(state)? else {
+        r.stage_skipped(
+            &stage,
+            "meshup has no record of installing a mesh on this profile",
+        );
+        return Ok(json!({ "profile": name, "mesh": "none" }));
+    };
+    r.stage_started(
+        &stage,
+        &format!(
+            "remove Istio {} as recorded ({})",
+            record.istio,
+            crate::mesh::record::manifest_path(state).display()
+        ),
+    );
+    let kubeconfig = Some(state.file("kubeconfig")).filter(|p| p.is_file());
+    let client =
+        crate::k8s::client_for_context(name, kubeconfig.as_deref(), ExitKind::Mesh).await?;
+    let removed = match crate::mesh::remove::remove(&client.client, &manifest).await {
+        Ok(removed) => removed,
+        Err(e) => {
+            r.stage_failed(&stage, &e);
+            return Err(e);
+        }
+    };
+    crate::mesh::record::remove(state)?;
+    r.stage_done(
+        &stage,
+        &format!(
+            "{} objects deleted, {} already gone",
+            removed.deleted, removed.absent
+        ),
+    );
+    Ok(json!({ "profile": name, "mesh": "removed", "istio": record.istio, "removed": removed }))
 }
 
 fn is_cancel(err: &anyhow::Error) -> bool {

@@ -12,3 +12,4 @@ pub mod jwt;
 pub mod locate;
 pub mod progress;
 pub mod record;
+pub mod remove;
