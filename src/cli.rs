@@ -134,6 +134,10 @@ pub struct StartArgs {
     /// expires every stage is stopped and meshup exits 9.
     #[arg(long, env = "MESHUP_TIMEOUT", value_name = "DURATION")]
     pub timeout: Option<String>,
+
+    /// Write a JUnit XML report here: a test case per stage and per verify check.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.
@@ -186,10 +190,35 @@ pub struct MatrixArgs {
     /// The Matrix file.
     pub file: PathBuf,
 
-    /// Expand and plan every scenario without running anything (required for now: running a
-    /// matrix arrives with the matrix runner).
+    /// Expand and plan every scenario without running anything.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// How many cells run at once: `auto` packs them onto this host by their CPUs and memory
+    /// (never more than it has, keeping a reserve), or a number as a cap.
+    #[arg(long, default_value = "auto", value_name = "auto|N")]
+    pub parallel: String,
+
+    /// Stop every running cell and start no other once one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Leave each cell's cluster up after its checks (default: `down` after each cell).
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Write a JUnit XML report here: a suite per cell, a case per stage and check.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// Limit for each cell's run (overrides the scenario's timeouts.total).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Print the expanded cells for CI instead of running them: `github-matrix` is a GitHub
+    /// Actions `strategy.matrix` (JSON).
+    #[arg(long, value_name = "FORMAT", value_parser = ["github-matrix"])]
+    pub emit: Option<String>,
 }
 
 /// What a run is described by; flags beat the environment, which beats the file.

@@ -163,8 +163,9 @@ fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
 /// Long-running commands print JSON lines (events) ending in a `result`; the rest one document.
 fn event_command(command: &Command) -> Option<&'static str> {
     match command {
-        Command::Start(_) => Some("start"),
+        Command::Start(a) if !a.dry_run => Some("start"),
         Command::Down(_) => Some("down"),
+        Command::Matrix(a) if !a.dry_run && a.emit.is_none() => Some("matrix"),
         _ => None,
     }
 }

@@ -214,3 +214,63 @@ fn an_error_with_no_exit_kind_is_a_bug_exit_70_with_its_causes() {
     assert_eq!(json.result()["exitCode"], 70, "{json}");
     assert_only_the_daemon_runs(&world);
 }
+
+#[test]
+fn ci_json_and_junit_report_every_stage() {
+    let world = seed_world();
+    let junit = world.dir().join("reports/start.xml");
+    let run = meshup(
+        &world,
+        &[
+            "start",
+            "-f",
+            SEED,
+            "--ci",
+            "--output",
+            "json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    let events = run.events();
+    assert!(
+        events.iter().all(|e| e["schema"] == "meshup.events/v1"),
+        "{run}"
+    );
+    let result = run.result();
+    assert_eq!(result["exitCode"], 0);
+    assert!(
+        result["summary"]["timingsMs"]["cluster"].is_u64(),
+        "{result}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for stage in ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"] {
+        assert!(
+            xml.contains(&format!(
+                r#"<testcase name="{stage}" classname="meshup.stage""#
+            )),
+            "no case for {stage}:\n{xml}"
+        );
+    }
+    assert!(xml.contains(r#"failures="0""#), "{xml}");
+    assert_only_the_daemon_runs(&world);
+}
+
+#[test]
+fn junit_names_the_failed_stage() {
+    let world = seed_world_with(|k| k.minikube.fail_start = Some("GUEST_START".into()));
+    let junit = world.dir().join("start.xml");
+    let run = meshup(
+        &world,
+        &["start", "-f", SEED, "--junit", junit.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(5), "{run}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"failures="1""#), "{xml}");
+    assert!(xml.contains("<failure message="), "{xml}");
+    assert!(
+        xml.contains(r#"<skipped message="needs cluster, which did not finish"/>"#),
+        "{xml}"
+    );
+}

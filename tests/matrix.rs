@@ -100,9 +100,11 @@ fn bad_axes_and_values_are_exit_2() {
 }
 
 #[test]
-fn a_matrix_without_dry_run_is_not_run_yet() {
+fn a_bad_parallel_is_bad_input_before_anything_runs() {
     let fakes = Fakes::new();
-    let out = fakes.run(&["matrix", SUPPORT]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--dry-run"));
+    for bad in ["0", "lots", "-1"] {
+        let out = fakes.run(&["matrix", SUPPORT, &format!("--parallel={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("--parallel"), "{}", stderr(&out));
+    }
 }

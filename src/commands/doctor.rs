@@ -1,52 +1,18 @@
 //! `meshup doctor`: what is on this host, checked against a scenario. A checklist with a fix
 //! per problem; exit 3 when something blocks the scenario. Missing tools are findings.
 
-use serde::Serialize;
-
 use super::input::{self, EnvSourced};
 use crate::cli::ScenarioArgs;
 use crate::compat::host::ResourceSource;
 use crate::compat::{Finding, Scope, Severity, minikube};
 use crate::error::ExitKind;
 use crate::host::probe;
-use crate::plan::{self as planner, Plan, PlannedTool, Probes, ToolProbe};
+use crate::plan::{self as planner, Plan, Probes, ToolProbe};
 use crate::report::{self, Printer};
 use crate::scenario::Scenario;
 use crate::tools::{Origin, Tool};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Info,
-    Warn,
-    Fail,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    pub name: String,
-    pub status: Status,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub schema: &'static str,
-    pub profile: String,
-    pub kubernetes: String,
-    pub istio: String,
-    pub checks: Vec<Check>,
-    /// What meshup will use for this scenario (`tools::resolve`'s answer, as in the plan).
-    pub tools: Vec<PlannedTool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools_problem: Option<String>,
-    pub findings: Vec<Finding>,
-    /// No finding blocks the scenario on this host.
-    pub ready: bool,
-}
+pub use crate::report::doctor::{Check, Report, Status};
 
 pub async fn run(
     args: &ScenarioArgs,

@@ -40,7 +40,7 @@ pub async fn run(args: &DownArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     let mut done = Vec::new();
     let mut first_error = None;
     for name in &names {
-        match down_one(&root, name, args, &reporter).await {
+        match down_one(&root, name, args.force, &reporter).await {
             Ok(outcome) => done.push(outcome),
             Err(err) if is_cancel(&err) => return Err(err),
             Err(err) => {
@@ -75,10 +75,11 @@ pub async fn run(args: &DownArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     Ok(ExitKind::Success)
 }
 
-async fn down_one(
+/// One profile down: its cluster (if meshup created it, or `force`), then its state.
+pub(crate) async fn down_one(
     root: &StateRoot,
     name: &str,
-    args: &DownArgs,
+    force: bool,
     r: &Reporter,
 ) -> anyhow::Result<Value> {
     let target = Target::load(root, name)?;
@@ -86,7 +87,7 @@ async fn down_one(
     let state = format!("state/{name}");
     let what = format!("delete profile `{name}`");
     let mk = &target.minikube;
-    if !target.state.exists() && !args.force {
+    if !target.state.exists() && !force {
         // Named explicitly, but meshup never had it: delete nothing it did not create.
         let exists = mk
             .status()
@@ -111,7 +112,7 @@ async fn down_one(
         return mesh_only(name, &target.state, r).await;
     }
     r.stage_started(&cluster, &format!("minikube delete -p {name}"));
-    let cluster_outcome = if target.created_by_meshup() || args.force {
+    let cluster_outcome = if target.created_by_meshup() || force {
         let before = mk.status().await;
         match before {
             Ok(ClusterState::Missing) => {

@@ -1,27 +1,30 @@
 //! `meshup matrix FILE --dry-run`: expand, probe once, plan every scenario, show the grid.
 
-use serde::Serialize;
-
 use crate::cli::MatrixArgs;
 use crate::error::{ExitKind, Failure};
 use crate::host::probe;
-use crate::plan::{self as planner, Plan};
+use crate::plan as planner;
 use crate::report::{self, Printer};
 use crate::scenario::{file::Document, matrix};
 
-#[derive(Debug, Serialize)]
-pub struct Row {
-    pub profile: String,
-    pub values: indexmap::IndexMap<String, String>,
-    pub plan: Plan,
+/// The cells as a GitHub Actions `strategy.matrix`: `{"include": [{profile, <axis>: value}]}`,
+/// each job then runs `meshup start` with its values.
+fn github_matrix(entries: &[matrix::Entry]) -> serde_json::Value {
+    let include: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            let mut cell = serde_json::Map::new();
+            cell.insert("profile".into(), e.scenario.cluster.profile.clone().into());
+            for (axis, value) in &e.values {
+                cell.insert(axis.clone(), value.clone().into());
+            }
+            serde_json::Value::Object(cell)
+        })
+        .collect();
+    serde_json::json!({ "include": include })
 }
 
-#[derive(Debug, Serialize)]
-pub struct MatrixPlan {
-    pub schema: &'static str,
-    pub file: String,
-    pub scenarios: Vec<Row>,
-}
+pub use crate::report::matrix::{MatrixPlan, Row};
 
 pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKind> {
     let subject = args.file.display().to_string();
@@ -34,18 +37,15 @@ pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKin
         }
     };
     let entries = matrix::expand(*raw, &args.file).map_err(|e| e.into_failure(&subject))?;
-    if !args.dry_run {
-        return Err(Failure::new(
-            ExitKind::Usage,
-            format!(
-                "running a matrix is not built yet; {} scenarios expanded",
-                entries.len()
-            ),
-        )
-        .hint("add --dry-run to see every scenario's plan")
-        .into());
+    if args.emit.is_some() {
+        printer.out_json(&github_matrix(&entries), false);
+        return Ok(ExitKind::Success);
     }
+    super::matrix_run::parse_parallel(&args.parallel)?;
     let mut probes = probe::probe(false).await;
+    if !args.dry_run {
+        return super::matrix_run::run(args, entries, probes.host.clone(), printer).await;
+    }
     let mut rows = Vec::new();
     for e in entries {
         // One lock cannot pin every axis' versions: a matrix resolves without one. A failure

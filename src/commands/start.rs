@@ -12,7 +12,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
     let mut scenario = input::scenario(&args.scenario, env)?;
-    super::start_live::apply_timeout(&mut scenario, args)?;
+    super::start_live::apply_timeout(&mut scenario, args.timeout.as_deref())?;
     if args.dry_run {
         let lock = crate::host::probe::LockUse {
             locked: args.locked,

@@ -7,8 +7,8 @@ use crate::cli::StartArgs;
 use crate::engine::{self, RunCx, RunOptions, StageEnd};
 use crate::error::{ExitKind, Failure};
 use crate::plan::StageName;
-use crate::report::Printer;
 use crate::report::events::Reporter;
+use crate::report::{Printer, junit};
 use crate::scenario::Scenario;
 use crate::state::StateRoot;
 
@@ -34,6 +34,12 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
         &crate::exec::shutdown_token(),
     ));
     let end = engine::run(cx.clone(), crate::stages::all()).await;
+    if let Some(path) = &args.junit {
+        let suite = format!("meshup start {}", cx.profile());
+        if let Err(e) = crate::report::junit::write(path, &suite, &junit_cases(&end)) {
+            reporter.warn("start", &format!("{e:#}"));
+        }
+    }
     match &end.error {
         None => {
             reporter.result(ExitKind::Success, summary(&cx, &end));
@@ -47,7 +53,7 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
 }
 
 /// What a successful run made, for people (YAML on stdout) and programs (`result.summary`).
-fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
+pub fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
     let cluster = end
         .done(StageName::Cluster)
         .map(|d| d.details.clone())
@@ -65,6 +71,11 @@ fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
             (name.as_str().to_owned(), v)
         })
         .collect();
+    let timings: serde_json::Map<String, serde_json::Value> = end
+        .elapsed
+        .iter()
+        .map(|(n, d)| (n.as_str().to_owned(), (d.as_millis() as u64).into()))
+        .collect();
     let kubeconfig = cluster.get("kubeconfig").cloned().unwrap_or_default();
     let mut out = serde_json::json!({
         "profile": cx.profile(),
@@ -74,17 +85,76 @@ fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
         "kubeconfig": kubeconfig,
         "stateDir": cx.state.dir(),
         "stages": stages,
+        "timingsMs": timings,
     });
+    let mut next = Vec::new();
     if let Some(path) = kubeconfig.as_str() {
-        out["next"] = serde_json::json!([format!("export KUBECONFIG={path}")]);
+        next.push(format!("export KUBECONFIG={path}"));
     }
+    next.push("kubectl label namespace default istio-injection=enabled".to_owned());
+    next.push(format!("meshup status -p {}", cx.profile()));
+    next.push(format!("meshup down -p {}", cx.profile()));
+    out["next"] = serde_json::json!(next);
     out
+}
+
+/// A JUnit case per stage (in the order they ended) and per verify check.
+pub fn junit_cases(end: &engine::RunEnd) -> Vec<junit::Case> {
+    let mut cases = Vec::new();
+    for (name, e) in &end.stages {
+        let duration = end.elapsed.get(name).copied().unwrap_or_default();
+        let outcome = match e {
+            StageEnd::Done(_) => junit::Outcome::Passed,
+            StageEnd::Failed(why) => junit::Outcome::Failed(why.clone()),
+            StageEnd::Skipped(why) => junit::Outcome::Skipped(why.clone()),
+            StageEnd::Stopped => junit::Outcome::Interrupted("stopped before it finished".into()),
+        };
+        cases.push(junit::Case {
+            kind: "stage",
+            name: name.as_str().to_owned(),
+            duration,
+            outcome,
+        });
+        // The verify stage hands its checks over as `details.checks`.
+        if let StageEnd::Done(d) = e {
+            cases.extend(check_cases(&d.details));
+        }
+    }
+    if let Some(error) = &end.error
+        && let Some(checks) = Failure::of(error).details.get("checks").cloned()
+    {
+        cases.extend(check_cases(&serde_json::json!({ "checks": checks })));
+    }
+    cases
+}
+
+/// `[{name, verdict: pass|fail|warn|skip, durationMs, message}]` → cases.
+fn check_cases(details: &serde_json::Value) -> Vec<junit::Case> {
+    let Some(checks) = details.get("checks").and_then(|c| c.as_array()) else {
+        return Vec::new();
+    };
+    checks
+        .iter()
+        .map(|c| {
+            let message = c["message"].as_str().unwrap_or_default().to_owned();
+            junit::Case {
+                kind: "check",
+                name: c["name"].as_str().unwrap_or("check").to_owned(),
+                duration: std::time::Duration::from_millis(c["durationMs"].as_u64().unwrap_or(0)),
+                outcome: match c["verdict"].as_str() {
+                    Some("fail") => junit::Outcome::Failed(message),
+                    Some("skip") => junit::Outcome::Skipped(message),
+                    _ => junit::Outcome::Passed,
+                },
+            }
+        })
+        .collect()
 }
 
 /// `--timeout` / `MESHUP_TIMEOUT` overrides the scenario's `timeouts.total`, so the plan shows
 /// the limit the run enforces.
-pub fn apply_timeout(scenario: &mut Scenario, args: &StartArgs) -> anyhow::Result<()> {
-    let Some(text) = &args.timeout else {
+pub fn apply_timeout(scenario: &mut Scenario, timeout: Option<&str>) -> anyhow::Result<()> {
+    let Some(text) = timeout else {
         return Ok(());
     };
     use crate::scenario::quantity::QuantityError;

@@ -41,6 +41,8 @@ pub enum StageEnd {
 pub struct RunEnd {
     pub exit: ExitKind,
     pub stages: Vec<(StageName, StageEnd)>,
+    /// How long each stage that began ran.
+    pub elapsed: BTreeMap<StageName, Duration>,
     /// The first failure (or the timeout / interruption), for the result.
     pub error: Option<anyhow::Error>,
 }
@@ -73,12 +75,16 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
         return RunEnd {
             exit: ExitKind::Internal,
             stages: ends,
+            elapsed: BTreeMap::new(),
             error: Some(super::context::bug("no preflight stage")),
         };
     };
     let mut set: JoinSet<(StageName, Ended)> = JoinSet::new();
     let mut running: BTreeMap<StageName, Arc<StageCx>> = BTreeMap::new();
     let mut tasks: HashMap<tokio::task::Id, StageName> = HashMap::new();
+    let mut ended: HashMap<StageName, tokio::time::Instant> = HashMap::new();
+    let mut began: BTreeMap<StageName, tokio::time::Instant> = BTreeMap::new();
+    began.insert(StageName::Preflight, tokio::time::Instant::now());
     spawn(&mut set, &mut running, &mut tasks, &cx, preflight);
     let mut graph: Option<BTreeMap<StageName, Node>> = None;
     let mut pending: Vec<StageName> = Vec::new();
@@ -125,6 +131,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                         finished.insert(name, true);
                     }
                     (None, Some(stage)) => {
+                        began.insert(name, tokio::time::Instant::now());
                         spawn(&mut set, &mut running, &mut tasks, &cx, stage.clone())
                     }
                 }
@@ -194,6 +201,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
             }
         };
         running.remove(&name);
+        ended.insert(name, tokio::time::Instant::now());
         finished.insert(name, matches!(end, Ended::Done(_)));
         ends.push((
             name,
@@ -262,9 +270,23 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
         (_, Some((kind, e))) => (kind, Some(e)),
         (_, None) => (ExitKind::Success, None),
     };
+    let elapsed = began
+        .into_iter()
+        .map(|(name, at)| {
+            (
+                name,
+                ended
+                    .get(&name)
+                    .copied()
+                    .unwrap_or_else(tokio::time::Instant::now)
+                    - at,
+            )
+        })
+        .collect();
     RunEnd {
         exit,
         stages: ends,
+        elapsed,
         error,
     }
 }

@@ -172,13 +172,25 @@ pub fn needs_kubectl(s: &Scenario, istio_version: &Version) -> bool {
     istio::shape(istio_version).needs_kubectl || s.mesh.method == Method::Manifest
 }
 
-/// What the scenario asks of its tools, for `tools::resolve`.
+/// What the scenario asks of its tools, for `tools::resolve` (before there is a plan).
 pub fn request(s: &Scenario, probes: &Probes) -> crate::tools::Request {
     let v = versions(s, probes);
+    tool_request(&v.kubernetes, &v.istio, needs_kubectl(s, &v.istio))
+}
+
+/// The one place a tool request is made, from a scenario's versions or from its plan.
+fn tool_request(kubernetes: &Version, istio: &Version, kubectl: bool) -> crate::tools::Request {
     crate::tools::Request {
-        kubectl: needs_kubectl(s, &v.istio),
-        kubernetes: v.kubernetes.0,
-        istio: v.istio.0,
+        kubectl,
+        kubernetes: kubernetes.0.clone(),
+        istio: istio.0.clone(),
+    }
+}
+
+impl Plan {
+    /// What this plan asks of its tools (the same request `request` made before it).
+    pub fn tool_request(&self) -> crate::tools::Request {
+        tool_request(&self.kubernetes, &self.istio, self.needs_kubectl)
     }
 }
 

@@ -3,7 +3,45 @@
 use std::fmt::Write;
 
 use super::style::Style;
-use crate::commands::doctor::{Report, Status};
+use serde::Serialize;
+
+use crate::compat::Finding;
+use crate::plan::PlannedTool;
+
+// The doctor's view model: what `meshup doctor` found, as people and programs see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Info,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub profile: String,
+    pub kubernetes: String,
+    pub istio: String,
+    pub checks: Vec<Check>,
+    /// What meshup will use for this scenario (`tools::resolve`'s answer, as in the plan).
+    pub tools: Vec<PlannedTool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools_problem: Option<String>,
+    pub findings: Vec<Finding>,
+    /// No finding blocks the scenario on this host.
+    pub ready: bool,
+}
 
 pub fn render(r: &Report, st: Style) -> String {
     let mut o = String::new();

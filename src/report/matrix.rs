@@ -3,7 +3,24 @@
 use std::fmt::Write;
 
 use super::style::Style;
-use crate::commands::matrix::MatrixPlan;
+use serde::Serialize;
+
+use crate::plan::Plan;
+
+// The matrix dry-run's view model: each expanded scenario with its plan.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub profile: String,
+    pub values: indexmap::IndexMap<String, String>,
+    pub plan: Plan,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatrixPlan {
+    pub schema: &'static str,
+    pub file: String,
+    pub scenarios: Vec<Row>,
+}
 use crate::compat::Severity;
 use crate::tools::{Origin, Tool};
 

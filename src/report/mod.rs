@@ -5,6 +5,7 @@
 pub mod doctor;
 pub mod error;
 pub mod events;
+pub mod junit;
 pub mod matrix;
 pub mod plan;
 pub mod progress;

@@ -27,7 +27,7 @@ pub async fn resolve(
         offline: o.offline,
     };
     let installer = tools::Installer::from_env()?;
-    let request = crate::commands::tools::request_from_plan(plan);
+    let request = plan.tool_request();
     let have_minikube = probes.minikube.version().map(|v| v.v());
     let resolution = tools::resolve_for_run(
         &request,

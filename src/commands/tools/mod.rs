@@ -136,14 +136,6 @@ pub async fn request_for(scenario: &Scenario) -> (Request, planner::Probes) {
     (planner::request(scenario, &probes), probes)
 }
 
-pub fn request_from_plan(plan: &planner::Plan) -> Request {
-    Request {
-        kubernetes: plan.kubernetes.0.clone(),
-        istio: plan.istio.0.clone(),
-        kubectl: plan.needs_kubectl,
-    }
-}
-
 /// The project's scenarios (`scenarios/*.yaml` here) and its lock (./meshup.lock), for "used by".
 async fn context(installer: Installer) -> anyhow::Result<ToolsContext> {
     let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
