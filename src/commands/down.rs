@@ -40,7 +40,12 @@ pub async fn run(args: &DownArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     let mut done = Vec::new();
     let mut first_error = None;
     for name in &names {
-        match down_one(&root, name, args.force, &reporter).await {
+        let one = if args.mesh_only {
+            mesh_down(&root, name, &reporter).await
+        } else {
+            down_one(&root, name, args.force, &reporter).await
+        };
+        match one {
             Ok(outcome) => done.push(outcome),
             Err(err) if is_cancel(&err) => return Err(err),
             Err(err) => {
@@ -108,9 +113,6 @@ pub(crate) async fn down_one(
     }
     let had_state = target.state.exists();
     let _held = profile::hold(&target.state, "meshup down")?;
-    if args.mesh_only {
-        return mesh_only(name, &target.state, r).await;
-    }
     r.stage_started(&cluster, &format!("minikube delete -p {name}"));
     let cluster_outcome = if target.created_by_meshup() || force {
         let before = mk.status().await;
@@ -150,6 +152,20 @@ pub(crate) async fn down_one(
         "cluster": cluster_outcome,
         "state": if had_state { "removed" } else { "none" },
     }))
+}
+
+/// `--mesh-only` for one profile: under its lock, only the mesh.
+async fn mesh_down(root: &StateRoot, name: &str, r: &Reporter) -> anyhow::Result<Value> {
+    let state = root.profile(name);
+    if !state.exists() {
+        r.stage_skipped(
+            &format!("mesh/{name}"),
+            "meshup has no state for this profile",
+        );
+        return Ok(json!({ "profile": name, "mesh": "none" }));
+    }
+    let _held = profile::hold(&state, "meshup down --mesh-only")?;
+    mesh_only(name, &state, r).await
 }
 
 /// `--mesh-only`: the recorded manifest's objects deleted, the record forgotten, the cluster
