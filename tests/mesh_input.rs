@@ -90,3 +90,45 @@ fn an_istio_profile_the_version_lacks_is_bad_input() {
     assert_eq!(run.code, Some(2), "{run}");
     assert!(minikube(&world, "start").is_empty());
 }
+
+#[test]
+fn a_typo_is_rejected_by_the_matching_istioctl_before_the_cluster() {
+    let world = seed_world();
+    let run = meshup(
+        &world,
+        &[
+            "start",
+            "-f",
+            SEED,
+            "--set",
+            "values.global.proxy.accessLogEncodng=JSON",
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.text()
+            .contains("unknown field \"accessLogEncodng\" in v1alpha1.ProxyConfig"),
+        "{run}"
+    );
+    assert!(
+        minikube(&world, "start").is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+    let calls = world.calls();
+    let istioctl: Vec<_> = calls.iter().filter(|c| c.tool == "istioctl").collect();
+    assert!(
+        istioctl
+            .iter()
+            .any(|c| c.has_args(&["manifest", "generate"])),
+        "{}",
+        calls_text(&world)
+    );
+    assert!(
+        !istioctl
+            .iter()
+            .any(|c| c.has_args(&["manifest", "apply"]) || c.has_args(&["install"])),
+        "{}",
+        calls_text(&world)
+    );
+}

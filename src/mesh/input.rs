@@ -52,3 +52,38 @@ pub fn check_pinned(s: &Scenario) -> anyhow::Result<()> {
     }
     Err(failure.into())
 }
+
+/// The overrides checked by the matching istioctl itself, read-only (`manifest generate`), when
+/// that istioctl is already on this machine: a path meshup's tables do not know (a typo) is
+/// then exit 2 before the cluster is touched. When istioctl still has to be downloaded, the
+/// mesh stage's own `manifest generate` catches it (also exit 2, nothing installed).
+pub async fn validate_with_istioctl(
+    s: &Scenario,
+    istio: &crate::compat::Version,
+    resolved: &crate::tools::Resolved,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<bool> {
+    use crate::tools::Origin;
+    if s.mesh.set.is_empty() || matches!(resolved.origin, Origin::Download { .. }) {
+        return Ok(false);
+    }
+    let r = super::command::Request {
+        istio: istio.clone(),
+        profile: s.mesh.profile.clone(),
+        set: s
+            .mesh
+            .set
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        jwt_policy: None,
+    };
+    let t = super::command::Target {
+        istioctl: resolved.path().clone(),
+        context: String::new(),
+        kubeconfig: None,
+        path: None,
+    };
+    super::install::render(&r, &t, cancel).await?;
+    Ok(true)
+}

@@ -84,6 +84,16 @@ impl crate::engine::Stage for Preflight {
                 sx.warn(&finding.message);
             }
             let resolution = super::tools::resolve(cx, &plan, &probes).await?;
+            if crate::mesh::input::validate_with_istioctl(
+                &cx.scenario,
+                &plan.istio,
+                &resolution.istioctl,
+                &sx.cancel,
+            )
+            .await?
+            {
+                sx.info("istioctl accepted the mesh overrides (manifest generate, read-only)");
+            }
             for r in resolution.all() {
                 sx.info(&r.why);
             }
