@@ -233,3 +233,27 @@ async fn a_current_istio_installs_without_a_jwt_policy() {
             .any(|p| p.port == 15021)
     );
 }
+
+#[test]
+fn istio_1_22_on_a_cluster_without_token_projection_stops_with_the_fix() {
+    let world = seed_world_with(|k| {
+        k.minikube.version = "v1.38.1".into();
+        k.istioctl.version = "1.22.8".into();
+        k.kubectl.version = "v1.30.14".into();
+        k.docker.cgroup_version = "2".into();
+        k.cluster.service_account_token = Some(false);
+    });
+    let run = meshup(&world, &["start", "--k8s", "v1.30.0", "--istio", "1.22.8"]);
+    assert_eq!(run.code, Some(3), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains("does not serve `serviceaccounts/token`"),
+        "{run}"
+    );
+    assert!(text.contains("service-account-issuer"), "{run}");
+    assert!(
+        istioctl_installs(&world).is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+}
