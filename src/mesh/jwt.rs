@@ -38,7 +38,7 @@ const FIX_EXTRA_CONFIG: &str = "start the cluster with token projection: \
     --extra-config=apiserver.service-account-api-audiences=api (research/istio.md §8.3)";
 
 /// The policy for `istio` on a cluster that does (`served`) or does not serve TokenRequest.
-pub fn decide(istio: &Version, asked: JwtPolicy, served: bool) -> Result<Decision, Failure> {
+pub fn decide(istio: &Version, asked: JwtPolicy, served: bool) -> anyhow::Result<Decision> {
     if !first_party_jwt_allowed(istio) {
         if !served {
             return Err(Failure::new(
@@ -51,7 +51,8 @@ pub fn decide(istio: &Version, asked: JwtPolicy, served: bool) -> Result<Decisio
             )
             .hint("use Istio 1.21 or older (it falls back to first-party-jwt)")
             .hint("or use Kubernetes 1.20 or newer, where minikube enables token projection")
-            .hint(format!("or {FIX_EXTRA_CONFIG}")));
+            .hint(format!("or {FIX_EXTRA_CONFIG}"))
+            .into());
         }
         return Ok(Decision {
             value: None,
@@ -118,6 +119,7 @@ mod tests {
             None
         );
         let e = decide(&v("1.30.5"), JwtPolicy::Auto, false).unwrap_err();
+        let e = e.downcast_ref::<Failure>().unwrap();
         assert_eq!(e.kind, ExitKind::Preflight);
         assert!(e.hints.iter().any(|h| h.contains("service-account-issuer")));
     }

@@ -246,11 +246,12 @@ async fn apply(client: &kube::Client, args: &Args) -> i32 {
             }
         }
     }
-    if pruning && code == 0 {
-        if let Err(e) = prune::prune(client, selector.unwrap_or(""), ns, &applied).await {
-            eprintln!("{e}");
-            return 1;
-        }
+    if pruning
+        && code == 0
+        && let Err(e) = prune::prune(client, selector.unwrap_or(""), ns, &applied).await
+    {
+        eprintln!("{e}");
+        return 1;
     }
     code
 }
