@@ -135,16 +135,8 @@ pub async fn ensure(
 ) -> anyhow::Result<Outcome> {
     let method = method_name(setup.mesh.method);
     let (r, _decision) = request(setup, client, progress).await?;
-    if setup.istio.minor() <= crate::compat::Minor::new(1, 5)
-        && setup.mesh.method == Method::Istioctl
-        && command::kubectl_on(setup.target.path.as_ref()).is_none()
-    {
-        return Err(Failure::new(
-            ExitKind::Mesh,
-            "Istio 1.5's `istioctl manifest apply` runs `kubectl apply`, and there is no kubectl on the PATH it gets",
-        )
-        .hint("let meshup bring kubectl (drop `--offline`, or run `meshup tools install`), or put a kubectl matching the cluster on PATH")
-        .into());
+    if setup.istio.minor() <= crate::compat::Minor::new(1, 5) && setup.mesh.method == Method::Istioctl {
+        kubectl_for_1_5(setup, client).await?;
     }
     let manifest = render(&r, &setup.target, &setup.cancel).await?;
     let outcome = |done, command: Option<String>| Outcome {
@@ -221,6 +213,50 @@ pub async fn ensure(
         &manifest,
     )?;
     Ok(outcome(done, Some(command_line)))
+}
+
+/// Istio 1.5's `manifest apply` runs `kubectl apply` from its PATH: there must be one, within
+/// kubectl's skew of the cluster (one minor), or the apply fails half-way.
+async fn kubectl_for_1_5(setup: &Setup<'_>, client: &kube::Client) -> anyhow::Result<()> {
+    let fix = "let meshup bring a matching kubectl (drop `--offline`, or `meshup tools install`), or put one within a minor of the cluster first on PATH";
+    let Some(kubectl) = command::kubectl_on(setup.target.path.as_ref()) else {
+        return Err(Failure::new(
+            ExitKind::Mesh,
+            "Istio 1.5's `istioctl manifest apply` runs `kubectl apply`, and there is no kubectl on the PATH it gets",
+        )
+        .hint(fix)
+        .into());
+    };
+    let out = crate::exec::Cmd::new(&kubectl)
+        .args(["version", "--client", "-o", "json"])
+        .timeout(Duration::from_secs(30))
+        .cancel_on(setup.cancel.clone())
+        .run()
+        .await?;
+    let client_version = serde_json::from_str::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|j| Version::parse(j["clientVersion"]["gitVersion"].as_str()?));
+    let server = client
+        .apiserver_version()
+        .await
+        .ok()
+        .and_then(|v| Version::parse(&v.git_version));
+    if let (Some(k), Some(s)) = (client_version, server)
+        && (k.minor().major != s.minor().major || k.minor().minor.abs_diff(s.minor().minor) > 1)
+    {
+        return Err(Failure::new(
+            ExitKind::Mesh,
+            format!(
+                "Istio 1.5's `manifest apply` would run {} ({}), which is more than one minor from the cluster's Kubernetes {}",
+                kubectl.display(),
+                k.v(),
+                s.v()
+            ),
+        )
+        .hint(fix)
+        .into());
+    }
+    Ok(())
 }
 
 /// Runs the version's install command, turning its output into progress.
