@@ -107,6 +107,12 @@ pub enum Command {
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
     #[command(after_help = EXIT_POINTER)]
     Lock(crate::commands::lock::LockArgs),
+    /// Istio's rendered manifest: `manifest diff` shows what overrides change.
+    #[command(subcommand)]
+    Manifest(crate::commands::manifest::ManifestCommand),
+    /// Istio's profiles for the scenario's Istio version: list, dump, diff.
+    #[command(subcommand)]
+    Istio(crate::commands::istio::IstioCommand),
     /// Print shell completions.
     #[command(after_help = EXIT_POINTER)]
     Completions {
@@ -196,6 +202,11 @@ pub struct DownArgs {
     /// Delete the profile even though meshup has no record of creating it.
     #[arg(long)]
     pub force: bool,
+
+    /// Remove only the mesh: exactly the objects meshup's record says it applied; the cluster
+    /// stays.
+    #[arg(long, conflicts_with = "all")]
+    pub mesh_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod exec;
 pub mod host;
 pub mod k8s;
+pub mod mesh;
 pub mod plan;
 pub mod report;
 pub mod scenario;

@@ -143,6 +143,8 @@ async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Res
         Command::Tools(args) => commands::tools::run(args, env, printer).await,
         Command::Lock(args) => commands::lock::run(args, env, printer).await,
         Command::Tunnel(args) => commands::tunnel::run(args, env, printer).await,
+        Command::Manifest(cmd) => commands::manifest::run(cmd, env, printer).await,
+        Command::Istio(cmd) => commands::istio::run(cmd, env, printer).await,
         Command::Completions { shell } => commands::completions(*shell),
     }
 }

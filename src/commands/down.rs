@@ -40,7 +40,12 @@ pub async fn run(args: &DownArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     let mut done = Vec::new();
     let mut first_error = None;
     for name in &names {
-        match down_one(&root, name, args.force, &reporter).await {
+        let one = if args.mesh_only {
+            mesh_down(&root, name, &reporter).await
+        } else {
+            down_one(&root, name, args.force, &reporter).await
+        };
+        match one {
             Ok(outcome) => done.push(outcome),
             Err(err) if is_cancel(&err) => return Err(err),
             Err(err) => {
@@ -167,6 +172,64 @@ pub(crate) async fn down_one(
         "cluster": cluster_outcome,
         "state": if had_state { "removed" } else { "none" },
     }))
+}
+
+/// `--mesh-only` for one profile: under its lock, only the mesh.
+async fn mesh_down(root: &StateRoot, name: &str, r: &Reporter) -> anyhow::Result<Value> {
+    let state = root.profile(name);
+    if !state.exists() {
+        r.stage_skipped(
+            &format!("mesh/{name}"),
+            "meshup has no state for this profile",
+        );
+        return Ok(json!({ "profile": name, "mesh": "none" }));
+    }
+    let _held = profile::hold(&state, "meshup down --mesh-only")?;
+    mesh_only(name, &state, r).await
+}
+
+/// `--mesh-only`: the recorded manifest's objects deleted, the record forgotten, the cluster
+/// and the rest of the state kept.
+async fn mesh_only(
+    name: &str,
+    state: &crate::state::ProfileState,
+    r: &Reporter,
+) -> anyhow::Result<Value> {
+    let stage = format!("mesh/{name}");
+    let Some((record, manifest)) = crate::mesh::record::load(state)? else {
+        r.stage_skipped(
+            &stage,
+            "meshup has no record of installing a mesh on this profile",
+        );
+        return Ok(json!({ "profile": name, "mesh": "none" }));
+    };
+    r.stage_started(
+        &stage,
+        &format!(
+            "remove Istio {} as recorded ({})",
+            record.istio,
+            crate::mesh::record::manifest_path(state).display()
+        ),
+    );
+    let kubeconfig = Some(state.file("kubeconfig")).filter(|p| p.is_file());
+    let client =
+        crate::k8s::client_for_context(name, kubeconfig.as_deref(), ExitKind::Mesh).await?;
+    let removed = match crate::mesh::remove::remove(&client.client, &manifest).await {
+        Ok(removed) => removed,
+        Err(e) => {
+            r.stage_failed(&stage, &e);
+            return Err(e);
+        }
+    };
+    crate::mesh::record::remove(state)?;
+    r.stage_done(
+        &stage,
+        &format!(
+            "{} objects deleted, {} already gone",
+            removed.deleted, removed.absent
+        ),
+    );
+    Ok(json!({ "profile": name, "mesh": "removed", "istio": record.istio, "removed": removed }))
 }
 
 fn is_cancel(err: &anyhow::Error) -> bool {

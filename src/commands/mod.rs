@@ -4,7 +4,9 @@
 pub mod doctor;
 pub mod down;
 pub mod input;
+pub mod istio;
 pub mod lock;
+pub mod manifest;
 pub mod matrix;
 pub mod matrix_run;
 pub mod plan;

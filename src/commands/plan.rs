@@ -87,7 +87,12 @@ pub async fn show(
 /// A plan whose versions cannot work anywhere is a preflight failure (3); host problems are
 /// shown but only `doctor` and the live preflight fail on them.
 pub fn exit_for(plan: &planner::Plan) -> ExitKind {
-    if plan.errors(Some(Scope::Versions)).next().is_some() {
+    if plan
+        .errors(Some(Scope::Versions))
+        .any(crate::compat::check::is_bad_input)
+    {
+        ExitKind::Usage
+    } else if plan.errors(Some(Scope::Versions)).next().is_some() {
         ExitKind::Preflight
     } else {
         ExitKind::Success

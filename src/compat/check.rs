@@ -1,7 +1,7 @@
 //! Checks of a version combination, independent of the host.
 
 use super::version::Version;
-use super::{Finding, Scope, Severity, istio, kubernetes, minikube};
+use super::{Finding, Scope, Severity, istio, istio_paths, kubernetes, minikube};
 
 /// The versions a scenario resolved to, and the choices that depend on them.
 #[derive(Debug, Clone)]
@@ -13,6 +13,29 @@ pub struct Combination<'a> {
     /// An explicit `jwtPolicy` (None for `auto`).
     pub jwt_policy: Option<&'a str>,
     /// The Istio profile.
+    pub profile: &'a str,
+}
+
+/// Findings that mean the user asked for something the chosen version does not have (a
+/// profile, a `--set` path, a removed JWT policy): bad input, exit 2 (DESIGN.md), not a
+/// preflight failure of this host or these versions.
+pub const BAD_INPUT: &[&str] = &[
+    "istio-profile-unknown",
+    "istio-value-path-removed",
+    "istio-value-path-unknown",
+    "jwt-first-party-removed",
+];
+
+pub fn is_bad_input(f: &Finding) -> bool {
+    f.is_error() && BAD_INPUT.contains(&f.code)
+}
+
+/// What the user asked of the mesh, for the chosen Istio.
+#[derive(Debug, Clone)]
+pub struct MeshInput<'a> {
+    pub istio: &'a Version,
+    pub set_paths: Vec<&'a str>,
+    pub jwt_policy: Option<&'a str>,
     pub profile: &'a str,
 }
 
@@ -80,6 +103,21 @@ pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
         out.push(f);
     }
 
+    out.extend(mesh_input(&MeshInput {
+        istio: c.istio,
+        set_paths: c.set_paths.clone(),
+        jwt_policy: c.jwt_policy,
+        profile: c.profile,
+    }));
+    out
+}
+
+/// The mesh request against the chosen Istio alone (no Kubernetes, no host): its profile,
+/// `--set` paths and JWT policy. Known as soon as the Istio version is, so `start` checks it
+/// before it runs anything when the version is pinned.
+pub fn mesh_input(m: &MeshInput<'_>) -> Vec<Finding> {
+    let c = m;
+    let mut out = Vec::new();
     let known = istio::profiles(c.istio);
     if !known.contains(&c.profile) {
         let mut f = Finding::new(
@@ -122,31 +160,28 @@ pub fn versions(c: &Combination<'_>) -> Vec<Finding> {
     }
 
     for path in &c.set_paths {
-        for (old, new, fails_from, warns_from) in istio::MOVED_PATHS {
-            if path != old {
-                continue;
-            }
-            if istio_minor >= *fails_from {
-                out.push(
-                    Finding::new(
-                        Severity::Error,
-                        Scope::Versions,
-                        "istio-value-path-removed",
-                        format!("`{old}` does not exist in Istio {} (istioctl fails with `unknown field`)", c.istio),
-                    )
-                    .alternative(format!("use `--set {new}=...`")),
-                );
-            } else if istio_minor >= *warns_from {
-                out.push(
-                    Finding::new(
-                        Severity::Warning,
-                        Scope::Versions,
-                        "istio-value-path-deprecated",
-                        format!("`{old}` is deprecated in Istio {}", c.istio),
-                    )
-                    .alternative(format!("use `--set {new}=...`")),
-                );
-            }
+        if let Some((message, fix)) = istio_paths::problem(c.istio.minor(), path) {
+            let code = if istio_paths::PATH_CHANGES
+                .iter()
+                .any(|p| p.path == *path || p.instead == *path)
+            {
+                "istio-value-path-removed"
+            } else {
+                "istio-value-path-unknown"
+            };
+            out.push(
+                Finding::new(Severity::Error, Scope::Versions, code, message).alternative(fix),
+            );
+        } else if let Some(new) = istio_paths::deprecated(c.istio.minor(), path) {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    Scope::Versions,
+                    "istio-value-path-deprecated",
+                    format!("`{path}` is deprecated in Istio {}", c.istio),
+                )
+                .alternative(format!("use `--set {new}=...`")),
+            );
         }
     }
     out

@@ -278,30 +278,6 @@ pub fn first_party_jwt_allowed(istio: &Version) -> bool {
     istio.minor() <= Minor::new(1, 21)
 }
 
-/// Value paths that moved: (old path, new path, first minor where the old one is an error,
-/// minor where it starts to warn). Source: research/istio.md §3.1 (1.6 warns
-/// "global.proxy.accessLogFile is deprecated", 1.7 fails "unknown field").
-pub const MOVED_PATHS: &[(&str, &str, Minor, Minor)] = &[
-    (
-        "values.global.proxy.accessLogFile",
-        "meshConfig.accessLogFile",
-        Minor::new(1, 7),
-        Minor::new(1, 6),
-    ),
-    (
-        "values.global.proxy.accessLogEncoding",
-        "meshConfig.accessLogEncoding",
-        Minor::new(1, 7),
-        Minor::new(1, 6),
-    ),
-    (
-        "values.global.proxy.accessLogFormat",
-        "meshConfig.accessLogFormat",
-        Minor::new(1, 7),
-        Minor::new(1, 6),
-    ),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod archives;
 pub mod check;
 pub mod host;
 pub mod istio;
+pub mod istio_paths;
 pub mod kubernetes;
 pub mod minikube;
 pub mod version;

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod cluster_progress;
+pub mod mesh;
 pub mod preflight;
 pub mod tools;
 pub mod tunnel;
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Arc<dyn Stage>> {
         Arc::new(tools::Tools),
         Arc::new(cluster::Cluster),
         Arc::new(tunnel::Tunnel),
+        Arc::new(mesh::Mesh),
     ]
 }

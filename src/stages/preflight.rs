@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 
 /// Versions and host: anything that cannot work stops here, before a single thing is started.
 pub async fn run(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(Plan, Probes)> {
+    crate::mesh::input::check_pinned(scenario)?;
     let mut probes = probe::probe(false).await;
     // The plan shows the tools as the tools stage will resolve them; a resolution that fails
     // (a lock that does not fit) fails that stage, with its own exit code (4).
@@ -17,8 +18,14 @@ pub async fn run(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(
     if errors.is_empty() {
         return Ok((plan, probes));
     }
+    // A profile or `--set` path the chosen Istio does not have is the user's input: exit 2.
+    let kind = if errors.iter().any(|f| crate::compat::check::is_bad_input(f)) {
+        ExitKind::Usage
+    } else {
+        ExitKind::Preflight
+    };
     let mut failure = Failure::new(
-        ExitKind::Preflight,
+        kind,
         format!(
             "preflight found {} problem(s) that would make this scenario fail:\n{}",
             errors.len(),
@@ -77,6 +84,16 @@ impl crate::engine::Stage for Preflight {
                 sx.warn(&finding.message);
             }
             let resolution = super::tools::resolve(cx, &plan, &probes).await?;
+            if crate::mesh::input::validate_with_istioctl(
+                &cx.scenario,
+                &plan.istio,
+                &resolution.istioctl,
+                &sx.cancel,
+            )
+            .await?
+            {
+                sx.info("istioctl accepted the mesh overrides (manifest generate, read-only)");
+            }
             for r in resolution.all() {
                 sx.info(&r.why);
             }

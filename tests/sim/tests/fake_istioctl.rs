@@ -355,3 +355,303 @@ fn uninstall_the_1_5_way_and_the_new_way() {
     let out = istioctl(&sim, "1.6.0", &["uninstall", "--purge", "-y"]);
     assert!(text(&out.stderr).contains("unknown command \"uninstall\""));
 }
+
+/// A cluster straight through the control API, with a kubeconfig the fakes read via KUBECONFIG.
+fn quick_cluster(sim: &Sim, version: &str) -> std::path::PathBuf {
+    let info = sim.world.start_cluster("q", version);
+    let kc = sim.path().join("q-kubeconfig");
+    std::fs::write(&kc, meshup_sim::world::kubeconfig_yaml(&info)).unwrap();
+    kc
+}
+
+fn run_in(
+    sim: &Sim,
+    kc: &std::path::Path,
+    tool: &str,
+    version: &str,
+    args: &[&str],
+) -> std::process::Output {
+    sim.cmd(support::bin())
+        .env("MESHUP_SIM_AS", tool)
+        .env("MESHUP_SIM_VERSION", version)
+        .env("KUBECONFIG", kc)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `istioctl manifest generate` (no cluster detection, third-party JWT unless set) piped to
+/// `kubectl apply`: the seed's alternative path.
+fn generate_and_apply(sim: &Sim, kc: &std::path::Path, sets: &[&str]) {
+    let mut args = vec!["manifest", "generate"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let generated = run_in(sim, kc, "istioctl", "1.5.0", &args);
+    assert_eq!(
+        generated.status.code(),
+        Some(0),
+        "{}",
+        text(&generated.stderr)
+    );
+    let mut child = sim
+        .cmd(support::bin())
+        .env("MESHUP_SIM_AS", "kubectl")
+        .env("KUBECONFIG", kc)
+        .args(["apply", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&generated.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+fn istiod_pod(sim: &Sim, kc: &std::path::Path) -> serde_json::Value {
+    let out = run_in(
+        sim,
+        kc,
+        "kubectl",
+        "",
+        &[
+            "get",
+            "pods",
+            "-n",
+            "istio-system",
+            "-l",
+            "app=istiod",
+            "-o",
+            "json",
+        ],
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    list["items"][0].clone()
+}
+
+#[test]
+fn third_party_jwt_pods_never_start_without_token_projection() {
+    let sim = Sim::start("");
+    let kc = quick_cluster(&sim, "v1.15.10");
+    // manifest generate assumes third-party-jwt (research/istio.md §2.3): wrong on 1.15.
+    generate_and_apply(&sim, &kc, &[]);
+    support::eventually("the FailedMount event", || {
+        let ev = run_in(
+            &sim,
+            &kc,
+            "kubectl",
+            "",
+            &["get", "events", "-n", "istio-system", "-o", "json"],
+        );
+        text(&ev.stdout).contains(
+            "MountVolume.SetUp failed for volume \\\"istio-token\\\" : failed to fetch token: the server could not find the requested resource",
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pod = istiod_pod(&sim, &kc);
+    assert_eq!(pod["status"]["phase"], "Pending", "{pod}");
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "ContainerCreating"
+    );
+
+    // The same with the policy the cluster supports starts.
+    let sim = Sim::start("");
+    let kc = quick_cluster(&sim, "v1.15.10");
+    generate_and_apply(&sim, &kc, &["values.global.jwtPolicy=first-party-jwt"]);
+    support::eventually("istiod Ready", || {
+        istiod_pod(&sim, &kc)["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+    });
+}
+
+#[test]
+fn each_era_has_its_own_flags() {
+    let sim = Sim::start("");
+    for (version, args, err) in [
+        (
+            "1.5.0",
+            &["manifest", "apply", "-y", "--revision", "canary"][..],
+            "Error: unknown flag: --revision",
+        ),
+        (
+            "1.5.0",
+            &["manifest", "apply", "-y", "--verify"][..],
+            "Error: unknown flag: --verify",
+        ),
+        (
+            "1.5.0",
+            &["manifest", "apply", "-y", "-d", "/x"][..],
+            "Error: unknown shorthand flag: 'd' in -d",
+        ),
+        (
+            "1.20.0",
+            &["install", "-y", "-w"][..],
+            "Error: unknown shorthand flag: 'w' in -w",
+        ),
+        (
+            "1.8.0",
+            &["install", "-y", "--verify"][..],
+            "Error: unknown flag: --verify",
+        ),
+        (
+            "1.20.0",
+            &["install", "-y", "--x"][..],
+            "Error: unknown flag: --x",
+        ),
+    ] {
+        let out = istioctl(&sim, version, args);
+        assert_eq!(out.status.code(), Some(1), "{version} {args:?}");
+        assert!(
+            text(&out.stderr).contains(err),
+            "{version} {args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!sim.calls().iter().any(|c| c.tool == "kubectl"));
+    }
+}
+
+#[test]
+fn set_paths_are_checked_against_the_era_schema() {
+    let sim = Sim::start("");
+    for (version, set, err) in [
+        (
+            "1.5.0",
+            "values.global.proxy.accessLogEncodng=JSON",
+            "unknown field \"accessLogEncodng\" in v1alpha1.ProxyConfig",
+        ),
+        (
+            "1.5.0",
+            "values.global.proxy.accessLogEncoding=XML",
+            "unknown value \"XML\"",
+        ),
+        (
+            "1.8.0",
+            "values.global.proxy.accessLogFile=/dev/stdout",
+            "unknown field \"accessLogFile\" in v1alpha1.ProxyConfig",
+        ),
+        (
+            "1.8.0",
+            "meshConfig.accessLogEncoding=XML",
+            "unknown value \"XML\"",
+        ),
+        (
+            "1.5.0",
+            "gateways.components.egressGateway.enabled=true",
+            "unknown field \"gateways\" in v1alpha1.IstioOperatorSpec",
+        ),
+        (
+            "1.20.0",
+            "values.gateways.istio-ingressgateway.type=Loadbalancer",
+            "unknown value \"Loadbalancer\"",
+        ),
+    ] {
+        let out = istioctl(&sim, version, &["manifest", "generate", "--set", set]);
+        assert_eq!(out.status.code(), Some(1), "{version} {set}");
+        assert!(
+            text(&out.stderr).contains(err),
+            "{version} {set}: {}",
+            text(&out.stderr)
+        );
+    }
+    for (version, set) in [
+        ("1.5.0", "values.global.proxy.accessLogEncoding=JSON"),
+        ("1.8.0", "meshConfig.accessLogFile=/dev/stdout"),
+        ("1.5.0", "values.gateways.istio-egressgateway.enabled=true"),
+        (
+            "1.20.0",
+            "components.egressGateways.[name:istio-egressgateway].enabled=true",
+        ),
+    ] {
+        let out = istioctl(&sim, version, &["manifest", "generate", "--set", set]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{version} {set}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn status_port_is_15020_in_values_and_15021_the_gateway_readiness_port_from_1_6() {
+    let sim = Sim::start("");
+    for version in ["1.5.0", "1.6.8", "1.20.0"] {
+        let out = istioctl(
+            &sim,
+            version,
+            &["profile", "dump", "--config-path", "values.global.proxy"],
+        );
+        assert!(
+            text(&out.stdout).contains("statusPort: 15020"),
+            "{version}: {}",
+            text(&out.stdout)
+        );
+        let generated = text(&istioctl(&sim, version, &["manifest", "generate"]).stdout);
+        let want = if version == "1.5.0" { 15020 } else { 15021 };
+        assert!(
+            generated.contains(&format!("name: status-port\n    port: {want}"))
+                || generated.contains(&format!(
+                    "port: {want}\n    protocol: TCP\n    targetPort: {want}"
+                )),
+            "{version}"
+        );
+        assert!(
+            generated.contains("\\\"statusPort\\\":15020")
+                || generated.contains("\"statusPort\":15020"),
+            "{version}"
+        );
+    }
+}
+
+#[test]
+fn the_seeds_access_log_override_changes_both_configmaps() {
+    let sim = Sim::start("");
+    let dir = sim.path();
+    let base = istioctl(&sim, "1.5.0", &["manifest", "generate"]);
+    let logs = istioctl(
+        &sim,
+        "1.5.0",
+        &[
+            "manifest",
+            "generate",
+            "--set",
+            "values.global.proxy.accessLogEncoding=JSON",
+            "--set",
+            "values.global.proxy.accessLogFile=/dev/stdout",
+        ],
+    );
+    std::fs::write(dir.join("a.yaml"), &base.stdout).unwrap();
+    std::fs::write(dir.join("b.yaml"), &logs.stdout).unwrap();
+    let out = istioctl(
+        &sim,
+        "1.5.0",
+        &[
+            "manifest",
+            "diff",
+            dir.join("a.yaml").to_str().unwrap(),
+            dir.join("b.yaml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let diff = text(&out.stdout);
+    let changed: Vec<&str> = diff.lines().filter(|l| l.starts_with("Object ")).collect();
+    assert_eq!(
+        changed,
+        [
+            "Object ConfigMap:istio-system:istio has diffs:",
+            "Object ConfigMap:istio-system:istio-sidecar-injector has diffs:"
+        ],
+        "{diff}"
+    );
+}

@@ -139,32 +139,45 @@ pub fn kubectl_name(ar: &ApiResource, name: &str) -> String {
     }
 }
 
-/// Finds the resource for a kind by discovery; kinds a CRD just defined may take a moment.
+/// Finds the resource for a kind by discovery, once — as kubectl does: right after a CRD is
+/// created (before it is Established) its kinds fail at once with `no matches for kind`
+/// (kubectl's RESTMapper does not wait; the review of the sim, research/istio.md §2.3:
+/// `istio-system` and the CRDs must exist first when piping `manifest generate` to kubectl).
 pub async fn resolve(
     client: &Client,
     gvk: &GroupVersionKind,
 ) -> Result<(ApiResource, bool), String> {
-    let mut last = String::new();
-    for attempt in 0..20 {
-        match kube::discovery::pinned_kind(client, gvk).await {
-            Ok((ar, caps)) => return Ok((ar, caps.scope == Scope::Namespaced)),
-            Err(e) => last = e.to_string(),
+    match kube::discovery::pinned_kind(client, gvk).await {
+        Ok((ar, caps)) => Ok((ar, caps.scope == Scope::Namespaced)),
+        Err(e) => {
+            let api_version = if gvk.group.is_empty() {
+                gvk.version.clone()
+            } else {
+                format!("{}/{}", gvk.group, gvk.version)
+            };
+            Err(format!(
+                "error: unable to recognize \"STDIN\": no matches for kind \"{}\" in version \"{api_version}\" ({e})",
+                gvk.kind
+            ))
         }
-        let defined_by_crd = gvk.group.contains("istio.io");
-        if !defined_by_crd || attempt == 19 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let api_version = if gvk.group.is_empty() {
-        gvk.version.clone()
-    } else {
-        format!("{}/{}", gvk.group, gvk.version)
-    };
-    Err(format!(
-        "unable to recognize \"STDIN\": no matches for kind \"{}\" in version \"{api_version}\" ({last})",
-        gvk.kind
-    ))
+}
+
+/// istioctl's in-process installer: a kind a CRD of the same install defines is waited for
+/// (its discovery re-read until the CRD is Established), up to `timeout`.
+pub async fn resolve_waiting(
+    client: &Client,
+    gvk: &GroupVersionKind,
+    timeout: std::time::Duration,
+) -> Result<(ApiResource, bool), String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match resolve(client, gvk).await {
+            Ok(r) => return Ok(r),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +193,28 @@ pub async fn apply_one(
     default_ns: &str,
 ) -> Result<(String, Applied), String> {
     let gvk = gvk_of(obj).ok_or("error validating data: apiVersion or kind not set")?;
-    let (ar, namespaced) = resolve(client, &gvk).await?;
+    let found = resolve(client, &gvk).await?;
+    apply_resolved(client, obj, default_ns, found).await
+}
+
+/// `apply_one` for istioctl's installer, which waits for kinds its CRDs define.
+pub async fn apply_one_waiting(
+    client: &Client,
+    obj: &Value,
+    default_ns: &str,
+    timeout: std::time::Duration,
+) -> Result<(String, Applied), String> {
+    let gvk = gvk_of(obj).ok_or("error validating data: apiVersion or kind not set")?;
+    let found = resolve_waiting(client, &gvk, timeout).await?;
+    apply_resolved(client, obj, default_ns, found).await
+}
+
+async fn apply_resolved(
+    client: &Client,
+    obj: &Value,
+    default_ns: &str,
+    (ar, namespaced): (ApiResource, bool),
+) -> Result<(String, Applied), String> {
     let name = obj["metadata"]["name"]
         .as_str()
         .ok_or("error: resource name may not be empty")?

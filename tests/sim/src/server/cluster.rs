@@ -193,11 +193,17 @@ impl Cluster {
         .await;
     }
 
+    /// Is `serviceaccounts/token` (TokenRequest) served? minikube enables it from 1.20 on.
+    pub fn serves_token_request(&self) -> bool {
+        self.knobs()
+            .service_account_token
+            .unwrap_or(self.minor() >= 20)
+    }
+
     /// Built-in resources of this version, plus those of every Established CRD.
     pub fn resources(&self) -> Vec<Resource> {
         let minor = self.minor();
-        let token = self.knobs().service_account_token.unwrap_or(minor >= 20);
-        let mut all = resources::builtin(minor, token);
+        let mut all = resources::builtin(minor, self.serves_token_request());
         let (crds, _) = self.store.list(
             &key("apiextensions.k8s.io", "customresourcedefinitions"),
             None,

@@ -366,9 +366,13 @@ async fn lb_ready(client: &Client, timeout: Duration, poll: Duration) -> bool {
     }
 }
 
-async fn apply_objects(client: &Client, objects: &[Value]) -> Result<(), String> {
+async fn apply_objects(
+    client: &Client,
+    objects: &[Value],
+    timeout: Duration,
+) -> Result<(), String> {
     for o in objects {
-        k::apply_one(client, o, "istio-system").await?;
+        k::apply_one_waiting(client, o, "istio-system", timeout).await?;
     }
     Ok(())
 }
@@ -413,7 +417,7 @@ async fn install_1_6(
             ),
             None => eprintln!("- Processing resources for {name}."),
         }
-        let result = match apply_objects(client, &r.objects).await {
+        let result = match apply_objects(client, &r.objects, timeout).await {
             Ok(()) => wait_ready(client, &deps, timeout, poll).await.map_err(|what| {
                 format!("failed to wait for resource: resources not ready after {}: timed out waiting for the condition\n{what}", go_duration(timeout))
             }),
@@ -434,7 +438,7 @@ async fn install_1_6(
         };
         let spec = serde_json::to_value(&s.spec).unwrap_or_default();
         let iop = json!({"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "metadata": {"name": name, "namespace": "istio-system"}, "spec": spec});
-        if let Err(e) = k::apply_one(client, &iop, "istio-system").await {
+        if let Err(e) = k::apply_one_waiting(client, &iop, "istio-system", timeout).await {
             eprintln!("Error: failed to save the installed state: {e}");
             return 1;
         }

@@ -96,7 +96,8 @@ pub fn profile_spec(istio: &Istio, profile: &str) -> Option<Value> {
     let mut spec = yaml(&format!(
         "components:\n  base:\n    enabled: true\n  pilot:\n    enabled: true\n  ingressGateways:\n  - name: istio-ingressgateway\n    enabled: true\n  egressGateways:\n  - name: istio-egressgateway\n    enabled: false\nhub: {}\ntag: {tag}\nvalues:\n  global:\n    istioNamespace: istio-system\n    jwtPolicy: third-party-jwt\n    proxy:\n      statusPort: {}\n  gateways:\n    istio-ingressgateway:\n      type: LoadBalancer\n",
         istio.hub(),
-        if istio.minor == 5 { 15020 } else { 15021 }
+        // The agent's port in every release; 15021 is the readiness port from 1.6 (§6.7).
+        15020
     ));
     if istio.minor == 5 {
         spec["values"]["global"]["proxy"]["accessLogFile"] = Value::from("");
@@ -310,7 +311,7 @@ pub fn build(
             profile = value.to_string();
             continue;
         }
-        validate_path(istio, path, force, warnings)?;
+        validate_path(istio, path, value, force, warnings)?;
         set_path(&mut overlay, &segments(path), scalar(value));
     }
     if let Some(m) = overlay.as_mapping_mut() {
@@ -406,46 +407,31 @@ pub fn build(
     })
 }
 
-/// Value-path rules by version (validation.go; values_types.proto dropped the proxy access
-/// log fields at 1.7; meshConfig arrived in 1.6).
+/// Value-path rules by version: the era's schema (schema.rs), plus 1.6's deprecation warnings
+/// for the access-log fields that moved to meshConfig (research/istio.md §3.1).
 fn validate_path(
     istio: &Istio,
     path: &str,
+    value: &str,
     force: bool,
     warnings: &mut Vec<String>,
 ) -> Result<(), SetError> {
-    let root = path.split(['.', '[']).next().unwrap_or("");
-    let mut roots = vec![
-        "hub",
-        "tag",
-        "namespace",
-        "installPackagePath",
-        "components",
-        "values",
-        "addonComponents",
-        "revision",
-    ];
-    if istio.minor >= 6 {
-        roots.extend(["meshConfig", "unvalidatedValues"]);
-    }
-    if !roots.contains(&root) {
+    if let Err(e) = super::schema::validate(istio.minor, path, value) {
+        if force {
+            warnings.push(format!("! {e}"));
+            return Ok(());
+        }
         return Err(SetError(format!(
-            "unknown field \"{root}\" in v1alpha1.IstioOperatorSpec"
+            "Run the command with the --force flag if you want to ignore the validation error and proceed.\nError: {e}"
         )));
     }
     let proxy_log = ["accessLogFile", "accessLogEncoding", "accessLogFormat"]
         .into_iter()
         .find(|f| path == format!("values.global.proxy.{f}"));
-    if let Some(field) = proxy_log {
-        if istio.minor == 6 {
-            warnings.push(format!(
-                "! global.proxy.{field} is deprecated; use meshConfig.{field} instead"
-            ));
-        } else if istio.minor >= 7 && !force {
-            return Err(SetError(format!(
-                "Run the command with the --force flag if you want to ignore the validation error and proceed.\nError: unknown field \"{field}\" in v1alpha1.ProxyConfig"
-            )));
-        }
+    if let (Some(field), 6) = (proxy_log, istio.minor) {
+        warnings.push(format!(
+            "! global.proxy.{field} is deprecated; use meshConfig.{field} instead"
+        ));
     }
     Ok(())
 }

@@ -181,6 +181,19 @@ fn mesh_config(istio: &Istio, s: &Settings) -> String {
     mesh
 }
 
+/// The injector's `values`: the whole resolved `values` tree as JSON, as the charts render it,
+/// so `global` settings (access log, jwtPolicy, statusPort 15020) show up here as well as in
+/// the `istio` ConfigMap's mesh config.
+fn injector_values(s: &Settings) -> String {
+    let mut values =
+        serde_json::to_value(super::iop::sorted(&s.spec["values"])).unwrap_or_default();
+    if !values.is_object() {
+        values = json!({});
+    }
+    values["global"]["jwtPolicy"] = json!(s.jwt_policy);
+    serde_json::to_string(&values).unwrap_or_default()
+}
+
 pub(super) fn token_volume(s: &Settings) -> (Vec<Value>, Vec<Value>) {
     if s.jwt_policy == "third-party-jwt" {
         (
@@ -278,7 +291,7 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": if s.revision.is_empty() { "istio".to_string() } else { format!("istio-{}", s.revision) }, "namespace": NS, "labels": labels(istio, c, json!({"istio.io/rev": rev}))},
                "data": {"mesh": mesh_config(istio, s), "meshNetworks": "networks: {}"}}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-sidecar-injector", "namespace": NS, "labels": labels(istio, c, json!({"istio.io/rev": rev}))},
-               "data": {"values": format!("{{\"global\":{{\"jwtPolicy\":\"{}\",\"proxy\":{{\"statusPort\":{}}}}}}}", s.jwt_policy, if istio.minor == 5 { 15020 } else { 15021 }), "config": "policy: enabled\nalwaysInjectSelector: []\nneverInjectSelector: []\ntemplate: |\n  {{ .Values }}\n"}}),
+               "data": {"values": injector_values(s), "config": "policy: enabled\nalwaysInjectSelector: []\nneverInjectSelector: []\ntemplate: |\n  {{ .Values }}\n"}}),
         dep,
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": istiod, "namespace": NS, "labels": labels(istio, c, json!({"app": "istiod", "istio": "pilot"}))},
                "spec": {"selector": {"app": "istiod", "istio": "pilot"}, "ports": svc_ports}}),

@@ -2,10 +2,12 @@
 //! list|dump|diff, manifest generate|diff|apply, install, verify-install, x precheck, with the
 //! command set, value paths and output of each era.
 
+mod flags;
 mod gateways;
 mod install;
 pub mod iop;
 pub mod manifest;
+mod schema;
 mod uninstall;
 mod verify;
 mod version;
@@ -26,6 +28,8 @@ const BOOLS: &[&str] = &[
     "--short",
     "--purge",
     "--cluster-specific",
+    "--skip-controlplane",
+    "--verbose",
     "-h",
     "--help",
 ];
@@ -56,7 +60,9 @@ const VALUES: &[&str] = &[
     "--rename",
     "-n",
     "--namespace",
-    "--istio.io/rev",
+    "--directory",
+    "--output-threshold",
+    "--from-version",
 ];
 
 pub fn run(env: &Env, argv: &[String]) -> i32 {
@@ -81,6 +87,13 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
     };
     let sub: Vec<&str> = args.positional.iter().map(String::as_str).collect();
     let m = istio.minor;
+    // cobra parses a command's flags only once it found the command.
+    if known(m, &sub)
+        && let Err(e) = flags::check(&istio, &sub, &args)
+    {
+        eprintln!("Error: {e}");
+        return 1;
+    }
     let unknown = |cmd: &str, parent: &str| {
         eprintln!(
             "Error: unknown command \"{cmd}\" for \"{parent}\"\nRun '{parent} --help' for usage."
@@ -112,6 +125,25 @@ pub fn run(env: &Env, argv: &[String]) -> i32 {
             0
         }
         [cmd, ..] => unknown(cmd, "istioctl"),
+    }
+}
+
+/// Whether `run` has this command in Istio 1.`m` (the guards of its dispatch).
+fn known(m: u64, sub: &[&str]) -> bool {
+    match sub {
+        ["version", ..] => true,
+        ["profile", ..] => m <= 23,
+        ["manifest", "generate", ..] => true,
+        ["manifest", "diff", ..] => m <= 23,
+        ["manifest", "apply", ..] => m <= 6,
+        ["manifest", "install", ..] => m >= 7,
+        ["install", ..] => m >= 6,
+        ["apply", ..] => m >= 24,
+        ["uninstall", ..] => m >= 15,
+        ["x" | "experimental", "uninstall", ..] => m >= 7,
+        ["verify-install", ..] => m <= 23,
+        ["x" | "experimental", "precheck", ..] => m >= 6,
+        _ => false,
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 mod delete;
 mod get;
+mod prune;
 mod wait;
 
 use super::kube::{self as k, Applied};
@@ -195,6 +196,13 @@ async fn apply(client: &kube::Client, args: &Args) -> i32 {
         return 1;
     }
     let ns = args.get(&["-n", "--namespace"]).unwrap_or("default");
+    let selector = args.get(&["-l", "--selector"]);
+    let pruning = args.bool(&["--prune"]);
+    if pruning && selector.is_none() && !args.bool(&["--all"]) {
+        eprintln!("{}", prune::NEEDS_SELECTOR);
+        return 1;
+    }
+    let mut applied = Vec::new();
     let mut code = 0;
     for f in files {
         let text = if f == "-" {
@@ -217,7 +225,17 @@ async fn apply(client: &kube::Client, args: &Args) -> i32 {
                 return 1;
             }
         };
-        for doc in docs {
+        for mut doc in docs {
+            // Like kubectl: `-l` applies only the matching objects; each applied object
+            // remembers what was applied (what `--prune` later recognises as its own).
+            if let Some(sel) = selector
+                && !selector_matches(sel, &doc["metadata"]["labels"])
+            {
+                continue;
+            }
+            let last = serde_json::to_string(&doc).unwrap_or_default();
+            doc["metadata"]["annotations"][prune::LAST_APPLIED] = last.into();
+            applied.push(prune::applied_key(&doc, ns));
             match k::apply_one(client, &doc, ns).await {
                 Ok((name, Applied::Created)) => println!("{name} created"),
                 Ok((name, Applied::Configured)) => println!("{name} configured"),
@@ -228,7 +246,33 @@ async fn apply(client: &kube::Client, args: &Args) -> i32 {
             }
         }
     }
+    if pruning
+        && code == 0
+        && let Err(e) = prune::prune(client, selector.unwrap_or(""), ns, &applied).await
+    {
+        eprintln!("{e}");
+        return 1;
+    }
     code
+}
+
+/// `a=b,c!=d,e` against an object's labels (the forms istioctl and people use with `-l`).
+fn selector_matches(selector: &str, labels: &serde_json::Value) -> bool {
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some((k, v)) = term.split_once("!=") {
+                labels[k].as_str() != Some(v)
+            } else if let Some((k, v)) = term.split_once('=') {
+                labels[k.trim_end_matches('=')].as_str() == Some(v)
+            } else if let Some(k) = term.strip_prefix('!') {
+                labels[k].is_null()
+            } else {
+                !labels[term].is_null()
+            }
+        })
 }
 
 pub(super) async fn find_resource(

@@ -6,6 +6,7 @@ pub mod events;
 pub mod namespaces;
 pub mod pods;
 pub mod services;
+pub mod volumes;
 pub mod workloads;
 
 use std::collections::HashSet;

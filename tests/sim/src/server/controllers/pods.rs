@@ -272,6 +272,11 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
             "default-scheduler",
         );
     }
+    // Volumes are set up before any image is pulled; a failed mount keeps it there.
+    if let Some(msg) = super::volumes::mount_failure(&c, &pod) {
+        events::record(&c, &pod, "Warning", "FailedMount", &msg, "kubelet");
+        return;
+    }
     sleep_ms(d.image_pull_ms).await;
     let all_specs: Vec<Value> = containers(&pod, "initContainers")
         .into_iter()

@@ -1,0 +1,259 @@
+//! `meshup start` installs the mesh in the simulated world: Istio 1.5.0 on Kubernetes v1.15.10
+//! (no token projection: first-party JWT detected and passed, `manifest apply`), the same with
+//! `method: manifest`, a current Istio with `install -y` and no jwtPolicy, the record, a re-run
+//! that installs nothing, and a changed override that needs consent.
+
+#[path = "common/cluster_world.rs"]
+mod cluster_world;
+
+use cluster_world::*;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Service;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+
+fn istioctl_installs(world: &meshup_sim::World) -> Vec<meshup_sim::calllog::Call> {
+    world
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            c.tool == "istioctl" && (c.has_args(&["install"]) || c.has_args(&["manifest", "apply"]))
+        })
+        .collect()
+}
+
+async fn assert_istio_1_5_objects(world: &meshup_sim::World) {
+    let client = world.kube_client("meshup").await.expect("kube client");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
+    for name in ["istiod", "istio-ingressgateway"] {
+        let d = deployments
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let st = d.status.unwrap_or_default();
+        assert!(
+            st.available_replicas.unwrap_or(0) >= 1,
+            "{name} not available"
+        );
+    }
+    let svc: Service = Api::namespaced(client.clone(), "istio-system")
+        .get("istio-ingressgateway")
+        .await
+        .unwrap();
+    let spec = svc.spec.unwrap();
+    assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
+    let status_port = spec
+        .ports
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name.as_deref() == Some("status-port"))
+        .unwrap();
+    assert_eq!(status_port.port, 15020);
+    // 1.15 serves webhooks only as v1beta1: read through that group version.
+    let ar = ApiResource {
+        group: "admissionregistration.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "admissionregistration.k8s.io/v1beta1".into(),
+        kind: "MutatingWebhookConfiguration".into(),
+        plural: "mutatingwebhookconfigurations".into(),
+    };
+    let mwc: Api<DynamicObject> = Api::all_with(client, &ar);
+    assert!(mwc.get("istio-sidecar-injector").await.is_ok());
+}
+
+#[tokio::test]
+async fn the_seed_installs_istio_1_5_with_first_party_jwt() {
+    let world = seed_world();
+    let run = meshup(&world, &["start", "-f", SEED]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains(
+            "JWT policy first-party-jwt: the cluster does not serve serviceaccounts/token"
+        ),
+        "{run}"
+    );
+    let installs = istioctl_installs(&world);
+    assert_eq!(installs.len(), 1, "{}", calls_text(&world));
+    let argv = installs[0].command_line();
+    for part in [
+        "manifest apply -y",
+        "--set profile=default",
+        "--set values.global.jwtPolicy=first-party-jwt",
+        "--set values.global.proxy.accessLogFile=/dev/stdout",
+        "--context meshup",
+    ] {
+        assert!(argv.contains(part), "{argv}");
+    }
+    assert_eq!(installs[0].exit_code, Some(0));
+    assert!(text.contains("Istiod installed"), "{run}");
+    assert_istio_1_5_objects(&world).await;
+
+    // The record: the exact command and the rendered manifest with the policy resolved.
+    let dir = state_dir(&world, "meshup").join("mesh");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("record.json")).unwrap()).unwrap();
+    assert_eq!(record["istio"], "1.5.0");
+    assert_eq!(record["jwtPolicy"], "first-party-jwt");
+    assert!(
+        record["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "apply")
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.yaml")).unwrap();
+    assert!(
+        manifest.contains("first-party-jwt") && manifest.contains("accessLogFile: /dev/stdout")
+    );
+
+    // Again with nothing changed: no install.
+    let again = meshup(&world, &["start", "-f", SEED]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert_eq!(istioctl_installs(&world).len(), 1, "{}", calls_text(&world));
+    assert!(again.text().contains("nothing to do"), "{again}");
+
+    // A changed override: the diff is shown, and without consent nothing is applied (CI).
+    let changed = meshup(
+        &world,
+        &[
+            "start",
+            "-f",
+            SEED,
+            "--set",
+            "values.global.proxy.accessLogEncoding=TEXT",
+        ],
+    );
+    assert_eq!(changed.code, Some(7), "{changed}");
+    let t = changed.text();
+    assert!(
+        t.contains("changed ConfigMap istio-system/istio"),
+        "{changed}"
+    );
+    assert!(
+        t.contains("changed ConfigMap istio-system/istio-sidecar-injector"),
+        "{changed}"
+    );
+    assert!(t.contains("--yes"), "{changed}");
+    assert_eq!(istioctl_installs(&world).len(), 1);
+    let yes = meshup(
+        &world,
+        &[
+            "start",
+            "-f",
+            SEED,
+            "--yes",
+            "--set",
+            "values.global.proxy.accessLogEncoding=TEXT",
+        ],
+    );
+    assert_eq!(yes.code, Some(0), "{yes}");
+    assert_eq!(istioctl_installs(&world).len(), 2);
+
+    // `down --mesh-only`: exactly the recorded objects go; the cluster stays.
+    let down = meshup(&world, &["down", "--mesh-only"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(
+        minikube(&world, "delete").is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+    let client = world.kube_client("meshup").await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
+    assert!(deployments.get_opt("istiod").await.unwrap().is_none());
+    let crds = ApiResource {
+        group: "apiextensions.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "apiextensions.k8s.io/v1beta1".into(),
+        kind: "CustomResourceDefinition".into(),
+        plural: "customresourcedefinitions".into(),
+    };
+    let crds: Api<DynamicObject> = Api::all_with(client.clone(), &crds);
+    assert!(
+        crds.get_opt("gateways.networking.istio.io")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let system: Api<Deployment> = Api::namespaced(client, "kube-system");
+    assert!(system.get_opt("coredns").await.unwrap().is_some());
+    assert!(!state_dir(&world, "meshup").join("mesh").exists());
+    assert_only_the_daemon_runs(&world);
+}
+
+#[tokio::test]
+async fn the_seed_with_method_manifest_applies_the_rendered_manifest() {
+    let world = seed_world();
+    let scenario = world.dir().join("manifest.yaml");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    std::fs::write(
+        &scenario,
+        seed.replace("method: istioctl", "method: manifest"),
+    )
+    .unwrap();
+    let run = meshup(&world, &["start", "-f", scenario.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        istioctl_installs(&world).is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+    assert!(world.calls().iter().any(|c| c.tool == "istioctl"
+        && c.has_args(&["manifest", "generate"])
+        && c.has_args(&["--set", "values.global.jwtPolicy=first-party-jwt"])));
+    assert_istio_1_5_objects(&world).await;
+}
+
+#[tokio::test]
+async fn a_current_istio_installs_without_a_jwt_policy() {
+    let world = seed_world_with(|k| {
+        k.minikube.version = "v1.38.1".into();
+        k.istioctl.version = "1.30.5".into();
+        k.kubectl.version = "v1.34.1".into();
+        k.docker.cgroup_version = "2".into();
+    });
+    let run = meshup(&world, &["start", "--k8s", "v1.34.0", "--istio", "1.30.5"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let installs = istioctl_installs(&world);
+    assert_eq!(installs.len(), 1, "{}", calls_text(&world));
+    let argv = installs[0].command_line();
+    assert!(argv.contains("install -y --set profile=default"), "{argv}");
+    assert!(!argv.contains("jwtPolicy"), "{argv}");
+    let client = world.kube_client("meshup").await.unwrap();
+    let svc: Service = Api::namespaced(client, "istio-system")
+        .get("istio-ingressgateway")
+        .await
+        .unwrap();
+    assert!(
+        svc.spec
+            .unwrap()
+            .ports
+            .unwrap()
+            .iter()
+            .any(|p| p.port == 15021)
+    );
+}
+
+#[test]
+fn istio_1_22_on_a_cluster_without_token_projection_stops_with_the_fix() {
+    let world = seed_world_with(|k| {
+        k.minikube.version = "v1.38.1".into();
+        k.istioctl.version = "1.22.8".into();
+        k.kubectl.version = "v1.30.14".into();
+        k.docker.cgroup_version = "2".into();
+        k.cluster.service_account_token = Some(false);
+    });
+    let run = meshup(&world, &["start", "--k8s", "v1.30.0", "--istio", "1.22.8"]);
+    assert_eq!(run.code, Some(3), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains("does not serve `serviceaccounts/token`"),
+        "{run}"
+    );
+    assert!(text.contains("service-account-issuer"), "{run}");
+    assert!(
+        istioctl_installs(&world).is_empty(),
+        "{}",
+        calls_text(&world)
+    );
+}
