@@ -39,7 +39,7 @@ async fn istio_1_22_adds_v1_and_keeps_the_older_versions() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let applied = sim
         .cmd("/bin/sh")
-        .args(["-c", "kubectl create namespace istio-system && istioctl manifest generate | kubectl apply --validate=false -f -"])
+        .args(["-c", "printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n' | kubectl apply --validate=false -f - && istioctl manifest generate | kubectl apply --validate=false -f -"])
         .output()
         .unwrap();
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
