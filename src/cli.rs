@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::FalseyValueParser;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// The exit-code table (DESIGN.md "Contracts"), shown in `meshup --help`.
 pub const EXIT_CODES: &str = "\
@@ -63,11 +63,7 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-}
+pub use crate::report::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod compat;
 pub mod error;
 pub mod exec;
+pub mod host;
 pub mod k8s;
 pub mod plan;
 pub mod report;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::input::{self, EnvSourced};
-use super::probe;
+use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::compat::host::ResourceSource;
 use crate::compat::{Finding, Scope, Severity, minikube};

@@ -32,7 +32,7 @@ pub async fn run(args: &LockArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     let scenario = input::scenario(&args.scenario, env)?;
     let (req, probes) = super::tools::request_for(&scenario).await;
     let installer = Installer::from_env().map_err(ToolError::into_anyhow)?;
-    let probe = super::probe::ProbedTools(&probes);
+    let probe = crate::host::probe::ProbedTools(&probes);
     let report = lock(
         &req,
         args.scenario.file.as_deref(),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::probe;
+use crate::host::probe;
 use crate::cli::MatrixArgs;
 use crate::error::{ExitKind, Failure};
 use crate::plan::{self as planner, Plan};

@@ -7,7 +7,6 @@ pub mod input;
 pub mod lock;
 pub mod matrix;
 pub mod plan;
-pub mod probe;
 pub mod profile;
 pub mod scenario;
 pub mod start;

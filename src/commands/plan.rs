@@ -1,7 +1,7 @@
 //! `meshup plan` and `meshup start --dry-run`: probe (read-only), plan, print.
 
 use super::input::{self, EnvSourced};
-use super::probe;
+use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::compat::Scope;
 use crate::error::ExitKind;

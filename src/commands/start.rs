@@ -13,7 +13,7 @@ pub async fn run(
 ) -> anyhow::Result<ExitKind> {
     let scenario = input::scenario(&args.scenario, env)?;
     if args.dry_run {
-        let lock = super::probe::LockUse {
+        let lock = crate::host::probe::LockUse {
             locked: args.locked,
             ci: printer.ci,
             scenario: args.scenario.file.clone(),

@@ -16,7 +16,7 @@ use crate::stages::{self, cluster::Consent, cluster_progress::ReporterProgress};
 use crate::state::{StageStatus, StateRoot};
 use crate::tools;
 
-use super::probe;
+use crate::host::probe;
 
 pub async fn run(
     scenario: &Scenario,

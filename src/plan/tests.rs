@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::commands::probe::ProbedTools;
+use crate::host::probe::ProbedTools;
 use crate::compat::Version;
 use crate::compat::archives::{Arch, Os, Platform};
 use crate::scenario::{Layer, Scalar, Sourced, resolve};

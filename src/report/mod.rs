@@ -12,7 +12,14 @@ pub mod style;
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::GlobalArgs;
+
+/// What a command prints on stdout: human text, or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
 
 #[derive(Debug, Clone)]
 pub struct Printer {

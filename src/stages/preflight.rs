@@ -1,7 +1,7 @@
 //! The preflight stage: the plan's findings for this scenario on this host. Anything that
 //! cannot work stops here (exit 3), before a single thing is started.
 
-use crate::commands::probe;
+use crate::host::probe;
 use crate::error::{ExitKind, Failure};
 use crate::plan::{self as planner, Plan, Probes};
 use crate::scenario::Scenario;

@@ -2,7 +2,7 @@
 //! cache, or fetched and verified — and a last check that the minikube about to run accepts
 //! the Kubernetes version.
 
-use crate::commands::probe;
+use crate::host::probe;
 use crate::compat::minikube as mk_compat;
 use crate::error::{ExitKind, Failure};
 use crate::plan::{Plan, Probes};

@@ -15,7 +15,7 @@ pub use render::human_bytes;
 use render::table;
 
 use super::input::{self, EnvSourced};
-use super::probe;
+use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::error::ExitKind;
 use crate::plan as planner;
