@@ -15,3 +15,4 @@ pub mod scenario;
 pub mod stages;
 pub mod state;
 pub mod tools;
+pub mod verify;
