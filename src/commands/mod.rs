@@ -14,6 +14,7 @@ pub mod start_live;
 pub mod status;
 pub mod stop;
 pub mod tools;
+pub mod verify;
 
 use std::io::Write;
 
