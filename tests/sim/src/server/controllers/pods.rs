@@ -139,7 +139,14 @@ fn set_condition(
         cond["message"] = m.into();
     }
     match existing {
-        Some(old) if old["status"] == s && old["reason"] == cond["reason"] => {}
+        // Same state: the transition time stays; the message follows (which containers are
+        // unready changes while the Pod stays unready).
+        Some(old) if old["status"] == s && old["reason"] == cond["reason"] => {
+            old["message"] = cond["message"].clone();
+            if old["message"].is_null() {
+                old.as_object_mut().map(|o| o.remove("message"));
+            }
+        }
         Some(old) => *old = cond,
         None => conds.push(cond),
     }
