@@ -20,6 +20,7 @@ Exit codes:
   9        the global timeout expired
   10       the profile is locked by another meshup
   11       no such profile (status, stop)
+  70       internal error: a bug in meshup (shown with its cause chain; please report it)
   130/143  interrupted by SIGINT / SIGTERM
 
 Environment: MESHUP_LOG (log filter, e.g. debug), NO_COLOR, CI=true (implies --ci).
@@ -125,6 +126,15 @@ pub struct StartArgs {
     /// export line.
     #[arg(long)]
     pub isolated_kubeconfig: bool,
+
+    /// Limit for the whole run, e.g. 20m (overrides the scenario's timeouts.total); when it
+    /// expires every stage is stopped and meshup exits 9.
+    #[arg(long, env = "MESHUP_TIMEOUT", value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Write a JUnit XML report here: a test case per stage and per verify check.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Which profile a command acts on: `-p`, else the scenario's (`-f`), else `meshup`.

@@ -22,6 +22,8 @@ pub enum ExitKind {
     Locked = 10,
     /// `status`, `stop`: minikube has no such profile.
     NoProfile = 11,
+    /// A bug: an error that carries no exit code of its own (sysexits' EX_SOFTWARE).
+    Internal = 70,
     Interrupted = 130,
     Terminated = 143,
 }
@@ -80,6 +82,35 @@ pub fn exit_kind_of(err: &anyhow::Error) -> Option<ExitKind> {
 }
 
 impl Failure {
+    /// The failure of an error that carries no exit code of its own: a bug (70), shown with
+    /// its whole cause chain.
+    pub fn internal(err: &anyhow::Error) -> Failure {
+        let mut message = err.to_string();
+        let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+        if !causes.is_empty() {
+            message.push_str("\n\nCaused by:");
+            for (i, c) in causes.iter().enumerate() {
+                message.push_str(&format!("\n    {i}: {c}"));
+            }
+        }
+        Failure::new(ExitKind::Internal, message)
+            .hint("this is a bug in meshup: rerun with -vv and report it with this output")
+            .details(serde_json::json!({ "causes": causes }))
+    }
+
+    /// The failure an error at the edge means: the first `Failure` in its chain, else a bug.
+    pub fn of(err: &anyhow::Error) -> Failure {
+        match err.chain().find_map(|e| e.downcast_ref::<Failure>()) {
+            Some(f) => Failure {
+                kind: f.kind,
+                message: f.message.clone(),
+                hints: f.hints.clone(),
+                details: f.details.clone(),
+            },
+            None => Failure::internal(err),
+        }
+    }
+
     /// `error: ...` then `hint: ...` lines, for stderr.
     pub fn render_text(&self, color: bool) -> String {
         let paint = |code: &str, t: &str| {

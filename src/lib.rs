@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod compat;
+pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod host;

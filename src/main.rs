@@ -6,74 +6,126 @@ use clap::{CommandFactory, FromArgMatches};
 use meshup::cli::{Cli, Command, ScenarioCommand};
 use meshup::commands::{self, input::EnvSourced};
 use meshup::error::{ExitKind, Failure};
-use meshup::exec::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
+use meshup::exec::{ShutdownReason, shutdown_reason};
 use meshup::report::Printer;
-use meshup::report::events::{self, Reporter};
+use meshup::report::events::Reporter;
 
-/// How long a command has to stop its children and write its record after Ctrl-C or SIGTERM.
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a command has to stop its children and write its record after Ctrl-C or SIGTERM,
+/// before the signal thread ends the process (`MESHUP_STOP_GRACE_MS` for tests).
+fn shutdown_grace() -> std::time::Duration {
+    std::env::var("MESHUP_STOP_GRACE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(std::time::Duration::from_secs(15), |ms: u64| {
+            // The engine's own grace comes first; the hard deadline a little after it.
+            std::time::Duration::from_millis(ms + 1000)
+        })
+}
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before anything can block: the signal watcher lives on its own thread.
+    if let Err(e) = meshup::engine::signals::install(shutdown_grace()) {
+        eprintln!("error: cannot watch for Ctrl-C and SIGTERM: {e}");
+        return ExitCode::from(ExitKind::Internal.code() as u8);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start meshup's runtime: {e}");
+            return ExitCode::from(ExitKind::Internal.code() as u8);
+        }
+    };
+    let code = runtime.block_on(run());
+    // Blocking tasks (a read of a FIFO nobody writes) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    ExitCode::from(code)
+}
+
+async fn run() -> u8 {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
-        Err(e) => {
-            // clap: exit 2 for usage errors, 0 for --help / --version.
-            let _ = e.print();
-            return ExitCode::from(e.exit_code() as u8);
-        }
+        Err(e) => return usage_error(e),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(ExitKind::Usage.code() as u8);
-        }
+        Err(e) => return usage_error(e),
     };
     let printer = Printer::from_args(&cli.global);
     init_tracing(&cli.global, &printer);
     let env = env_sourced(&matches);
-    tokio::spawn(watch_signals());
 
-    let token = shutdown_token();
-    let run = dispatch(&cli, &env, &printer);
-    tokio::pin!(run);
-    let result = tokio::select! {
-        r = &mut run => r,
-        _ = token.cancelled() => {
-            // The command sees the same token: its children get their stop signal and a grace
-            // period, and it records where it stopped. Past this, dropping it kills them.
-            match tokio::time::timeout(SHUTDOWN_GRACE, &mut run).await {
-                Ok(r) => r,
-                Err(_) => Ok(ExitKind::Interrupted),
-            }
-        }
-    };
-    let result = match shutdown_reason() {
-        Some(ShutdownReason::Terminate) => Ok(ExitKind::Terminated),
-        Some(ShutdownReason::Interrupt) => Ok(ExitKind::Interrupted),
-        None => result,
-    };
-    let kind = match result {
-        Ok(kind @ (ExitKind::Interrupted | ExitKind::Terminated)) => {
-            // Event streams end with a `result` even when cut short.
-            if printer.json()
-                && let Some(name) = event_command(&cli.command)
-                && !events::result_sent()
-            {
-                let why = if kind == ExitKind::Interrupted {
+    let result = dispatch(&cli, &env, &printer).await;
+    let result = match (shutdown_reason(), result) {
+        // A command cut short by a signal: the signal decides the exit (commands that report
+        // it themselves return Ok with it).
+        (Some(reason), Err(_)) => {
+            let kind = match reason {
+                ShutdownReason::Terminate => ExitKind::Terminated,
+                ShutdownReason::Interrupt => ExitKind::Interrupted,
+            };
+            Err(Failure::new(
+                kind,
+                if kind == ExitKind::Interrupted {
                     "interrupted (SIGINT)"
                 } else {
                     "terminated (SIGTERM)"
-                };
-                Reporter::new(&printer, name).result_error(&Failure::new(kind, why).into());
-            }
-            kind
+                },
+            )
+            .into())
         }
+        (_, r) => r,
+    };
+    let kind = match result {
         Ok(kind) => kind,
         Err(err) => report_error(&err, &cli, &printer),
     };
-    ExitCode::from(kind.code() as u8)
+    kind.code() as u8
+}
+
+/// clap's errors: exit 2 for usage errors (0 for --help / --version), printed like every other
+/// error — in JSON mode as the `meshup.error/v1` document on stdout too.
+fn usage_error(e: clap::Error) -> u8 {
+    let code = e.exit_code();
+    if code != 0 && json_requested() {
+        let text = e.render().to_string();
+        let message = text
+            .trim()
+            .trim_start_matches("error: ")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let doc = Failure::new(ExitKind::Usage, message)
+            .hint("`meshup --help` lists the commands and their flags")
+            .to_json();
+        println!("{doc}");
+    }
+    let _ = e.print();
+    if code == 0 {
+        0
+    } else {
+        ExitKind::Usage.code() as u8
+    }
+}
+
+/// Whether the command line (or MESHUP_OUTPUT) asked for JSON, read without clap (which just
+/// failed).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.iter().enumerate().find_map(|(i, a)| {
+        if let Some(v) = a.strip_prefix("--output=") {
+            Some(v.to_owned())
+        } else if a == "--output" {
+            args.get(i + 1).cloned()
+        } else {
+            None
+        }
+    });
+    flag.or_else(|| std::env::var("MESHUP_OUTPUT").ok())
+        .is_some_and(|v| v == "json")
 }
 
 async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
@@ -96,35 +148,15 @@ async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Res
 }
 
 fn report_error(err: &anyhow::Error, cli: &Cli, printer: &Printer) -> ExitKind {
-    let failure = err.chain().find_map(|e| e.downcast_ref::<Failure>());
-    let kind = failure.map_or(ExitKind::Differences, |f| f.kind);
-    if printer.json() {
-        match event_command(&cli.command) {
-            // One path for errors of commands that print events: their `result` event.
-            Some(name) if !events::result_sent() => {
-                Reporter::new(printer, name).result_error(err);
-            }
-            Some(_) => {}
-            None => {
-                let json = match failure {
-                    Some(f) => f.to_json(),
-                    None => Failure::new(kind, format!("{err:#}")).to_json(),
-                };
-                printer.out_json(&json, false);
-            }
+    match event_command(&cli.command) {
+        // Commands that print events end with a `result`; an error that reaches main came
+        // before their run began (bad input, a lock held), so this is their only result.
+        Some(name) if printer.json() => {
+            Reporter::new(printer, name).result_error(err);
+            meshup::report::error::print(err, printer, false)
         }
+        _ => meshup::report::error::print(err, printer, true),
     }
-    if printer.verbosity >= -1 {
-        let text = match failure {
-            Some(f) => f.render_text(printer.color),
-            // Not a Failure: a bug or an unexpected I/O error; show the whole chain.
-            None => Failure::new(kind, format!("{err:#}"))
-                .hint("this is unexpected; rerun with -vv and report it")
-                .render_text(printer.color),
-        };
-        eprint!("{text}");
-    }
-    kind
 }
 
 /// Long-running commands print JSON lines (events) ending in a `result`; the rest one document.
@@ -173,23 +205,4 @@ fn init_tracing(g: &meshup::cli::GlobalArgs, printer: &Printer) {
         .with_ansi(printer.color)
         .with_target(false)
         .try_init();
-}
-
-async fn watch_signals() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => shutdown(ShutdownReason::Interrupt),
-        _ = term.recv() => shutdown(ShutdownReason::Terminate),
-    }
-    // A second signal means now: no more grace.
-    tokio::select! {
-        _ = int.recv() => std::process::exit(ExitKind::Interrupted.code()),
-        _ = term.recv() => std::process::exit(ExitKind::Terminated.code()),
-    }
 }

@@ -73,7 +73,15 @@ fn refuses_the_locked_minikube(extra: &[&str]) {
     );
     let result = run.result();
     assert_eq!(result["exitCode"], 4, "{result}");
-    let message = result["error"]["message"].as_str().unwrap_or_default();
+    // minikube is the cluster stage's first step (istioctl and kubectl download alongside it
+    // in the tools stage, whose locked files fail too): the cluster stage names the refusal.
+    let failed = run
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "stage-failed" && e["stage"] == "cluster")
+        .unwrap_or_else(|| panic!("no cluster stage-failed event\n{run}"));
+    assert_eq!(failed["error"]["exitCode"], 4, "{failed}");
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("minikube-linux-amd64")
             && message.contains(OTHER_SHA)

@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use super::input::{self, EnvSourced};
-use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::compat::host::ResourceSource;
 use crate::compat::{Finding, Scope, Severity, minikube};
 use crate::error::ExitKind;
+use crate::host::probe;
 use crate::plan::{self as planner, Plan, PlannedTool, Probes, ToolProbe};
 use crate::report::{self, Printer};
 use crate::scenario::Scenario;

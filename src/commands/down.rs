@@ -53,8 +53,10 @@ pub async fn run(args: &DownArgs, env: &EnvSourced, printer: &Printer) -> anyhow
     }
     let diagnostics = kept_diagnostics(&root, &names);
     if let Some(err) = first_error {
-        reporter.result_error(&err);
-        return Err(err);
+        // The result event carries it; people get it once on stderr.
+        let kind = reporter.result_error(&err);
+        crate::report::error::print_text(&crate::error::Failure::of(&err), printer);
+        return Ok(kind);
     }
     if !diagnostics.is_empty() {
         reporter.info(

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::host::probe;
 use crate::cli::MatrixArgs;
 use crate::error::{ExitKind, Failure};
+use crate::host::probe;
 use crate::plan::{self as planner, Plan};
 use crate::report::{self, Printer};
 use crate::scenario::{file::Document, matrix};

@@ -1,10 +1,10 @@
 //! `meshup plan` and `meshup start --dry-run`: probe (read-only), plan, print.
 
 use super::input::{self, EnvSourced};
-use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::compat::Scope;
 use crate::error::ExitKind;
+use crate::host::probe;
 use crate::plan as planner;
 use crate::report::{self, Printer};
 use crate::scenario::Scenario;

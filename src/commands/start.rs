@@ -11,7 +11,8 @@ pub async fn run(
     env: &EnvSourced,
     printer: &Printer,
 ) -> anyhow::Result<ExitKind> {
-    let scenario = input::scenario(&args.scenario, env)?;
+    let mut scenario = input::scenario(&args.scenario, env)?;
+    super::start_live::apply_timeout(&mut scenario, args)?;
     if args.dry_run {
         let lock = crate::host::probe::LockUse {
             locked: args.locked,
@@ -20,6 +21,6 @@ pub async fn run(
         };
         super::plan::show(&scenario, printer, super::plan::Shape::DryRun, &lock).await
     } else {
-        super::start_live::run(&scenario, args, printer).await
+        Ok(super::start_live::run(scenario, args, printer).await)
     }
 }

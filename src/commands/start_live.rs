@@ -1,204 +1,177 @@
-//! The live `meshup start`: preflight → tools → cluster (tunnel, mesh and verify join as their
-//! stages land). Each stage is recorded in the profile's state dir, so a re-run knows what was
-//! done and an interrupted run is recognised.
+//! The live `meshup start`: the scenario's stages on the run engine, then the result. What
+//! runs, in what order and alongside what, is the plan's graph (`src/engine/`).
+
+use std::sync::Arc;
 
 use crate::cli::StartArgs;
-use crate::cluster::change::Change;
-use crate::cluster::minikube::Minikube;
-use crate::compat::Severity;
-use crate::error::ExitKind;
-use crate::exec::{ShutdownReason, shutdown_reason};
-use crate::plan as planner;
-use crate::report::Printer;
+use crate::engine::{self, RunCx, RunOptions, StageEnd};
+use crate::error::{ExitKind, Failure};
+use crate::plan::StageName;
 use crate::report::events::Reporter;
+use crate::report::{Printer, junit};
 use crate::scenario::Scenario;
-use crate::stages::{self, cluster::Consent, cluster_progress::ReporterProgress};
-use crate::state::{StageStatus, StateRoot};
-use crate::tools;
+use crate::state::StateRoot;
 
-use crate::host::probe;
-
-pub async fn run(
-    scenario: &Scenario,
-    args: &StartArgs,
-    printer: &Printer,
-) -> anyhow::Result<ExitKind> {
-    let reporter = Reporter::new(printer, "start");
-    let outcome = run_stages(scenario, args, printer, &reporter).await;
-    let kind = match &outcome {
-        Ok(summary) => {
-            reporter.result(ExitKind::Success, summary.clone());
-            ExitKind::Success
-        }
-        Err(_) if shutdown_reason().is_some() => {
-            let kind = match shutdown_reason() {
-                Some(ShutdownReason::Terminate) => ExitKind::Terminated,
-                _ => ExitKind::Interrupted,
-            };
-            reporter.result(
-                kind,
-                serde_json::json!({"interrupted": true, "profile": scenario.cluster.profile}),
-            );
-            kind
-        }
-        Err(_) => return outcome.map(|_| ExitKind::Success),
-    };
-    Ok(kind)
-}
-
-async fn run_stages(
-    scenario: &Scenario,
-    args: &StartArgs,
-    printer: &Printer,
-    reporter: &Reporter,
-) -> anyhow::Result<serde_json::Value> {
-    let profile = scenario.cluster.profile.clone();
-
-    reporter.stage_started("preflight", "versions, tools and this host");
-    let lock = probe::LockUse {
+pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> ExitKind {
+    let reporter = Arc::new(Reporter::new(printer, "start"));
+    let options = RunOptions {
+        scenario_file: args.scenario.file.clone(),
         locked: args.locked,
-        ci: printer.ci,
-        scenario: args.scenario.file.clone(),
-    };
-    let (plan, probes) = failed_as(
-        reporter,
-        "preflight",
-        stages::preflight::run(scenario, &lock).await,
-    )?;
-    for finding in plan
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-    {
-        reporter.warn("preflight", &finding.message);
-    }
-    reporter.stage_done("preflight", "ok");
-
-    reporter.stage_started("tools", "minikube, istioctl and kubectl for this scenario");
-    let opts = tools::PrepareOptions {
-        locked: args.locked,
-        ci: printer.ci,
-        yes: printer.yes,
-        scenario: args.scenario.file.clone(),
         offline: args.offline,
-    };
-    let paths = failed_as(
-        reporter,
-        "tools",
-        stages::tools::run(&opts, &plan, &probes, reporter).await,
-    )?;
-    reporter.stage_done("tools", &format!("minikube {}", paths.minikube.display()));
-
-    let state = StateRoot::from_env().profile(&profile);
-    let _lock = state.lock(&command_line())?;
-    let mut record = state.record()?;
-
-    let kubeconfig = args.isolated_kubeconfig.then(|| state.file("kubeconfig"));
-    let mut minikube = Minikube::new(&paths.minikube, &profile).with_path(paths.child_path());
-    if let Some(path) = &kubeconfig {
-        minikube = minikube.with_kubeconfig(path);
-    }
-    record.scenario = serde_json::json!({
-        "kubernetes": plan.kubernetes.v(),
-        "istio": plan.istio.to_string(),
-        "cpus": plan.cpus,
-        "memory": plan.memory,
-        "driver": plan.driver,
-        "kubeconfig": kubeconfig,
-        "tools": {
-            "minikube": paths.minikube,
-            "istioctl": paths.istioctl,
-            "kubectl": paths.kubectl,
-        },
-    });
-
-    reporter.stage_started("cluster", &format!("minikube profile `{profile}`"));
-    record.stage_started("cluster");
-    state.save(&record)?;
-    let mut progress = ReporterProgress {
-        reporter,
-        planned: None,
-    };
-    let start = planner::commands::start_args(scenario, &plan.kubernetes);
-    let desired = stages::cluster_progress::desired(scenario, &plan);
-    let ask = |question: &str| crate::report::prompt::confirm(question);
-    let consent = Consent {
-        yes: printer.yes,
         recreate: args.recreate,
-        ask: printer
-            .interactive
-            .then_some(&ask as &(dyn Fn(&str) -> bool + Sync)),
+        isolated_kubeconfig: args.isolated_kubeconfig,
+        yes: printer.yes,
+        ci: printer.ci,
+        interactive: printer.interactive,
+        timeout: scenario.verify.total_timeout,
     };
-    let ensured =
-        stages::cluster::ensure(&minikube, &start, &desired, &consent, &mut progress).await;
-    let outcome = match ensured {
-        // The context minikube wrote must work for a client that names it (never
-        // current-context); until it answers, the stage is not done.
-        Ok(o) => prove_context(&profile, kubeconfig.as_deref())
-            .await
-            .map(|server| (o, server)),
-        Err(e) => Err(e),
-    };
-    // A profile meshup creates is one `down --all` may delete; one it found is not — even when
-    // the creation was interrupted half-way.
-    if matches!(
-        progress.planned,
-        Some(Change::Create | Change::Recreate { .. })
-    ) {
-        record.created_by_meshup = true;
+    let state = StateRoot::from_env().profile(&scenario.cluster.profile);
+    let cx = Arc::new(RunCx::new(
+        scenario,
+        options,
+        reporter.clone(),
+        state,
+        &crate::exec::shutdown_token(),
+    ));
+    let end = engine::run(cx.clone(), crate::stages::all()).await;
+    if let Some(path) = &args.junit {
+        let suite = format!("meshup start {}", cx.profile());
+        if let Err(e) = crate::report::junit::write(path, &suite, &junit_cases(&end)) {
+            reporter.warn("start", &format!("{e:#}"));
+        }
     }
-    let (status, detail) = match &outcome {
-        Ok((o, _)) => (StageStatus::Done, o.done.to_owned()),
-        Err(_) if shutdown_reason().is_some() => (StageStatus::Interrupted, "interrupted".into()),
-        Err(e) => (StageStatus::Failed, first_line(e)),
-    };
-    record.stage_ended("cluster", status, &detail);
-    state.save(&record)?;
-    let (outcome, server) = failed_as(reporter, "cluster", outcome)?;
-    reporter.stage_done(
-        "cluster",
-        &format!("{} (Kubernetes {server})", outcome.done),
-    );
-    for stage in ["tunnel", "mesh", "verify"] {
-        reporter.stage_skipped(stage, "not part of this meshup build yet");
+    match &end.error {
+        None => {
+            reporter.result(ExitKind::Success, summary(&cx, &end));
+        }
+        Some(e) => {
+            reporter.result_error(e);
+            crate::report::error::print_text(&Failure::of(e), printer);
+        }
     }
-    if let Some(path) = &kubeconfig {
-        printer.note(&format!("export KUBECONFIG={}", path.display()));
-    }
-    Ok(serde_json::json!({
-        "profile": profile,
-        "context": profile,
-        "kubernetes": server,
-        "cluster": outcome,
+    end.exit
+}
+
+/// What a successful run made, for people (YAML on stdout) and programs (`result.summary`).
+fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
+    let cluster = end
+        .done(StageName::Cluster)
+        .map(|d| d.details.clone())
+        .unwrap_or_default();
+    let stages: serde_json::Map<String, serde_json::Value> = end
+        .stages
+        .iter()
+        .map(|(name, e)| {
+            let v = match e {
+                StageEnd::Done(d) => serde_json::json!({ "done": d.outcome }),
+                StageEnd::Skipped(why) => serde_json::json!({ "skipped": why }),
+                StageEnd::Failed(why) => serde_json::json!({ "failed": why }),
+                StageEnd::Stopped => serde_json::json!({ "stopped": true }),
+            };
+            (name.as_str().to_owned(), v)
+        })
+        .collect();
+    let timings: serde_json::Map<String, serde_json::Value> = end
+        .elapsed
+        .iter()
+        .map(|(n, d)| (n.as_str().to_owned(), (d.as_millis() as u64).into()))
+        .collect();
+    let kubeconfig = cluster.get("kubeconfig").cloned().unwrap_or_default();
+    let mut out = serde_json::json!({
+        "profile": cx.profile(),
+        "context": cx.profile(),
+        "kubernetes": cluster.get("kubernetes"),
+        "cluster": cluster.get("cluster"),
         "kubeconfig": kubeconfig,
-        "stateDir": state.dir(),
-    }))
-}
-
-/// The API server's version through the profile's context, within MESHUP_KUBE_TIMEOUT_MS.
-async fn prove_context(
-    profile: &str,
-    kubeconfig: Option<&std::path::Path>,
-) -> anyhow::Result<String> {
-    let client = crate::k8s::client_for_context(profile, kubeconfig, ExitKind::Cluster).await?;
-    crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Cluster).await
-}
-
-/// Reports a stage's error as that stage's failure, and passes the result on.
-fn failed_as<T>(reporter: &Reporter, stage: &str, result: anyhow::Result<T>) -> anyhow::Result<T> {
-    if let Err(e) = &result {
-        reporter.stage_failed(stage, e);
+        "stateDir": cx.state.dir(),
+        "stages": stages,
+        "timingsMs": timings,
+    });
+    let mut next = Vec::new();
+    if let Some(path) = kubeconfig.as_str() {
+        next.push(format!("export KUBECONFIG={path}"));
     }
-    result
+    next.push("kubectl label namespace default istio-injection=enabled".to_owned());
+    next.push(format!("meshup status -p {}", cx.profile()));
+    next.push(format!("meshup down -p {}", cx.profile()));
+    out["next"] = serde_json::json!(next);
+    out
 }
 
-fn command_line() -> String {
-    std::env::args()
-        .map(|a| shell_escape::unix::escape(a.into()).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A JUnit case per stage (in the order they ended) and per verify check.
+fn junit_cases(end: &engine::RunEnd) -> Vec<junit::Case> {
+    let mut cases = Vec::new();
+    for (name, e) in &end.stages {
+        let duration = end.elapsed.get(name).copied().unwrap_or_default();
+        let outcome = match e {
+            StageEnd::Done(_) => junit::Outcome::Passed,
+            StageEnd::Failed(why) => junit::Outcome::Failed(why.clone()),
+            StageEnd::Skipped(why) => junit::Outcome::Skipped(why.clone()),
+            StageEnd::Stopped => junit::Outcome::Interrupted("stopped before it finished".into()),
+        };
+        cases.push(junit::Case {
+            kind: "stage",
+            name: name.as_str().to_owned(),
+            duration,
+            outcome,
+        });
+        // The verify stage hands its checks over as `details.checks`.
+        if let StageEnd::Done(d) = e {
+            cases.extend(check_cases(&d.details));
+        }
+    }
+    if let Some(error) = &end.error
+        && let Some(checks) = Failure::of(error).details.get("checks").cloned()
+    {
+        cases.extend(check_cases(&serde_json::json!({ "checks": checks })));
+    }
+    cases
 }
 
-fn first_line(e: &anyhow::Error) -> String {
-    e.to_string().lines().next().unwrap_or_default().to_owned()
+/// `[{name, verdict: pass|fail|warn|skip, durationMs, message}]` → cases.
+fn check_cases(details: &serde_json::Value) -> Vec<junit::Case> {
+    let Some(checks) = details.get("checks").and_then(|c| c.as_array()) else {
+        return Vec::new();
+    };
+    checks
+        .iter()
+        .map(|c| {
+            let message = c["message"].as_str().unwrap_or_default().to_owned();
+            junit::Case {
+                kind: "check",
+                name: c["name"].as_str().unwrap_or("check").to_owned(),
+                duration: std::time::Duration::from_millis(c["durationMs"].as_u64().unwrap_or(0)),
+                outcome: match c["verdict"].as_str() {
+                    Some("fail") => junit::Outcome::Failed(message),
+                    Some("skip") => junit::Outcome::Skipped(message),
+                    _ => junit::Outcome::Passed,
+                },
+            }
+        })
+        .collect()
+}
+
+/// `--timeout` / `MESHUP_TIMEOUT` overrides the scenario's `timeouts.total`, so the plan shows
+/// the limit the run enforces.
+pub fn apply_timeout(scenario: &mut Scenario, args: &StartArgs) -> anyhow::Result<()> {
+    let Some(text) = &args.timeout else {
+        return Ok(());
+    };
+    use crate::scenario::quantity::QuantityError;
+    let d = crate::scenario::quantity::parse_duration(text).map_err(|e| {
+        let why = match e {
+            QuantityError::TooSmall => "leaves no time to run",
+            QuantityError::TooLarge => "is too large",
+            QuantityError::Malformed => "is not a duration",
+        };
+        Failure::new(
+            ExitKind::Usage,
+            format!(
+                "--timeout: `{}` {why}; accepted: a duration like 90s, 15m or 1h (a bare number is seconds)",
+                crate::report::escape_control(text)
+            ),
+        )
+    })?;
+    scenario.verify.total_timeout = d;
+    Ok(())
 }

@@ -37,6 +37,7 @@ pub(super) async fn run(
     let mut child = spawn(cmd)?;
     let pgid = Pid::from_raw(child.id().unwrap_or_default() as i32);
     let mut guard = GroupGuard { pgid, armed: true };
+    let _registered = super::groups::register(pgid);
     tracing::debug!(command = %cmd.display(), pgid = pgid.as_raw(), "started");
 
     if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin().take()) {
@@ -58,7 +59,11 @@ pub(super) async fn run(
     let mut stderr = String::new();
     let deadline = tokio::time::sleep(cmd.timeout);
     tokio::pin!(deadline);
-    let token = cmd.cancel.clone().unwrap_or_else(shutdown_token);
+    let token = cmd
+        .cancel
+        .clone()
+        .or_else(super::current_cancel)
+        .unwrap_or_else(shutdown_token);
 
     let mut streams_open = true;
     let ending = loop {

@@ -9,13 +9,32 @@
 mod child;
 mod cmd;
 mod error;
+mod groups;
 mod output;
 mod shutdown;
 
 pub use cmd::Cmd;
 pub use error::ExecError;
+pub use groups::{kill_all, live as live_groups};
 pub use output::{Line, Output, Status, Stream};
 pub use shutdown::{ShutdownReason, shutdown, shutdown_reason, shutdown_token};
+
+use tokio_util::sync::CancellationToken;
+
+tokio::task_local! {
+    static CANCEL: CancellationToken;
+}
+
+/// Runs `work` with `token` as the stop token of every command it runs (unless a command names
+/// its own): the engine gives each stage one, so a stage's children stop when the stage is
+/// stopped, without the stage passing tokens around. Tasks `work` spawns do not inherit it.
+pub async fn with_cancel<F: std::future::Future>(token: CancellationToken, work: F) -> F::Output {
+    CANCEL.scope(token, work).await
+}
+
+fn current_cancel() -> Option<CancellationToken> {
+    CANCEL.try_with(CancellationToken::clone).ok()
+}
 
 #[cfg(test)]
 mod tests;

@@ -26,7 +26,7 @@ pub struct Probes {
     pub tools: ToolResolution,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageName {
     Preflight,
@@ -350,7 +350,10 @@ fn stages(
             .count()
     ));
 
+    // minikube is the cluster's own first step, so istioctl and kubectl download while
+    // `minikube start` runs; only the mesh needs them.
     let mut tools_stage = stage(Tools, &[Preflight]);
+    let mut cluster = stage(Cluster, &[Preflight]);
     for t in tools {
         let (tool, version) = (t.tool.name(), &t.version);
         let verified = if t.sha256.is_some() {
@@ -358,7 +361,12 @@ fn stages(
         } else {
             "the release's checksum file"
         };
-        tools_stage.steps.push(match &t.source {
+        let steps = if t.tool == crate::tools::Tool::Minikube {
+            &mut cluster.steps
+        } else {
+            &mut tools_stage.steps
+        };
+        steps.push(match &t.source {
             crate::tools::Origin::Download { url, .. } => {
                 format!("download {tool} {version} from {url}, verified against {verified}")
             }
@@ -371,7 +379,6 @@ fn stages(
         });
     }
 
-    let mut cluster = stage(Cluster, &[Tools]);
     cluster
         .commands
         .push(commands::minikube_start(s, kubernetes));

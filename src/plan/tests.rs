@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::host::probe::ProbedTools;
 use crate::compat::Version;
 use crate::compat::archives::{Arch, Os, Platform};
+use crate::host::probe::ProbedTools;
 use crate::scenario::{Layer, Scalar, Sourced, resolve};
 use crate::tools::cache::Cache;
 use crate::tools::{DownloadConfig, Installer, Origin, Sources, Tool};

@@ -19,13 +19,6 @@ use crate::error::{ExitKind, Failure};
 
 pub const SCHEMA: &str = "meshup.events/v1";
 
-/// Set once a `result` has been written, so `main` does not write a second one for an error.
-static RESULT_SENT: AtomicBool = AtomicBool::new(false);
-
-pub fn result_sent() -> bool {
-    RESULT_SENT.load(Ordering::SeqCst)
-}
-
 /// JSON download events at most every 5 %, plain lines every 10 % (a download reports per chunk).
 const JSON_STEP: f64 = 0.05;
 const PLAIN_STEP: f64 = 0.10;
@@ -53,6 +46,8 @@ pub struct Reporter {
     clock: Clock,
     bars: Option<Bars>,
     inner: Mutex<Inner>,
+    /// Set once the `result` is written: a run has one.
+    result_sent: AtomicBool,
 }
 
 struct Inner {
@@ -115,6 +110,7 @@ impl Reporter {
                 }
             }),
             clock,
+            result_sent: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 out,
                 err,
@@ -127,6 +123,18 @@ impl Reporter {
 
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// Runs `f` (a question on the terminal) with the progress lines out of its way.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bars {
+            Some(bars) => bars.suspend(f),
+            None => f(),
+        }
+    }
+
+    pub fn result_sent(&self) -> bool {
+        self.result_sent.load(Ordering::SeqCst)
     }
 
     pub fn stage_started(&self, stage: &str, what: &str) {
@@ -196,6 +204,19 @@ impl Reporter {
             |st, took| {
                 let took = took.map(|t| format!(" after {t}")).unwrap_or_default();
                 format!("{} [{stage}] failed{took}: {first}", st.red("✗"))
+            },
+        );
+    }
+
+    /// A stage stopped by a signal or the global timeout while it ran: not its failure.
+    pub fn stage_interrupted(&self, stage: &str, why: &str) {
+        self.end(
+            stage,
+            "stage-interrupted",
+            json!({ "reason": why }),
+            |st, took| {
+                let took = took.map(|t| format!(" after {t}")).unwrap_or_default();
+                format!("{} [{stage}] {why}{took}", st.yellow("■"))
             },
         );
     }
@@ -351,7 +372,7 @@ impl Reporter {
                 let _ = inner.out.flush();
             }
         }
-        RESULT_SENT.store(true, Ordering::SeqCst);
+        self.result_sent.store(true, Ordering::SeqCst);
     }
 
     /// The final event for a command that failed: `result` carrying the error (JSON mode), one
@@ -371,7 +392,7 @@ impl Reporter {
             });
             self.emit(&mut inner, "result", None, now, fields, String::new);
         }
-        RESULT_SENT.store(true, Ordering::SeqCst);
+        self.result_sent.store(true, Ordering::SeqCst);
         kind
     }
 
@@ -512,16 +533,10 @@ pub fn event_json(kind: &str, stage: Option<&str>, time: DateTime<Utc>, fields: 
 }
 
 /// An error as JSON (`kind`, `exitCode`, `message`, `hints`, `details`) and the exit it means:
-/// a `Failure` in the chain decides; anything else is unexpected (exit 1, the whole chain).
+/// a `Failure` in the chain decides; anything else is a bug (exit 70, the whole chain).
 pub fn error_object(err: &anyhow::Error) -> (ExitKind, Value) {
-    match err.chain().find_map(|e| e.downcast_ref::<Failure>()) {
-        Some(f) => (f.kind, f.error_json()),
-        None => {
-            let f = Failure::new(ExitKind::Differences, format!("{err:#}"))
-                .hint("this is unexpected; rerun with -vv and report it");
-            (f.kind, f.error_json())
-        }
-    }
+    let f = Failure::of(err);
+    (f.kind, f.error_json())
 }
 
 fn elapsed_ms(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {

@@ -176,11 +176,17 @@ fn a_failure_is_the_result_with_message_hints_and_details() {
 }
 
 #[test]
-fn an_unexpected_error_is_exit_1_with_its_chain() {
+fn an_unexpected_error_is_exit_70_with_its_chain() {
     let err = anyhow::anyhow!("disk full").context("writing state.json");
     let (kind, object) = error_object(&err);
-    assert_eq!(kind, ExitKind::Differences);
-    assert_eq!(object["message"], "writing state.json: disk full");
+    assert_eq!(kind, ExitKind::Internal);
+    assert_eq!(object["exitCode"], 70);
+    assert_eq!(
+        object["message"],
+        "writing state.json\n\nCaused by:\n    0: disk full"
+    );
+    assert_eq!(object["details"]["causes"][0], "disk full");
+    assert!(object["hints"][0].as_str().unwrap().contains("report it"));
 }
 
 #[test]

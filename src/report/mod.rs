@@ -3,7 +3,9 @@
 //! doctor checklists and errors live next to it.
 
 pub mod doctor;
+pub mod error;
 pub mod events;
+pub mod junit;
 pub mod matrix;
 pub mod plan;
 pub mod progress;
@@ -97,6 +99,26 @@ impl Printer {
     pub fn style(&self) -> style::Style {
         style::Style { color: self.color }
     }
+}
+
+/// A value from the user, safe to print on a terminal: control characters (an escape
+/// sequence that would clear the screen) are shown escaped, like `\u{1b}`.
+pub fn escape_control(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// A line on stderr from outside any command's printer (the signal thread).
+pub fn signal_notice(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{text}");
 }
 
 /// CI=true (or 1, or any non-empty value but false/0) implies --ci.

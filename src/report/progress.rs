@@ -40,6 +40,11 @@ impl Bars {
         }
     }
 
+    /// Runs `f` (a question) with the lines cleared, and draws them again after.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.multi.suspend(f)
+    }
+
     /// A spinner line for a stage that just started.
     pub fn start(&self, prefix: &str, message: &str) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new_spinner());

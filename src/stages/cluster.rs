@@ -2,10 +2,15 @@
 //! Running and unchanged → nothing; stopped or half-started → start again; newer Kubernetes →
 //! upgrade after consent; anything minikube cannot change in place → recreate, only when asked.
 
+use futures::future::BoxFuture;
+
+use super::cluster_progress::ReporterProgress;
 use crate::cluster::change::{self, Change, Desired};
 use crate::cluster::events::MinikubeEvent;
 use crate::cluster::minikube::{Minikube, StartArgs};
+use crate::engine::{ClusterReady, Done, RunCx, Stage, StageCx};
 use crate::error::{ExitKind, Failure};
+use crate::plan::StageName;
 
 /// What the stage needs to know about the run, beyond the cluster itself.
 pub struct Consent<'a> {
@@ -111,4 +116,119 @@ fn cluster_error(err: crate::exec::ExecError) -> anyhow::Error {
         e @ crate::exec::ExecError::Cancelled { .. } => e.into(),
         e => Failure::new(ExitKind::Cluster, e.to_string()).into(),
     }
+}
+
+/// The engine's cluster stage: minikube on disk, the profile locked, the profile made to match
+/// the scenario, and its context proven to answer.
+pub struct Cluster;
+
+impl Stage for Cluster {
+    fn name(&self) -> StageName {
+        StageName::Cluster
+    }
+
+    fn failure(&self) -> ExitKind {
+        ExitKind::Cluster
+    }
+
+    fn what(&self, cx: &RunCx) -> String {
+        format!("minikube profile `{}`", cx.profile())
+    }
+
+    fn run<'a>(&'a self, cx: &'a RunCx, sx: &'a StageCx) -> BoxFuture<'a, anyhow::Result<Done>> {
+        Box::pin(run(cx, sx))
+    }
+}
+
+async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
+    let pre = cx.need(&cx.outputs.preflight, "preflight")?;
+    let plan = &pre.plan;
+    let profile = cx.profile().to_owned();
+    let minikube_tool = super::tools::ensure(sx, &pre.resolution.minikube).await?;
+    let mut paths = crate::tools::ToolPaths::planned(&pre.resolution);
+    paths.ensured(crate::tools::Tool::Minikube, minikube_tool.clone());
+    let _ = cx.outputs.minikube.set(minikube_tool);
+
+    cx.lock_profile(&command_line())?;
+    let kubeconfig = cx
+        .options
+        .isolated_kubeconfig
+        .then(|| cx.state.file("kubeconfig"));
+    let mut minikube = Minikube::new(&paths.minikube, &profile).with_path(paths.child_path());
+    if let Some(path) = &kubeconfig {
+        minikube = minikube.with_kubeconfig(path);
+    }
+    cx.update_record(|r| {
+        r.scenario = serde_json::json!({
+            "kubernetes": plan.kubernetes.v(),
+            "istio": plan.istio.to_string(),
+            "cpus": plan.cpus,
+            "memory": plan.memory,
+            "driver": plan.driver,
+            "kubeconfig": kubeconfig,
+            "tools": {
+                "minikube": paths.minikube,
+                "istioctl": paths.istioctl,
+                "kubectl": paths.kubectl,
+            },
+        });
+        r.stage_started("cluster");
+    })?;
+
+    let mut progress = ReporterProgress {
+        reporter: sx.reporter(),
+        planned: None,
+    };
+    let start = crate::plan::commands::start_args(&cx.scenario, &plan.kubernetes);
+    let desired = super::cluster_progress::desired(&cx.scenario, plan);
+    let reporter = sx.reporter();
+    let ask = |question: &str| crate::report::prompt::confirm_during(reporter, question);
+    let consent = Consent {
+        yes: cx.options.yes,
+        recreate: cx.options.recreate,
+        ask: cx
+            .options
+            .interactive
+            .then_some(&ask as &(dyn Fn(&str) -> bool + Sync)),
+    };
+    let ensured = ensure(&minikube, &start, &desired, &consent, &mut progress).await;
+    // A profile meshup creates is one `down --all` may delete; one it found is not — even when
+    // the creation was interrupted half-way.
+    if matches!(
+        progress.planned,
+        Some(Change::Create | Change::Recreate { .. })
+    ) {
+        cx.update_record(|r| r.created_by_meshup = true)?;
+    }
+    let outcome = ensured?;
+    // The context minikube wrote must work for a client that names it (never current-context);
+    // until it answers, the stage is not done.
+    let client =
+        crate::k8s::client_for_context(&profile, kubeconfig.as_deref(), ExitKind::Cluster).await?;
+    let server =
+        crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Cluster).await?;
+    sx.info(&format!(
+        "Kubernetes {server} answers on context `{profile}`"
+    ));
+    let done = outcome.done.to_owned();
+    let details = serde_json::json!({
+        "cluster": outcome,
+        "kubernetes": server,
+        "context": profile,
+        "kubeconfig": kubeconfig,
+    });
+    let _ = cx.outputs.cluster.set(ClusterReady {
+        outcome,
+        server,
+        context: profile,
+        kubeconfig,
+    });
+    Ok(Done::new(done).with(details))
+}
+
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| shell_escape::unix::escape(a.into()).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,8 +1,8 @@
 //! The preflight stage: the plan's findings for this scenario on this host. Anything that
 //! cannot work stops here (exit 3), before a single thing is started.
 
-use crate::host::probe;
 use crate::error::{ExitKind, Failure};
+use crate::host::probe;
 use crate::plan::{self as planner, Plan, Probes};
 use crate::scenario::Scenario;
 
@@ -36,4 +36,56 @@ pub async fn run(scenario: &Scenario, lock: &probe::LockUse) -> anyhow::Result<(
         }
     }
     Err(failure.into())
+}
+
+/// The engine's preflight: the plan (its stage graph is the one that runs), the tools'
+/// resolution with the one download question, and the minikube range check — everything that
+/// can fail before a single thing is started.
+pub struct Preflight;
+
+impl crate::engine::Stage for Preflight {
+    fn name(&self) -> crate::plan::StageName {
+        crate::plan::StageName::Preflight
+    }
+
+    fn failure(&self) -> ExitKind {
+        ExitKind::Preflight
+    }
+
+    fn what(&self, _cx: &crate::engine::RunCx) -> String {
+        "versions, tools and this host".into()
+    }
+
+    fn run<'a>(
+        &'a self,
+        cx: &'a crate::engine::RunCx,
+        sx: &'a crate::engine::StageCx,
+    ) -> futures::future::BoxFuture<'a, anyhow::Result<crate::engine::Done>> {
+        Box::pin(async move {
+            let o = &cx.options;
+            let lock = probe::LockUse {
+                locked: o.locked,
+                ci: o.ci,
+                scenario: o.scenario_file.clone(),
+            };
+            let (plan, probes) = run(&cx.scenario, &lock).await?;
+            for finding in plan
+                .findings
+                .iter()
+                .filter(|f| f.severity == crate::compat::Severity::Warning)
+            {
+                sx.warn(&finding.message);
+            }
+            let resolution = super::tools::resolve(cx, &plan, &probes).await?;
+            for r in resolution.all() {
+                sx.info(&r.why);
+            }
+            let _ = cx.outputs.preflight.set(crate::engine::Preflight {
+                plan,
+                probes,
+                resolution,
+            });
+            Ok(crate::engine::Done::new("ok"))
+        })
+    }
 }

@@ -2,42 +2,94 @@
 //! cache, or fetched and verified — and a last check that the minikube about to run accepts
 //! the Kubernetes version.
 
-use crate::host::probe;
-use crate::compat::minikube as mk_compat;
-use crate::error::{ExitKind, Failure};
-use crate::plan::{Plan, Probes};
-use crate::report::events::Reporter;
-use crate::tools::{self, ToolPaths};
+use futures::future::BoxFuture;
 
-/// Resolves, fetches (with consent) and verifies the scenario's tools, as the plan showed them.
-pub async fn run(
-    opts: &tools::PrepareOptions,
+use crate::compat::minikube as mk_compat;
+use crate::engine::{Done, RunCx, Stage, StageCx};
+use crate::error::{ExitKind, Failure};
+use crate::host::probe;
+use crate::plan::{Plan, Probes, StageName};
+use crate::tools;
+
+/// Where each tool comes from, as the plan showed it, with the one download question asked;
+/// the minikube about to run must accept the Kubernetes version. (The preflight runs this.)
+pub async fn resolve(
+    cx: &RunCx,
     plan: &Plan,
     probes: &Probes,
-    reporter: &Reporter,
-) -> anyhow::Result<ToolPaths> {
+) -> anyhow::Result<tools::Resolution> {
+    let o = &cx.options;
+    let opts = tools::PrepareOptions {
+        locked: o.locked,
+        ci: o.ci,
+        yes: o.yes,
+        scenario: o.scenario_file.clone(),
+        offline: o.offline,
+    };
     let installer = tools::Installer::from_env()?;
     let request = crate::commands::tools::request_from_plan(plan);
     let have_minikube = probes.minikube.version().map(|v| v.v());
-    let progress = ToolsProgress {
-        reporter,
-        current: std::sync::Mutex::new((String::new(), 0, None)),
-    };
-    let (resolution, paths) = tools::prepare(
+    let resolution = tools::resolve_for_run(
         &request,
-        opts,
+        &opts,
         &installer,
         // The preflight's answers: the resolution is the one the plan showed.
         &probe::ProbedTools(probes),
-        &progress,
     )
     .await
     .map_err(|e| withheld_minikube_is_preflight(e, plan, have_minikube))?;
-    for r in resolution.all() {
-        reporter.info("tools", &r.why);
-    }
     check_minikube_range(&resolution.minikube, plan)?;
-    Ok(paths)
+    Ok(resolution)
+}
+
+/// One tool on disk, its download progress reported under `stage`.
+pub async fn ensure(sx: &StageCx, r: &tools::Resolved) -> anyhow::Result<tools::EnsuredTool> {
+    let installer = tools::Installer::from_env()?;
+    let progress = ToolsProgress {
+        sx,
+        current: std::sync::Mutex::new((String::new(), 0, None)),
+    };
+    tools::ensure_one(r, &installer, &progress)
+        .await
+        .map_err(|e| e.into_anyhow())
+}
+
+/// The engine's tools stage: istioctl (and kubectl when the mesh needs it), fetched and
+/// verified while the cluster starts; minikube is the cluster stage's own first step.
+pub struct Tools;
+
+impl Stage for Tools {
+    fn name(&self) -> StageName {
+        StageName::Tools
+    }
+
+    fn failure(&self) -> ExitKind {
+        ExitKind::Tools
+    }
+
+    fn what(&self, _cx: &RunCx) -> String {
+        "istioctl and kubectl for this scenario".into()
+    }
+
+    fn run<'a>(&'a self, cx: &'a RunCx, sx: &'a StageCx) -> BoxFuture<'a, anyhow::Result<Done>> {
+        Box::pin(async move {
+            let resolution = &cx.need(&cx.outputs.preflight, "preflight")?.resolution;
+            let mut paths = tools::ToolPaths::planned(resolution);
+            let mut done = Vec::new();
+            for r in [&resolution.istioctl, &resolution.kubectl] {
+                paths.ensured(r.tool, ensure(sx, r).await?);
+                if r.needed {
+                    done.push(format!("{} {}", r.tool, r.version));
+                }
+            }
+            let _ = cx.outputs.tools.set(paths);
+            Ok(Done::new(if done.is_empty() {
+                "nothing needed".to_owned()
+            } else {
+                done.join(", ")
+            }))
+        })
+    }
 }
 
 /// When meshup may not fetch the minikube a version needs (offline, or the user said no), the
@@ -54,9 +106,9 @@ fn withheld_minikube_is_preflight(
     }
 }
 
-/// Download progress of the tools stage, as the run's events.
+/// Download progress, as the stage's events.
 struct ToolsProgress<'a> {
-    reporter: &'a Reporter,
+    sx: &'a StageCx,
     /// (artifact, bytes done, total)
     current: std::sync::Mutex<(String, u64, Option<u64>)>,
 }
@@ -64,23 +116,20 @@ struct ToolsProgress<'a> {
 impl tools::Progress for ToolsProgress<'_> {
     fn started(&self, _tool: tools::Tool, url: &str, total: Option<u64>) {
         let artifact = url.rsplit('/').next().unwrap_or(url).to_owned();
-        self.reporter
-            .download("tools", &artifact, None, Some((0, total)));
+        self.sx.download(&artifact, (0, total));
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = (artifact, 0, total);
     }
 
     fn advanced(&self, bytes: u64) {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         current.1 += bytes;
-        self.reporter
-            .download("tools", &current.0, None, Some((current.1, current.2)));
+        self.sx.download(&current.0, (current.1, current.2));
     }
 
     fn retrying(&self, tool: tools::Tool, attempt: u32, reason: &str) {
-        self.reporter.warn(
-            "tools",
-            &format!("{tool}: attempt {attempt} failed ({reason}); retrying"),
-        );
+        self.sx.warn(&format!(
+            "{tool}: attempt {attempt} failed ({reason}); retrying"
+        ));
     }
 }
 

@@ -56,34 +56,74 @@ pub async fn ensure(
     installer: &Installer,
     progress: &dyn Progress,
 ) -> Result<ToolPaths, ToolError> {
-    let mut paths = Vec::new();
-    let mut profiles = None;
-    let mut path_prefix = Vec::new();
+    let mut paths = ToolPaths::planned(resolution);
     for r in resolution.all() {
-        let path = match &r.origin {
-            Origin::Path { path } => path.clone(),
-            _ if !r.needed => r.path().clone(),
-            _ => {
-                let done = installer
-                    .ensure(r.tool, &r.semver, r.sha256.as_deref(), progress)
-                    .await?;
-                if r.tool == Tool::Istioctl {
-                    profiles = Some(done.entry.dir.join(extract::PROFILES_DIR));
-                }
-                path_prefix.push(done.entry.dir.clone());
-                done.entry.binary
-            }
-        };
-        paths.push(path);
+        paths.ensured(r.tool, ensure_one(r, installer, progress).await?);
     }
-    let [minikube, istioctl, kubectl]: [PathBuf; 3] = paths.try_into().expect("three tools");
-    Ok(ToolPaths {
-        minikube,
-        istioctl,
-        kubectl,
-        istio_profiles: profiles,
-        path_prefix,
-    })
+    Ok(paths)
+}
+
+/// One tool on disk: where its binary is, and the cache folder it came from (if meshup brought
+/// it).
+#[derive(Debug, Clone)]
+pub struct EnsuredTool {
+    pub binary: PathBuf,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Downloads (or finds in the cache) one resolved tool, if it is needed and not on PATH.
+pub async fn ensure_one(
+    r: &Resolved,
+    installer: &Installer,
+    progress: &dyn Progress,
+) -> Result<EnsuredTool, ToolError> {
+    match &r.origin {
+        Origin::Path { path } => Ok(EnsuredTool {
+            binary: path.clone(),
+            cache_dir: None,
+        }),
+        _ if !r.needed => Ok(EnsuredTool {
+            binary: r.path().clone(),
+            cache_dir: None,
+        }),
+        _ => {
+            let done = installer
+                .ensure(r.tool, &r.semver, r.sha256.as_deref(), progress)
+                .await?;
+            Ok(EnsuredTool {
+                binary: done.entry.binary,
+                cache_dir: Some(done.entry.dir),
+            })
+        }
+    }
+}
+
+impl ToolPaths {
+    /// Where each tool will be once ensured (a download's path is known before it happens).
+    pub fn planned(resolution: &Resolution) -> ToolPaths {
+        ToolPaths {
+            minikube: resolution.minikube.path().clone(),
+            istioctl: resolution.istioctl.path().clone(),
+            kubectl: resolution.kubectl.path().clone(),
+            istio_profiles: None,
+            path_prefix: Vec::new(),
+        }
+    }
+
+    /// Takes in a tool that is now on disk.
+    pub fn ensured(&mut self, tool: Tool, t: EnsuredTool) {
+        if let Some(dir) = &t.cache_dir {
+            if tool == Tool::Istioctl {
+                self.istio_profiles = Some(dir.join(extract::PROFILES_DIR));
+            }
+            self.path_prefix.push(dir.clone());
+        }
+        match tool {
+            Tool::Minikube => self.minikube = t.binary,
+            Tool::Istioctl => self.istioctl = t.binary,
+            Tool::Kubectl => self.kubectl = t.binary,
+        }
+    }
 }
 
 /// How a run treats the lock and the consent question.
@@ -101,15 +141,15 @@ pub struct PrepareOptions {
     pub offline: bool,
 }
 
-/// The tools stage in one call: read the lock the run must honour, resolve, ask once on a
-/// terminal, then download and verify what is missing.
-pub async fn prepare(
+/// Everything before a download, in one call: read the lock the run must honour, resolve, and
+/// ask once on a terminal. `meshup start` does this in its preflight, so the downloads that
+/// follow can run in different stages side by side.
+pub async fn resolve_for_run(
     req: &Request,
     opts: &PrepareOptions,
     installer: &Installer,
     probe: &impl probe::Probe,
-    progress: &dyn Progress,
-) -> Result<(Resolution, ToolPaths), ToolError> {
+) -> Result<Resolution, ToolError> {
     let lock = Lock::for_run(
         opts.locked,
         opts.ci,
@@ -124,6 +164,18 @@ pub async fn prepare(
         });
     }
     consent::confirm(&resolution.downloads(), opts.yes, opts.ci, lock.is_some())?;
+    Ok(resolution)
+}
+
+/// Resolve, ask, then download and verify what is missing (`meshup tools install`).
+pub async fn prepare(
+    req: &Request,
+    opts: &PrepareOptions,
+    installer: &Installer,
+    probe: &impl probe::Probe,
+    progress: &dyn Progress,
+) -> Result<(Resolution, ToolPaths), ToolError> {
+    let resolution = resolve_for_run(req, opts, installer, probe).await?;
     let paths = ensure(&resolution, installer, progress).await?;
     Ok((resolution, paths))
 }

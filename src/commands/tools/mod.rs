@@ -15,9 +15,9 @@ pub use render::human_bytes;
 use render::table;
 
 use super::input::{self, EnvSourced};
-use crate::host::probe;
 use crate::cli::ScenarioArgs;
 use crate::error::ExitKind;
+use crate::host::probe;
 use crate::plan as planner;
 use crate::report::Printer;
 use crate::scenario::Scenario;

@@ -23,6 +23,9 @@ pub struct MinikubeKnobs {
     /// Kill `start` (SIGKILL, by itself) when it reaches this step index (0..=19), leaving a
     /// half-created profile, as a user's Ctrl-C or a crash would.
     pub interrupt_start_at_step: Option<u32>,
+    /// `start` ignores SIGINT and SIGTERM (a tool stuck in a call that does not return): only
+    /// SIGKILL ends it. For testing how meshup escalates a stop.
+    pub start_ignores_stop_signals: bool,
     pub tunnel: TunnelKnobs,
 }
 
@@ -37,6 +40,7 @@ impl Default for MinikubeKnobs {
             download_preload: false,
             fail_start: None,
             interrupt_start_at_step: None,
+            start_ignores_stop_signals: false,
             tunnel: TunnelKnobs::default(),
         }
     }

@@ -143,6 +143,14 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     ui.registry = rel.start_registry();
     ui.legacy_order = rel.legacy_event_order();
     let knobs = &env.knobs;
+    if knobs.minikube.start_ignores_stop_signals {
+        use nix::sys::signal::{SigHandler, Signal, signal};
+        // SAFETY: SIG_IGN installs no handler code.
+        unsafe {
+            let _ = signal(Signal::SIGINT, SigHandler::SigIgn);
+            let _ = signal(Signal::SIGTERM, SigHandler::SigIgn);
+        }
+    }
     let force = args.bool(&["--force"]);
     let hide = !crate::fakes::common::stdout_is_tty() && rel.hides_spinner_steps_without_tty();
     let prefix = if profile == "minikube" {
