@@ -3,8 +3,6 @@
 //! when one fails, and saves the result (`verify.json`) in the profile's state dir. A failed or
 //! timed-out check is exit 8.
 
-use std::path::PathBuf;
-
 use serde_json::json;
 
 use super::input::{self, EnvSourced};
@@ -13,7 +11,7 @@ use crate::cli::{ScenarioArgs, VerifyArgs};
 use crate::error::{ExitKind, Failure};
 use crate::report::Printer;
 use crate::report::events::{Mode, Reporter};
-use crate::state::{StateRoot, write_atomically};
+use crate::state::StateRoot;
 use crate::verify::{self, Settings, diagnostics};
 
 pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
@@ -40,31 +38,22 @@ pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyh
     let client = crate::k8s::client_for_context(&name, target.kubeconfig.as_deref(), ExitKind::Verify)
         .await?;
     crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Verify).await?;
-    let run = verify::run(&client.client, &settings);
-    let mut report = tokio::time::timeout(v.total_timeout, run).await.map_err(|_| {
-        Failure::new(ExitKind::Timeout, format!("verify did not finish within the global timeout ({})", v.total_timeout_text()))
+    let bundle = diagnostics::Bundle {
+        dir: args
+            .diagnostics_dir
+            .clone()
+            .unwrap_or_else(|| diagnostics::default_dir(&root.diagnostics(), &name)),
+        archive: args.diagnostics_archive,
+        kubeconfig: target.kubeconfig.clone(),
+        minikube: Some(target.minikube.command(["logs", "--length", "200"])),
+    };
+    let run = verify::run_recorded(&client.client, &settings, &bundle);
+    let report = tokio::time::timeout(v.total_timeout, run).await.map_err(|_| {
+        Failure::new(
+            ExitKind::Timeout,
+            format!("verify did not finish within the global timeout ({})", v.total_timeout_text()),
+        )
     })?;
-    if !report.ok {
-        let bundle = diagnostics::Bundle {
-            dir: args
-                .diagnostics_dir
-                .clone()
-                .unwrap_or_else(|| diagnostics::default_dir(&root.diagnostics(), &name)),
-            archive: args.diagnostics_archive,
-            kubeconfig: target.kubeconfig.clone(),
-            minikube: Some(target.minikube.command(["logs", "--length", "200"])),
-        };
-        match diagnostics::write(Some(&client.client), &settings, &report, &bundle).await {
-            Ok(path) => report.diagnostics = Some(path.display().to_string()),
-            Err(e) => reporter.warn("verify", &format!("cannot write the diagnostics bundle: {e:#}")),
-        }
-    }
-    if target.state.dir().is_dir() {
-        let _ = write_atomically(
-            &target.state.file(verify::RESULT_FILE),
-            serde_json::to_vec_pretty(&report)?.as_slice(),
-        );
-    }
     let exit = if report.ok { ExitKind::Success } else { ExitKind::Verify };
     if reporter.mode() == Mode::Json {
         for c in &report.checks {
@@ -79,9 +68,4 @@ pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyh
         printer.out(crate::report::verify::render(&report, printer.style()).trim_end());
     }
     Ok(exit)
-}
-
-/// Where a bundle goes when the caller names none.
-pub fn diagnostics_root() -> PathBuf {
-    StateRoot::from_env().diagnostics()
 }

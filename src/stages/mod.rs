@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod cluster_progress;
 pub mod preflight;
 pub mod tools;
+pub mod verify;
 
 use std::sync::Arc;
 

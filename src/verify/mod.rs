@@ -157,3 +157,21 @@ pub async fn run(client: &kube::Client, settings: &Settings) -> Report {
     }
     report
 }
+
+/// [`run`], then on failure the diagnostics bundle (its path in the report), and the result
+/// saved as `verify.json` in the profile's state dir when there is one (`status` shows it).
+pub async fn run_recorded(client: &kube::Client, settings: &Settings, bundle: &diagnostics::Bundle) -> Report {
+    let mut report = run(client, settings).await;
+    if !report.ok {
+        match diagnostics::write(Some(client), settings, &report, bundle).await {
+            Ok(path) => report.diagnostics = Some(path.display().to_string()),
+            Err(e) => tracing::warn!("cannot write the diagnostics bundle: {e:#}"),
+        }
+    }
+    if let Some(dir) = settings.state_dir.as_ref().filter(|d| d.is_dir())
+        && let Ok(bytes) = serde_json::to_vec_pretty(&report)
+    {
+        let _ = crate::state::write_atomically(&dir.join(RESULT_FILE), &bytes);
+    }
+    report
+}
