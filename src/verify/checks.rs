@@ -289,16 +289,26 @@ async fn mesh_route(client: &kube::Client, s: &Settings) -> CheckResult {
     };
     let path = smoke::request_path(&s.smoke_image);
     let url = format!("http://{ip}{path}");
-    let deadline = tokio::time::Instant::now() + s.check_timeout.saturating_sub(started.elapsed());
+    let within = s.check_timeout.saturating_sub(started.elapsed());
+    match probe_route(&url, &s.smoke_image, within).await {
+        Ok(server) => CheckResult::new("mesh-route", Verdict::Pass, started, format!("GET {url} (Host {}) answered 200 from the smoke workload through istio-envoy", smoke::HOST))
+            .evidence(json!({"url": url, "host": smoke::HOST, "status": 200, "server": server, "apiVersion": api_version})),
+        Err(last) => fail(format!("GET {url} (Host {}) {last}", smoke::HOST))
+            .hint("Envoy's 503 `no healthy upstream` means no ready endpoint for the route's destination port; 404 means no route for the host/path")
+            .evidence(json!({"url": url, "host": smoke::HOST, "last": last, "apiVersion": api_version})),
+    }
+}
+
+/// The data-path request of `mesh-route`: `GET url` with the smoke host, retried while the
+/// route reaches Envoy (an HTTP answer cannot be watched), until it is the workload's own 200
+/// through `istio-envoy`. `Ok(server header)`, or `Err(the last answer)` when `within` ends.
+pub async fn probe_route(url: &str, image: &str, within: Duration) -> Result<Option<String>, String> {
+    let deadline = tokio::time::Instant::now() + within;
     let mut pause = Duration::from_millis(20);
     loop {
-        // The route reaches Envoy a moment after it is applied: retry until the answer is right.
-        let last = match http::get(&url, Some(smoke::HOST), Duration::from_secs(5)).await {
+        let last = match http::get(url, Some(smoke::HOST), Duration::from_secs(5)).await {
             Ok(a) => match conditions::routed(a.code, a.server.as_deref()) {
-                Ok(()) if smoke::is_workload_answer(&s.smoke_image, &a.body) => {
-                    return CheckResult::new("mesh-route", Verdict::Pass, started, format!("GET {url} (Host {}) answered 200 from the smoke workload through istio-envoy", smoke::HOST))
-                        .evidence(json!({"url": url, "host": smoke::HOST, "status": 200, "server": a.server, "apiVersion": api_version}));
-                }
+                Ok(()) if smoke::is_workload_answer(image, &a.body) => return Ok(a.server),
                 Ok(()) => format!("answered 200 but not with the workload's answer: {}", first_line(&a.body)),
                 Err(why) => {
                     let body = first_line(&a.body);
@@ -308,9 +318,7 @@ async fn mesh_route(client: &kube::Client, s: &Settings) -> CheckResult {
             Err(e) => e,
         };
         if tokio::time::Instant::now() + pause >= deadline {
-            return fail(format!("GET {url} (Host {}) {last}", smoke::HOST))
-                .hint("Envoy's 503 `no healthy upstream` means no ready endpoint for the route's destination port; 404 means no route for the host/path")
-                .evidence(json!({"url": url, "host": smoke::HOST, "last": last, "apiVersion": api_version}));
+            return Err(last);
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(1));
