@@ -14,7 +14,11 @@ use crate::report::events::{Mode, Reporter};
 use crate::state::StateRoot;
 use crate::verify::{self, Settings, diagnostics};
 
-pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyhow::Result<ExitKind> {
+pub async fn run(
+    args: &VerifyArgs,
+    env: &EnvSourced,
+    printer: &Printer,
+) -> anyhow::Result<ExitKind> {
     let scenario_args = ScenarioArgs {
         file: args.profile.file.clone(),
         cluster_profile: args.profile.cluster_profile.clone(),
@@ -35,8 +39,9 @@ pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyh
         state_dir: Some(target.state.dir().to_path_buf()),
     };
     let reporter = Reporter::new(printer, "verify");
-    let client = crate::k8s::client_for_context(&name, target.kubeconfig.as_deref(), ExitKind::Verify)
-        .await?;
+    let client =
+        crate::k8s::client_for_context(&name, target.kubeconfig.as_deref(), ExitKind::Verify)
+            .await?;
     crate::k8s::server_version(&client, crate::k8s::timeout(), ExitKind::Verify).await?;
     let bundle = diagnostics::Bundle {
         dir: args
@@ -48,13 +53,22 @@ pub async fn run(args: &VerifyArgs, env: &EnvSourced, printer: &Printer) -> anyh
         minikube: Some(target.minikube.command(["logs", "--length", "200"])),
     };
     let run = verify::run_recorded(&client.client, &settings, &bundle);
-    let report = tokio::time::timeout(v.total_timeout, run).await.map_err(|_| {
-        Failure::new(
-            ExitKind::Timeout,
-            format!("verify did not finish within the global timeout ({})", v.total_timeout_text()),
-        )
-    })?;
-    let exit = if report.ok { ExitKind::Success } else { ExitKind::Verify };
+    let report = tokio::time::timeout(v.total_timeout, run)
+        .await
+        .map_err(|_| {
+            Failure::new(
+                ExitKind::Timeout,
+                format!(
+                    "verify did not finish within the global timeout ({})",
+                    v.total_timeout_text()
+                ),
+            )
+        })?;
+    let exit = if report.ok {
+        ExitKind::Success
+    } else {
+        ExitKind::Verify
+    };
     if reporter.mode() == Mode::Json {
         for c in &report.checks {
             reporter.event("check", Some("verify"), serde_json::to_value(c)?, "");

@@ -14,8 +14,14 @@ pub fn check_line(c: &CheckResult, st: Style) -> String {
         Verdict::Warn => st.yellow("!"),
     };
     let took = st.dim(&format!("({})", human_duration(c.duration_ms)));
-    let summary = if c.verdict == Verdict::Pass { c.message.as_str() } else { "" };
-    format!("{mark} {:<16} {took} {summary}", c.name).trim_end().to_string()
+    let summary = if c.verdict == Verdict::Pass {
+        c.message.as_str()
+    } else {
+        ""
+    };
+    format!("{mark} {:<16} {took} {summary}", c.name)
+        .trim_end()
+        .to_string()
 }
 
 pub fn render(r: &Report, st: Style) -> String {
@@ -23,7 +29,11 @@ pub fn render(r: &Report, st: Style) -> String {
     for c in &r.checks {
         let _ = writeln!(o, "{}", check_line(c, st));
     }
-    let problems: Vec<&CheckResult> = r.checks.iter().filter(|c| c.verdict != Verdict::Pass).collect();
+    let problems: Vec<&CheckResult> = r
+        .checks
+        .iter()
+        .filter(|c| c.verdict != Verdict::Pass)
+        .collect();
     if !problems.is_empty() {
         o.push('\n');
     }

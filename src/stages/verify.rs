@@ -56,7 +56,10 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
         mk.command(["logs", "--length", "200"])
     });
     let bundle = diagnostics::Bundle {
-        dir: diagnostics::default_dir(&crate::state::StateRoot::from_env().diagnostics(), cx.profile()),
+        dir: diagnostics::default_dir(
+            &crate::state::StateRoot::from_env().diagnostics(),
+            cx.profile(),
+        ),
         archive: false,
         kubeconfig: cluster.kubeconfig.clone(),
         minikube,
@@ -72,7 +75,11 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
     }
     let failed: Vec<&str> = report.failed().map(|c| c.name).collect();
     if failed.is_empty() {
-        let warned = report.checks.iter().filter(|c| c.verdict == Verdict::Warn).count();
+        let warned = report
+            .checks
+            .iter()
+            .filter(|c| c.verdict == Verdict::Warn)
+            .count();
         let outcome = match warned {
             0 => format!("{} checks passed", report.checks.len()),
             n => format!("{} checks passed, {n} warning(s)", report.checks.len() - n),

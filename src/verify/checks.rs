@@ -22,9 +22,14 @@ pub async fn run_all(client: &kube::Client, s: &Settings) -> Vec<CheckResult> {
         let route = if sidecar.verdict == Verdict::Pass {
             mesh_route(client, s).await
         } else {
-            CheckResult::new("mesh-route", Verdict::Fail, Instant::now(), "not tried: the smoke workload is not ready (see sidecar)")
-                .hint("fix the sidecar check first")
-                .namespaces(&[&s.smoke_namespace])
+            CheckResult::new(
+                "mesh-route",
+                Verdict::Fail,
+                Instant::now(),
+                "not tried: the smoke workload is not ready (see sidecar)",
+            )
+            .hint("fix the sidecar check first")
+            .namespaces(&[&s.smoke_namespace])
         };
         (sidecar, route)
     };
@@ -100,22 +105,48 @@ async fn gateways(client: &kube::Client, s: &Settings) -> CheckResult {
         .await
     {
         Ok(l) => l,
-        Err(e) => return CheckResult::new("gateways", Verdict::Fail, started, format!("cannot list gateway deployments: {e}")),
+        Err(e) => {
+            return CheckResult::new(
+                "gateways",
+                Verdict::Fail,
+                started,
+                format!("cannot list gateway deployments: {e}"),
+            );
+        }
     };
-    let names: Vec<String> = list.items.iter().filter_map(|d| d.metadata.name.clone()).collect();
+    let names: Vec<String> = list
+        .items
+        .iter()
+        .filter_map(|d| d.metadata.name.clone())
+        .collect();
     if names.is_empty() {
-        return CheckResult::new("gateways", Verdict::Pass, started, "no gateway deployments enabled");
+        return CheckResult::new(
+            "gateways",
+            Verdict::Pass,
+            started,
+            "no gateway deployments enabled",
+        );
     }
     let waits = names.iter().map(|name| {
         let n = name.clone();
         let api = api.clone();
-        async move { watch::until(&api, &n.clone(), s.check_timeout, move |d| conditions::deployment_available(d, &n)).await }
+        async move {
+            watch::until(&api, &n.clone(), s.check_timeout, move |d| {
+                conditions::deployment_available(d, &n)
+            })
+            .await
+        }
     });
     let outcomes = futures::future::join_all(waits).await;
     let missing: Vec<String> = outcomes.into_iter().filter_map(Result::err).collect();
     if missing.is_empty() {
-        CheckResult::new("gateways", Verdict::Pass, started, format!("{} available", names.join(", ")))
-            .evidence(json!({"deployments": names}))
+        CheckResult::new(
+            "gateways",
+            Verdict::Pass,
+            started,
+            format!("{} available", names.join(", ")),
+        )
+        .evidence(json!({"deployments": names}))
     } else {
         CheckResult::new("gateways", Verdict::Fail, started, missing.join("; "))
             .hint("the diagnostics bundle has the gateway pods' state, events and istio-proxy logs")
@@ -145,7 +176,10 @@ fn tunnel_evidence(s: &Settings) -> Value {
         }
         if let Ok(text) = std::fs::read_to_string(entry.path()) {
             let tail: Vec<&str> = text.lines().rev().take(20).collect();
-            out.insert(name, tail.into_iter().rev().collect::<Vec<_>>().join("\n").into());
+            out.insert(
+                name,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n").into(),
+            );
         }
     }
     if out.is_empty() {
@@ -163,7 +197,11 @@ fn tunnel_hint(s: &Settings) -> String {
 }
 
 /// Address of a LoadBalancer Service and its status port, through watches.
-async fn address(client: &kube::Client, r: &str, within: Duration) -> Result<(String, u16, Service), String> {
+async fn address(
+    client: &kube::Client,
+    r: &str,
+    within: Duration,
+) -> Result<(String, u16, Service), String> {
     let (ns, name) = split_ref(r);
     let api: Api<Service> = Api::namespaced(client.clone(), &ns);
     let full = format!("{ns}/{name}");
@@ -184,7 +222,9 @@ async fn loadbalancers(client: &kube::Client, s: &Settings) -> CheckResult {
         let left = s.check_timeout.saturating_sub(started.elapsed());
         match address(client, r, left).await {
             Err(missing) => {
-                problems.push(format!("{missing}: the tunnel is not running or has not assigned it"));
+                problems.push(format!(
+                    "{missing}: the tunnel is not running or has not assigned it"
+                ));
                 evidence.push(json!({"service": r, "externalAddress": null}));
             }
             Ok((ip, port, _)) => {
@@ -200,8 +240,13 @@ async fn loadbalancers(client: &kube::Client, s: &Settings) -> CheckResult {
         }
     }
     if problems.is_empty() {
-        CheckResult::new("loadbalancer", Verdict::Pass, started, format!("{} reachable", s.load_balancers.join(", ")))
-            .evidence(json!({"services": evidence}))
+        CheckResult::new(
+            "loadbalancer",
+            Verdict::Pass,
+            started,
+            format!("{} reachable", s.load_balancers.join(", ")),
+        )
+        .evidence(json!({"services": evidence}))
     } else {
         CheckResult::new("loadbalancer", Verdict::Fail, started, problems.join("; "))
             .hint(tunnel_hint(s))
@@ -239,16 +284,21 @@ async fn sidecar(client: &kube::Client, s: &Settings, revision: Option<&str>) ->
         return fail(e);
     }
     if let Err(e) = smoke::workload(client, ns, &s.smoke_image).await {
-        return fail(e).hint("the injector webhook refused the Pod: check that istiod is running (control-plane)");
+        return fail(e).hint(
+            "the injector webhook refused the Pod: check that istiod is running (control-plane)",
+        );
     }
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     let name = format!("{ns}/{}", smoke::NAME);
-    let state = watch::until(&pods, smoke::NAME, s.check_timeout, move |p: Option<&Pod>| {
-        match conditions::sidecar(p, &name) {
+    let state = watch::until(
+        &pods,
+        smoke::NAME,
+        s.check_timeout,
+        move |p: Option<&Pod>| match conditions::sidecar(p, &name) {
             Sidecar::Waiting(m) => Err(m),
             other => Ok(other),
-        }
-    })
+        },
+    )
     .await;
     match state {
         Ok(Sidecar::Ready) => CheckResult::new("sidecar", Verdict::Pass, started, format!("{ns}/{} ready with istio-proxy", smoke::NAME))
@@ -263,16 +313,25 @@ async fn sidecar(client: &kube::Client, s: &Settings, revision: Option<&str>) ->
 async fn mesh_route(client: &kube::Client, s: &Settings) -> CheckResult {
     let started = Instant::now();
     let ns = s.smoke_namespace.as_str();
-    let fail = |msg: String| CheckResult::new("mesh-route", Verdict::Fail, started, msg).namespaces(&[ns, ISTIO_NS]);
+    let fail = |msg: String| {
+        CheckResult::new("mesh-route", Verdict::Fail, started, msg).namespaces(&[ns, ISTIO_NS])
+    };
     let Some(lb) = s.load_balancers.first() else {
-        return CheckResult::new("mesh-route", Verdict::Warn, started, "no LoadBalancer service to send a request to (verify.loadBalancers is empty)");
+        return CheckResult::new(
+            "mesh-route",
+            Verdict::Warn,
+            started,
+            "no LoadBalancer service to send a request to (verify.loadBalancers is empty)",
+        );
     };
     let (ip, svc) = match address(client, lb, s.check_timeout).await {
         Ok((ip, _, svc)) => (ip, svc),
         Err(missing) => {
-            return fail(format!("no address to send the request to: {missing}; the tunnel is not running"))
-                .hint(tunnel_hint(s))
-                .evidence(json!({"tunnel": tunnel_evidence(s)}));
+            return fail(format!(
+                "no address to send the request to: {missing}; the tunnel is not running"
+            ))
+            .hint(tunnel_hint(s))
+            .evidence(json!({"tunnel": tunnel_evidence(s)}));
         }
     };
     let selector = svc
@@ -302,17 +361,28 @@ async fn mesh_route(client: &kube::Client, s: &Settings) -> CheckResult {
 /// The data-path request of `mesh-route`: `GET url` with the smoke host, retried while the
 /// route reaches Envoy (an HTTP answer cannot be watched), until it is the workload's own 200
 /// through `istio-envoy`. `Ok(server header)`, or `Err(the last answer)` when `within` ends.
-pub async fn probe_route(url: &str, image: &str, within: Duration) -> Result<Option<String>, String> {
+pub async fn probe_route(
+    url: &str,
+    image: &str,
+    within: Duration,
+) -> Result<Option<String>, String> {
     let deadline = tokio::time::Instant::now() + within;
     let mut pause = Duration::from_millis(20);
     loop {
         let last = match http::get(url, Some(smoke::HOST), Duration::from_secs(5)).await {
             Ok(a) => match conditions::routed(a.code, a.server.as_deref()) {
                 Ok(()) if smoke::is_workload_answer(image, &a.body) => return Ok(a.server),
-                Ok(()) => format!("answered 200 but not with the workload's answer: {}", first_line(&a.body)),
+                Ok(()) => format!(
+                    "answered 200 but not with the workload's answer: {}",
+                    first_line(&a.body)
+                ),
                 Err(why) => {
                     let body = first_line(&a.body);
-                    if body.is_empty() { why } else { format!("{why} `{body}`") }
+                    if body.is_empty() {
+                        why
+                    } else {
+                        format!("{why} `{body}`")
+                    }
                 }
             },
             Err(e) => e,
@@ -334,23 +404,46 @@ async fn injection_drift(client: &kube::Client, s: &Settings) -> CheckResult {
     let nss: Api<Namespace> = Api::all(client.clone());
     let list = match nss.list(&ListParams::default()).await {
         Ok(l) => l,
-        Err(e) => return CheckResult::new("injection-drift", Verdict::Warn, started, format!("cannot list namespaces: {e}")),
+        Err(e) => {
+            return CheckResult::new(
+                "injection-drift",
+                Verdict::Warn,
+                started,
+                format!("cannot list namespaces: {e}"),
+            );
+        }
     };
     let mut drifted = Vec::new();
-    for ns in list.items.iter().filter(|n| conditions::injection_requested(n)) {
-        let Some(name) = ns.metadata.name.as_deref() else { continue };
+    for ns in list
+        .items
+        .iter()
+        .filter(|n| conditions::injection_requested(n))
+    {
+        let Some(name) = ns.metadata.name.as_deref() else {
+            continue;
+        };
         if name == s.smoke_namespace {
             continue;
         }
         let pods: Api<Pod> = Api::namespaced(client.clone(), name);
-        for p in pods.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
+        for p in pods
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default()
+        {
             if conditions::drifted(&p) {
                 drifted.push(format!("{name}/{}", p.metadata.name.unwrap_or_default()));
             }
         }
     }
     if drifted.is_empty() {
-        CheckResult::new("injection-drift", Verdict::Pass, started, "every pod in injection-labelled namespaces has a sidecar")
+        CheckResult::new(
+            "injection-drift",
+            Verdict::Pass,
+            started,
+            "every pod in injection-labelled namespaces has a sidecar",
+        )
     } else {
         CheckResult::new("injection-drift", Verdict::Warn, started, format!("running without a sidecar in an injection-labelled namespace (IST0103): {}", drifted.join(", ")))
             .hint("they started before the label or the injector; restart them, e.g. `kubectl rollout restart deployment -n <namespace>`")

@@ -10,7 +10,10 @@ use serde_json::Value;
 /// The container name Istio injects (research/istio.md §6.6).
 pub const PROXY: &str = "istio-proxy";
 
-fn condition<'a>(conds: Option<&'a Vec<impl HasCondition>>, kind: &str) -> Option<&'a dyn HasCondition> {
+fn condition<'a>(
+    conds: Option<&'a Vec<impl HasCondition>>,
+    kind: &str,
+) -> Option<&'a dyn HasCondition> {
     conds?
         .iter()
         .find(|c| c.kind() == kind)
@@ -100,8 +103,11 @@ pub fn status_port(s: &Service, istio_minor: Option<u32>) -> u16 {
 }
 
 fn pod_ready(p: &Pod) -> bool {
-    condition(p.status.as_ref().and_then(|s| s.conditions.as_ref()), "Ready")
-        .is_some_and(|c| c.status() == "True")
+    condition(
+        p.status.as_ref().and_then(|s| s.conditions.as_ref()),
+        "Ready",
+    )
+    .is_some_and(|c| c.status() == "True")
 }
 
 /// Where the pod's `istio-proxy` is: a classic container, or a native sidecar (an init
@@ -111,9 +117,11 @@ pub fn has_proxy(p: &Pod) -> bool {
         return false;
     };
     spec.containers.iter().any(|c| c.name == PROXY)
-        || spec.init_containers.iter().flatten().any(|c| {
-            c.name == PROXY && c.restart_policy.as_deref() == Some("Always")
-        })
+        || spec
+            .init_containers
+            .iter()
+            .flatten()
+            .any(|c| c.name == PROXY && c.restart_policy.as_deref() == Some("Always"))
 }
 
 fn proxy_ready(p: &Pod) -> bool {
@@ -168,10 +176,12 @@ pub fn pod_not_ready(p: &Pod, name: &str) -> String {
                 .unwrap_or_else(|| "Pending".into())
         ),
     };
-    for s in status
-        .into_iter()
-        .flat_map(|s| s.init_container_statuses.iter().flatten().chain(s.container_statuses.iter().flatten()))
-    {
+    for s in status.into_iter().flat_map(|s| {
+        s.init_container_statuses
+            .iter()
+            .flatten()
+            .chain(s.container_statuses.iter().flatten())
+    }) {
         if let Some(w) = s.state.as_ref().and_then(|st| st.waiting.as_ref()) {
             let reason = w.reason.as_deref().unwrap_or("waiting");
             match w.message.as_deref() {

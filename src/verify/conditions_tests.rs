@@ -26,10 +26,21 @@ fn deployment_available_true_false_missing() {
 #[test]
 fn load_balancer_address_true_false_missing() {
     let ready = load(include_str!("fixtures/lb-ready.yaml"));
-    assert_eq!(load_balancer_address(Some(&ready), "lb"), Ok("127.0.0.1".into()));
+    assert_eq!(
+        load_balancer_address(Some(&ready), "lb"),
+        Ok("127.0.0.1".into())
+    );
     let pending = load(include_str!("fixtures/lb-pending.yaml"));
-    assert!(load_balancer_address(Some(&pending), "lb").unwrap_err().contains("<pending>"));
-    assert!(load_balancer_address(None, "lb").unwrap_err().contains("does not exist"));
+    assert!(
+        load_balancer_address(Some(&pending), "lb")
+            .unwrap_err()
+            .contains("<pending>")
+    );
+    assert!(
+        load_balancer_address(None, "lb")
+            .unwrap_err()
+            .contains("does not exist")
+    );
 }
 
 #[test]
@@ -64,19 +75,27 @@ fn drift_is_a_running_pod_without_proxy() {
     assert!(drifted(&p));
     let p = load(include_str!("fixtures/pod-sidecar-ready.yaml"));
     assert!(!drifted(&p));
-    let mut p: k8s_openapi::api::core::v1::Pod = load(include_str!("fixtures/pod-not-injected.yaml"));
-    p.metadata.annotations = Some([("sidecar.istio.io/inject".to_string(), "false".to_string())].into());
+    let mut p: k8s_openapi::api::core::v1::Pod =
+        load(include_str!("fixtures/pod-not-injected.yaml"));
+    p.metadata.annotations =
+        Some([("sidecar.istio.io/inject".to_string(), "false".to_string())].into());
     assert!(!drifted(&p), "opted out");
 }
 
 #[test]
 fn injector_found_by_name_or_webhook_with_its_revision() {
     let list: Vec<Value> = load(include_str!("fixtures/mwc-1.5.yaml"));
-    assert_eq!(injector(&list), Some(("istio-sidecar-injector".into(), None)));
+    assert_eq!(
+        injector(&list),
+        Some(("istio-sidecar-injector".into(), None))
+    );
     let list: Vec<Value> = load(include_str!("fixtures/mwc-canary.yaml"));
     assert_eq!(
         injector(&list),
-        Some(("istio-sidecar-injector-canary".into(), Some("canary".into())))
+        Some((
+            "istio-sidecar-injector-canary".into(),
+            Some("canary".into())
+        ))
     );
     assert_eq!(injector(&list[..0]), None);
 }
@@ -87,7 +106,9 @@ fn namespaces_asking_for_injection() {
         load(&format!("metadata: {{name: x, labels: {labels}}}"))
     };
     assert!(injection_requested(&ns("{istio-injection: enabled}")));
-    assert!(!injection_requested(&ns("{istio-injection: disabled, istio.io/rev: canary}")));
+    assert!(!injection_requested(&ns(
+        "{istio-injection: disabled, istio.io/rev: canary}"
+    )));
     assert!(injection_requested(&ns("{istio.io/rev: canary}")));
     assert!(!injection_requested(&ns("{}")));
 }

@@ -31,7 +31,10 @@ pub struct Bundle {
 
 /// `<profile>-20261202T203000Z`.
 pub fn default_dir(root: &Path, profile: &str) -> PathBuf {
-    root.join(format!("{profile}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")))
+    root.join(format!(
+        "{profile}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ))
 }
 
 /// The secrets of a kubeconfig: tokens, passwords, client keys and certificates (inline data,
@@ -50,13 +53,22 @@ pub fn kubeconfig_secrets(path: Option<&Path>) -> Vec<String> {
     };
     let mut out = Vec::new();
     let add_pem = |pem: &str, out: &mut Vec<String>| {
-        for line in pem.lines().map(str::trim).filter(|l| l.len() >= 16 && !l.starts_with("-----")) {
+        for line in pem
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+        {
             out.push(line.to_string());
         }
     };
     for user in doc["users"].as_sequence().into_iter().flatten() {
         let u = &user["user"];
-        for key in ["token", "password", "client-key-data", "client-certificate-data"] {
+        for key in [
+            "token",
+            "password",
+            "client-key-data",
+            "client-certificate-data",
+        ] {
             if let Some(v) = u[key].as_str() {
                 out.push(v.to_string());
                 if key.ends_with("-data") {
@@ -104,9 +116,17 @@ impl Writer {
 }
 
 /// Writes the bundle; returns its path (the folder, or the archive).
-pub async fn write(client: Option<&kube::Client>, settings: &Settings, report: &Report, bundle: &Bundle) -> anyhow::Result<PathBuf> {
+pub async fn write(
+    client: Option<&kube::Client>,
+    settings: &Settings,
+    report: &Report,
+    bundle: &Bundle,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&bundle.dir)?;
-    let w = Writer { dir: bundle.dir.clone(), secrets: kubeconfig_secrets(bundle.kubeconfig.as_deref()) };
+    let w = Writer {
+        dir: bundle.dir.clone(),
+        secrets: kubeconfig_secrets(bundle.kubeconfig.as_deref()),
+    };
     w.put("README.txt", README);
     w.put("checks.json", &serde_json::to_string_pretty(report)?);
     let namespaces: BTreeSet<String> = report
@@ -134,7 +154,12 @@ pub async fn write(client: Option<&kube::Client>, settings: &Settings, report: &
         state_files(dir, &w);
     }
     if let Some(mk) = &bundle.minikube {
-        let text = match mk.clone().timeout(Duration::from_secs(60)).run_unchecked().await {
+        let text = match mk
+            .clone()
+            .timeout(Duration::from_secs(60))
+            .run_unchecked()
+            .await
+        {
             Ok(out) => {
                 let lines: Vec<&str> = out.stdout.lines().collect();
                 let tail = &lines[lines.len().saturating_sub(300)..];
@@ -151,7 +176,11 @@ pub async fn write(client: Option<&kube::Client>, settings: &Settings, report: &
     let file = std::fs::File::create(&archive)?;
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
-    let top = bundle.dir.file_name().map(PathBuf::from).unwrap_or_else(|| "diagnostics".into());
+    let top = bundle
+        .dir
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "diagnostics".into());
     tar.append_dir_all(&top, &bundle.dir)?;
     tar.into_inner()?.finish()?;
     std::fs::remove_dir_all(&bundle.dir)?;
@@ -178,7 +207,9 @@ async fn cluster_state(client: &kube::Client, ns: &str, w: &Writer) {
             let _ = writeln!(
                 text,
                 "{}\t{}\t{}\t{}/{}\t{}\t{}",
-                e.last_timestamp.map(|t| t.0.to_string()).unwrap_or_default(),
+                e.last_timestamp
+                    .map(|t| t.0.to_string())
+                    .unwrap_or_default(),
                 e.type_.unwrap_or_default(),
                 e.reason.unwrap_or_default(),
                 e.involved_object.kind.unwrap_or_default().to_lowercase(),
@@ -196,16 +227,25 @@ async fn cluster_state(client: &kube::Client, ns: &str, w: &Writer) {
     let mut described = String::new();
     for p in &list.items {
         let name = p.metadata.name.clone().unwrap_or_default();
-        if matches!(conditions::sidecar(Some(p), &name), conditions::Sidecar::Ready)
-            || (!conditions::has_proxy(p) && is_ready(p))
+        if matches!(
+            conditions::sidecar(Some(p), &name),
+            conditions::Sidecar::Ready
+        ) || (!conditions::has_proxy(p) && is_ready(p))
         {
             continue;
         }
         described.push_str(&describe(p));
         described.push('\n');
         for c in failing_containers(p) {
-            let params = LogParams { container: Some(c.clone()), tail_lines: Some(200), ..LogParams::default() };
-            let log = pods.logs(&name, &params).await.unwrap_or_else(|e| format!("cannot read the log: {e}\n"));
+            let params = LogParams {
+                container: Some(c.clone()),
+                tail_lines: Some(200),
+                ..LogParams::default()
+            };
+            let log = pods
+                .logs(&name, &params)
+                .await
+                .unwrap_or_else(|e| format!("cannot read the log: {e}\n"));
             w.put(&format!("logs/{ns}/{name}/{c}.log"), &log);
         }
     }
@@ -228,7 +268,11 @@ fn failing_containers(p: &Pod) -> Vec<String> {
     };
     let mut out = Vec::new();
     for s in status.init_container_statuses.iter().flatten() {
-        let done = s.state.as_ref().and_then(|st| st.terminated.as_ref()).is_some_and(|t| t.exit_code == 0);
+        let done = s
+            .state
+            .as_ref()
+            .and_then(|st| st.terminated.as_ref())
+            .is_some_and(|t| t.exit_code == 0);
         if !s.ready && !done {
             out.push(s.name.clone());
         }
@@ -245,29 +289,70 @@ fn failing_containers(p: &Pod) -> Vec<String> {
 pub fn describe(p: &Pod) -> String {
     let mut o = String::new();
     let status = p.status.clone().unwrap_or_default();
-    let _ = writeln!(o, "Name:       {}", p.metadata.name.as_deref().unwrap_or_default());
-    let _ = writeln!(o, "Namespace:  {}", p.metadata.namespace.as_deref().unwrap_or_default());
-    let _ = writeln!(o, "Node:       {}", p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_else(|| "<none>".into()));
-    let _ = writeln!(o, "Status:     {}", status.phase.as_deref().unwrap_or("Unknown"));
+    let _ = writeln!(
+        o,
+        "Name:       {}",
+        p.metadata.name.as_deref().unwrap_or_default()
+    );
+    let _ = writeln!(
+        o,
+        "Namespace:  {}",
+        p.metadata.namespace.as_deref().unwrap_or_default()
+    );
+    let _ = writeln!(
+        o,
+        "Node:       {}",
+        p.spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_else(|| "<none>".into())
+    );
+    let _ = writeln!(
+        o,
+        "Status:     {}",
+        status.phase.as_deref().unwrap_or("Unknown")
+    );
     let _ = writeln!(o, "Conditions:\n  Type\tStatus\tReason\tMessage");
     for c in status.conditions.iter().flatten() {
-        let _ = writeln!(o, "  {}\t{}\t{}\t{}", c.type_, c.status, c.reason.as_deref().unwrap_or(""), c.message.as_deref().unwrap_or(""));
+        let _ = writeln!(
+            o,
+            "  {}\t{}\t{}\t{}",
+            c.type_,
+            c.status,
+            c.reason.as_deref().unwrap_or(""),
+            c.message.as_deref().unwrap_or("")
+        );
     }
-    for (title, list) in [("Init Containers", &status.init_container_statuses), ("Containers", &status.container_statuses)] {
+    for (title, list) in [
+        ("Init Containers", &status.init_container_statuses),
+        ("Containers", &status.container_statuses),
+    ] {
         let Some(list) = list else { continue };
         let _ = writeln!(o, "{title}:");
         for s in list {
             let state = s.state.clone().unwrap_or_default();
             let st = if let Some(w) = state.waiting {
-                format!("Waiting ({}{})", w.reason.unwrap_or_default(), w.message.map(|m| format!(": {m}")).unwrap_or_default())
+                format!(
+                    "Waiting ({}{})",
+                    w.reason.unwrap_or_default(),
+                    w.message.map(|m| format!(": {m}")).unwrap_or_default()
+                )
             } else if let Some(t) = state.terminated {
-                format!("Terminated ({}, exit {})", t.reason.unwrap_or_default(), t.exit_code)
+                format!(
+                    "Terminated ({}, exit {})",
+                    t.reason.unwrap_or_default(),
+                    t.exit_code
+                )
             } else if state.running.is_some() {
                 "Running".to_string()
             } else {
                 "Unknown".to_string()
             };
-            let _ = writeln!(o, "  {}:\n    Image:    {}\n    State:    {st}\n    Ready:    {}\n    Restarts: {}", s.name, s.image, s.ready, s.restart_count);
+            let _ = writeln!(
+                o,
+                "  {}:\n    Image:    {}\n    State:    {st}\n    Ready:    {}\n    Restarts: {}",
+                s.name, s.image, s.ready, s.restart_count
+            );
         }
     }
     o
@@ -278,7 +363,11 @@ pub fn describe(p: &Pod) -> String {
 fn state_files(dir: &Path, w: &Writer) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.contains("kubeconfig") || name.ends_with(".lock") || name == "lock" || !entry.path().is_file() {
+        if name.contains("kubeconfig")
+            || name.ends_with(".lock")
+            || name == "lock"
+            || !entry.path().is_file()
+        {
             continue;
         }
         let wanted = name.starts_with("tunnel")

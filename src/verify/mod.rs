@@ -59,7 +59,12 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    pub fn new(name: &'static str, verdict: Verdict, started: Instant, message: impl Into<String>) -> Self {
+    pub fn new(
+        name: &'static str,
+        verdict: Verdict,
+        started: Instant,
+        message: impl Into<String>,
+    ) -> Self {
         CheckResult {
             name,
             verdict,
@@ -109,7 +114,10 @@ pub fn check_timeout(scenario_check: Duration, global: Duration) -> anyhow::Resu
                     crate::error::ExitKind::Usage,
                     format!("MESHUP_VERIFY_TIMEOUT=`{v}` is not a duration"),
                 )
-                .hint(format!("accepted: {}", crate::scenario::quantity::DURATION_ACCEPTED))
+                .hint(format!(
+                    "accepted: {}",
+                    crate::scenario::quantity::DURATION_ACCEPTED
+                ))
             })?,
         _ => scenario_check,
     };
@@ -160,7 +168,11 @@ pub async fn run(client: &kube::Client, settings: &Settings) -> Report {
 
 /// [`run`], then on failure the diagnostics bundle (its path in the report), and the result
 /// saved as `verify.json` in the profile's state dir when there is one (`status` shows it).
-pub async fn run_recorded(client: &kube::Client, settings: &Settings, bundle: &diagnostics::Bundle) -> Report {
+pub async fn run_recorded(
+    client: &kube::Client,
+    settings: &Settings,
+    bundle: &diagnostics::Bundle,
+) -> Report {
     let mut report = run(client, settings).await;
     if !report.ok {
         match diagnostics::write(Some(client), settings, &report, bundle).await {

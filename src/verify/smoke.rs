@@ -20,13 +20,21 @@ const MANAGER: &str = "meshup";
 /// The port the smoke image serves on: go-httpbin listens on 8080, httpbin (gunicorn), nginx
 /// and most small images on 80.
 pub fn app_port(image: &str) -> i32 {
-    if image.contains("go-httpbin") { 8080 } else { 80 }
+    if image.contains("go-httpbin") {
+        8080
+    } else {
+        80
+    }
 }
 
 /// The path requested through the gateway and whether an answer is the workload's own: httpbin
 /// answers `/get` with JSON naming the URL; other images only need to answer 200.
 pub fn request_path(image: &str) -> &'static str {
-    if image.contains("httpbin") { "/get" } else { "/" }
+    if image.contains("httpbin") {
+        "/get"
+    } else {
+        "/"
+    }
 }
 
 pub fn is_workload_answer(image: &str, body: &str) -> bool {
@@ -41,30 +49,52 @@ pub fn is_workload_answer(image: &str, body: &str) -> bool {
 
 /// Creates (or relabels) the namespace: `istio-injection=enabled`, or `istio.io/rev=R` for a
 /// revisioned install (research/istio.md §6.5).
-pub async fn namespace(client: &kube::Client, ns: &str, revision: Option<&str>) -> Result<(), String> {
+pub async fn namespace(
+    client: &kube::Client,
+    ns: &str,
+    revision: Option<&str>,
+) -> Result<(), String> {
     let labels = match revision {
         Some(r) => json!({"istio.io/rev": r, "app.kubernetes.io/managed-by": "meshup"}),
         None => json!({"istio-injection": "enabled", "app.kubernetes.io/managed-by": "meshup"}),
     };
     let api: Api<Namespace> = Api::all(client.clone());
     let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}});
-    api.patch(ns, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body))
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("cannot create namespace {ns}: {e}"))
+    api.patch(
+        ns,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&body),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("cannot create namespace {ns}: {e}"))
 }
 
 /// A fresh smoke Pod (a Pod's spec is immutable: an old one is deleted first) and its Service.
 pub async fn workload(client: &kube::Client, ns: &str, image: &str) -> Result<(), String> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-    if pods.get_opt(NAME).await.map_err(|e| e.to_string())?.is_some() {
+    if pods
+        .get_opt(NAME)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         pods.delete(NAME, &DeleteParams::default().grace_period(0))
             .await
             .map_err(|e| format!("cannot replace the old smoke pod: {e}"))?;
         // Deletion may be graceful on a real cluster: wait until the name is free.
-        let _ = super::watch::until(&pods, NAME, std::time::Duration::from_secs(60), |p: Option<&Pod>| {
-            if p.is_none() { Ok(()) } else { Err("the old smoke pod is still terminating".to_string()) }
-        })
+        let _ = super::watch::until(
+            &pods,
+            NAME,
+            std::time::Duration::from_secs(60),
+            |p: Option<&Pod>| {
+                if p.is_none() {
+                    Ok(())
+                } else {
+                    Err("the old smoke pod is still terminating".to_string())
+                }
+            },
+        )
         .await;
     }
     let labels = json!({"app": NAME, "version": "v1"});
@@ -74,17 +104,23 @@ pub async fn workload(client: &kube::Client, ns: &str, image: &str) -> Result<()
                  "ports": [{"name": "http", "containerPort": app_port(image)}]}]},
     }))
     .map_err(|e| e.to_string())?;
-    pods.create(&PostParams::default(), &pod).await.map_err(|e| match e {
-        kube::Error::Api(s) => format!("the API server refused the smoke pod: {}", s.message),
-        e => format!("cannot create the smoke pod: {e}"),
-    })?;
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .map_err(|e| match e {
+            kube::Error::Api(s) => format!("the API server refused the smoke pod: {}", s.message),
+            e => format!("cannot create the smoke pod: {e}"),
+        })?;
     let svcs: Api<Service> = Api::namespaced(client.clone(), ns);
     let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME, "labels": {"app": NAME}},
         "spec": {"selector": {"app": NAME}, "ports": [{"name": "http", "port": PORT, "targetPort": "http"}]}});
-    svcs.patch(NAME, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&svc))
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("cannot create the smoke service: {e}"))
+    svcs.patch(
+        NAME,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&svc),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("cannot create the smoke service: {e}"))
 }
 
 /// The served version of an Istio networking kind that discovery prefers (v1 > v1beta1 >
@@ -92,7 +128,9 @@ pub async fn workload(client: &kube::Client, ns: &str, image: &str) -> Result<()
 pub async fn istio_kind(client: &kube::Client, kind: &str) -> Result<ApiResource, String> {
     let group = discovery::group(client, "networking.istio.io")
         .await
-        .map_err(|e| format!("networking.istio.io is not served (are Istio's CRDs installed?): {e}"))?;
+        .map_err(|e| {
+            format!("networking.istio.io is not served (are Istio's CRDs installed?): {e}")
+        })?;
     group
         .recommended_kind(kind)
         .map(|(ar, _)| ar)
@@ -101,7 +139,11 @@ pub async fn istio_kind(client: &kube::Client, kind: &str) -> Result<ApiResource
 
 /// The Gateway (on the ingress gateway's port 80, for [`HOST`]) and the VirtualService routing
 /// it to the smoke Service.
-pub async fn route(client: &kube::Client, ns: &str, gateway_selector: &Value) -> Result<String, String> {
+pub async fn route(
+    client: &kube::Client,
+    ns: &str,
+    gateway_selector: &Value,
+) -> Result<String, String> {
     let gw = istio_kind(client, "Gateway").await?;
     let vs = istio_kind(client, "VirtualService").await?;
     let gateway = json!({"apiVersion": gw.api_version, "kind": "Gateway", "metadata": {"name": NAME, "namespace": ns},
@@ -111,9 +153,13 @@ pub async fn route(client: &kube::Client, ns: &str, gateway_selector: &Value) ->
                  "route": [{"destination": {"host": format!("{NAME}.{ns}.svc.cluster.local"), "port": {"number": PORT}}}]}]}});
     for (ar, body) in [(&gw, gateway), (&vs, service)] {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
-        api.patch(NAME, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body))
-            .await
-            .map_err(|e| format!("cannot apply {} {ns}/{NAME}: {e}", ar.kind))?;
+        api.patch(
+            NAME,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+        .map_err(|e| format!("cannot apply {} {ns}/{NAME}: {e}", ar.kind))?;
     }
     Ok(vs.api_version)
 }

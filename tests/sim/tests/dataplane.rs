@@ -272,9 +272,7 @@ async fn routing_follows_gateway_hosts_virtualservice_service_and_container_port
     create(&svcs, json!({"metadata": {"name": "named-missing"}, "spec": {"selector": {"app": "httpbin"}, "ports": [{"name": "grpc", "port": 8002, "targetPort": "grpc"}]}})).await;
     create(&svcs, json!({"metadata": {"name": "silent"}, "spec": {"selector": {"app": "silent"}, "ports": [{"name": "http", "port": 80}]}})).await;
     let vss = dynamic(&client, "VirtualService", "smoke").await;
-    let route = |prefix: &str, host: &str, port: u16| {
-        json!({"match": [{"uri": {"prefix": prefix}}], "route": [{"destination": {"host": host, "port": {"number": port}}}]})
-    };
+    let route = |prefix: &str, host: &str, port: u16| json!({"match": [{"uri": {"prefix": prefix}}], "route": [{"destination": {"host": host, "port": {"number": port}}}]});
     vss.create(&PostParams::default(), &serde_json::from_value(json!({
         "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "metadata": {"name": "smoke"},
         "spec": {"hosts": ["smoke.example"], "gateways": ["smoke-gw"], "http": [

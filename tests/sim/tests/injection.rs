@@ -42,7 +42,10 @@ async fn until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
         if let Some(v) = f().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -61,10 +64,16 @@ async fn without_the_webhook_configuration_istiod_alone_injects_nothing() {
     let (_world, client) = cluster("nowebhook", "v1.30.0").await;
     install_injector(&client, "1.22.0", 1).await;
     // the webhook goes (as `kubectl delete mutatingwebhookconfiguration istio-sidecar-injector`)
-    let group = kube::discovery::group(&client, "admissionregistration.k8s.io").await.unwrap();
-    let (ar, _) = group.recommended_kind("MutatingWebhookConfiguration").unwrap();
+    let group = kube::discovery::group(&client, "admissionregistration.k8s.io")
+        .await
+        .unwrap();
+    let (ar, _) = group
+        .recommended_kind("MutatingWebhookConfiguration")
+        .unwrap();
     let mwcs: Api<kube::api::DynamicObject> = Api::all_with(client.clone(), &ar);
-    mwcs.delete("istio-sidecar-injector", &Default::default()).await.unwrap();
+    mwcs.delete("istio-sidecar-injector", &Default::default())
+        .await
+        .unwrap();
     let deps: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     until("istiod available", async || {
         let d = deps.get("istiod").await.ok()?;
@@ -73,7 +82,10 @@ async fn without_the_webhook_configuration_istiod_alone_injects_nothing() {
     .await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "smoke");
-    let p = pods.create(&PostParams::default(), &pod("app")).await.unwrap();
+    let p = pods
+        .create(&PostParams::default(), &pod("app"))
+        .await
+        .unwrap();
     assert_eq!(containers(&p), ["app"]);
     let p = until("ready", async || pods.get("app").await.ok().filter(ready)).await;
     assert_eq!(containers(&p), ["app"], "a Ready Pod without istio-proxy");
@@ -87,15 +99,24 @@ async fn the_webhook_selects_namespaces_by_label_and_its_service_must_have_endpo
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     namespace(&client, "plain", json!({})).await;
     let plain: Api<Pod> = Api::namespaced(client.clone(), "plain");
-    let p = plain.create(&PostParams::default(), &pod("app")).await.unwrap();
-    assert_eq!(containers(&p), ["app"], "an unlabelled namespace is not selected");
+    let p = plain
+        .create(&PostParams::default(), &pod("app"))
+        .await
+        .unwrap();
+    assert_eq!(
+        containers(&p),
+        ["app"],
+        "an unlabelled namespace is not selected"
+    );
 
     let pods: Api<Pod> = Api::namespaced(client.clone(), "smoke");
     let err = pods
         .create(&PostParams::default(), &pod("app"))
         .await
         .unwrap_err();
-    let kube::Error::Api(status) = err else { panic!("{err}") };
+    let kube::Error::Api(status) = err else {
+        panic!("{err}")
+    };
     assert_eq!(status.code, 500);
     assert_eq!(
         status.message,
@@ -113,17 +134,26 @@ async fn the_webhook_selects_namespaces_by_label_and_its_service_must_have_endpo
         let list = events.list(&ListParams::default()).await.ok()?;
         list.items.into_iter().find(|e| {
             e.reason.as_deref() == Some("FailedCreate")
-                && e.message.as_deref().is_some_and(|m| m.starts_with("Error creating: Internal error occurred: failed calling webhook"))
+                && e.message.as_deref().is_some_and(|m| {
+                    m.starts_with("Error creating: Internal error occurred: failed calling webhook")
+                })
         })
     })
     .await;
     let istiod: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     istiod
-        .patch("istiod", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 1}})))
+        .patch(
+            "istiod",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 1}})),
+        )
         .await
         .unwrap();
     let web = until("an injected, ready web pod", async || {
-        let list = pods.list(&ListParams::default().labels("app=web")).await.ok()?;
+        let list = pods
+            .list(&ListParams::default().labels("app=web"))
+            .await
+            .ok()?;
         list.items.into_iter().find(ready)
     })
     .await;
@@ -142,21 +172,33 @@ async fn istio_proxy_is_not_ready_until_istiod_is() {
         .unwrap();
     let pods: Api<Pod> = Api::namespaced(client.clone(), "istio-system");
     let running = until("gateway pod running", async || {
-        let list = pods.list(&ListParams::default().labels("istio=ingressgateway")).await.ok()?;
-        list.items.into_iter().find(|p| {
-            p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-        })
+        let list = pods
+            .list(&ListParams::default().labels("istio=ingressgateway"))
+            .await
+            .ok()?;
+        list.items
+            .into_iter()
+            .find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
     })
     .await;
     tokio::time::sleep(Duration::from_millis(400)).await; // well past sidecarReadyMs
-    let p = pods.get(&running.metadata.name.clone().unwrap()).await.unwrap();
+    let p = pods
+        .get(&running.metadata.name.clone().unwrap())
+        .await
+        .unwrap();
     assert!(!ready(&p), "istio-proxy ready without istiod");
-    let log = pods.logs(&running.metadata.name.clone().unwrap(), &Default::default()).await.unwrap();
+    let log = pods
+        .logs(&running.metadata.name.clone().unwrap(), &Default::default())
+        .await
+        .unwrap();
     assert!(log.contains("Envoy proxy is NOT ready"), "{log}");
 
     install_injector(&client, "1.22.0", 1).await;
     until("gateway ready once istiod is", async || {
-        pods.get(&running.metadata.name.clone().unwrap()).await.ok().filter(ready)
+        pods.get(&running.metadata.name.clone().unwrap())
+            .await
+            .ok()
+            .filter(ready)
     })
     .await;
 }
@@ -168,9 +210,15 @@ async fn the_pod_table_counts_a_native_sidecar_in_ready() {
     install_injector(&client, "1.27.0", 1).await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "smoke");
-    pods.create(&PostParams::default(), &pod("app")).await.unwrap();
+    pods.create(&PostParams::default(), &pod("app"))
+        .await
+        .unwrap();
     let p = until("ready", async || pods.get("app").await.ok().filter(ready)).await;
-    assert_eq!(p.spec.as_ref().unwrap().containers.len(), 1, "istio-proxy is an init container");
+    assert_eq!(
+        p.spec.as_ref().unwrap().containers.len(),
+        1,
+        "istio-proxy is an init container"
+    );
     let req = hyper::http::Request::get("/api/v1/namespaces/smoke/pods")
         .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
         .body(Vec::new())
@@ -183,25 +231,39 @@ async fn the_pod_table_counts_a_native_sidecar_in_ready() {
 #[tokio::test]
 async fn a_sidecar_that_never_gets_ready_keeps_the_pod_unready() {
     let mut knobs = meshup_sim::Knobs::default();
-    knobs.cluster.pod_failures.push(meshup_sim::knobs::PodFailure {
-        pod: "app".into(),
-        namespace: Some("smoke".into()),
-        failure: meshup_sim::knobs::PodFailureKind::SidecarNeverReady,
-    });
+    knobs
+        .cluster
+        .pod_failures
+        .push(meshup_sim::knobs::PodFailure {
+            pod: "app".into(),
+            namespace: Some("smoke".into()),
+            failure: meshup_sim::knobs::PodFailureKind::SidecarNeverReady,
+        });
     let (_world, client) = common::cluster_with(knobs, "stuck", "v1.30.0").await;
     install_injector(&client, "1.22.0", 1).await;
     let istiod: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     until("istiod available", async || {
-        (istiod.get("istiod").await.ok()?.status?.available_replicas? == 1).then_some(())
+        (istiod
+            .get("istiod")
+            .await
+            .ok()?
+            .status?
+            .available_replicas?
+            == 1)
+            .then_some(())
     })
     .await;
     namespace(&client, "smoke", json!({"istio-injection": "enabled"})).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "smoke");
-    pods.create(&PostParams::default(), &pod("app")).await.unwrap();
+    pods.create(&PostParams::default(), &pod("app"))
+        .await
+        .unwrap();
     let events: Api<Event> = Api::namespaced(client.clone(), "smoke");
     until("probe failure event", async || {
         let list = events.list(&ListParams::default()).await.ok()?;
-        list.items.into_iter().find(|e| e.reason.as_deref() == Some("Unhealthy"))
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("Unhealthy"))
     })
     .await;
     let p = pods.get("app").await.unwrap();

@@ -19,7 +19,10 @@ async fn istio_1_5_serves_networking_v1alpha3_and_v1beta1() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let applied = sim
         .cmd("/bin/sh")
-        .args(["-c", "istioctl manifest generate | kubectl apply --validate=false -f -"])
+        .args([
+            "-c",
+            "istioctl manifest generate | kubectl apply --validate=false -f -",
+        ])
         .output()
         .unwrap();
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
@@ -35,7 +38,10 @@ async fn istio_1_5_serves_networking_v1alpha3_and_v1beta1() {
 #[tokio::test(flavor = "multi_thread")]
 async fn istio_1_22_adds_v1_and_keeps_the_older_versions() {
     let sim = Sim::start("minikube:\n  version: v1.38.1\nistioctl:\n  version: 1.22.0\n");
-    let out = sim.run("minikube", &["start", "-p", "new", "--kubernetes-version=v1.30.0"]);
+    let out = sim.run(
+        "minikube",
+        &["start", "-p", "new", "--kubernetes-version=v1.30.0"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let applied = sim
         .cmd("/bin/sh")

@@ -61,9 +61,10 @@ fn gateways_for(cluster: &Cluster, svc: &Value, port: &Value) -> Vec<Arc<Value>>
             let sel = &g["spec"]["selector"];
             let selects = sel.as_object().is_some_and(|m| !m.is_empty())
                 && pods.iter().any(|p| {
-                    sel.as_object().into_iter().flatten().all(|(k, v)| {
-                        p["metadata"]["labels"].get(k) == Some(v)
-                    })
+                    sel.as_object()
+                        .into_iter()
+                        .flatten()
+                        .all(|(k, v)| p["metadata"]["labels"].get(k) == Some(v))
                 });
             selects && !servers_on(g, port).is_empty()
         })
@@ -209,7 +210,8 @@ fn upstream(a: workload::Answer) -> Response<Body> {
 }
 
 const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
-const CONNECT_ERROR: &str = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+const CONNECT_ERROR: &str =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 
 fn plain(code: u16) -> Response<Body> {
     Response::builder()
@@ -340,7 +342,10 @@ fn backend(cluster: &Cluster, dest: &Destination) -> Backend {
     };
     let mut endpoint_seen = false;
     for pod in pods_of(cluster, &svc).iter().filter(|p| ready(p)) {
-        let containers: Vec<Value> = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+        let containers: Vec<Value> = pod["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         // The endpoint's port: a number as is, a name through the containers' declared ports.
         let number = match &target {
             Value::Number(n) => n.as_u64(),

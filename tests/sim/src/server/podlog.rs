@@ -29,9 +29,11 @@ pub fn log(pod: &Value, container: Option<&str>) -> String {
 }
 
 fn container_ready(pod: &Value, name: &str) -> bool {
-    ["containerStatuses", "initContainerStatuses"].iter().any(|l| {
-        pod["status"][l]
-            .as_array()
-            .is_some_and(|ss| ss.iter().any(|s| s["name"] == name && s["ready"] == true))
-    })
+    ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .any(|l| {
+            pod["status"][l]
+                .as_array()
+                .is_some_and(|ss| ss.iter().any(|s| s["name"] == name && s["ready"] == true))
+        })
 }

@@ -22,7 +22,11 @@ pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
     for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
         parts.push(format!("{k}={}", v.as_str().unwrap_or_default()));
     }
-    for e in selector["matchExpressions"].as_array().into_iter().flatten() {
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let k = e["key"].as_str().unwrap_or_default();
         let vals: Vec<&str> = e["values"]
             .as_array()
@@ -64,7 +68,10 @@ fn endpoints(cluster: &Cluster, ns: &str, name: &str) -> Vec<Arc<Value>> {
     let Some(svc) = cluster.store.get(&key("", "services"), ns, name) else {
         return vec![];
     };
-    let Some(sel) = svc["spec"]["selector"].as_object().filter(|s| !s.is_empty()) else {
+    let Some(sel) = svc["spec"]["selector"]
+        .as_object()
+        .filter(|s| !s.is_empty())
+    else {
         return vec![];
     };
     let selector = json!({"matchLabels": sel});
@@ -87,7 +94,9 @@ pub fn control_plane_ready(cluster: &Cluster) -> bool {
     let (pods, _) = cluster.store.list(&key("", "pods"), Some("istio-system"));
     pods.iter().any(|p| {
         let app = p["metadata"]["labels"]["app"].as_str().unwrap_or_default();
-        let istio = p["metadata"]["labels"]["istio"].as_str().unwrap_or_default();
+        let istio = p["metadata"]["labels"]["istio"]
+            .as_str()
+            .unwrap_or_default();
         (app == "istiod" || istio == "pilot" || istio == "sidecar-injector") && pod_ready(p)
     })
 }
@@ -118,7 +127,10 @@ struct Call {
 
 fn webhook_calls(cluster: &Cluster, ns: &Value, pod: &Value) -> Vec<Call> {
     let (configs, _) = cluster.store.list(
-        &key("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+        &key(
+            "admissionregistration.k8s.io",
+            "mutatingwebhookconfigurations",
+        ),
         None,
     );
     let mut calls = Vec::new();
@@ -201,7 +213,9 @@ pub fn inject(cluster: &Cluster, pod: &mut Value) -> Result<(), ApiError> {
     if opted_out(&pod["metadata"]["annotations"]) || opted_out(&pod["metadata"]["labels"]) {
         return Ok(());
     }
-    if pod["spec"]["hostNetwork"] == true || !pod["metadata"]["annotations"]["sidecar.istio.io/status"].is_null() {
+    if pod["spec"]["hostNetwork"] == true
+        || !pod["metadata"]["annotations"]["sidecar.istio.io/status"].is_null()
+    {
         return Ok(());
     }
     let version = image_tag(injector).unwrap_or_else(|| "1.5.0".into());

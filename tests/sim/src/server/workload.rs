@@ -123,8 +123,13 @@ fn httpbin(path: &str, headers: &[(String, String)]) -> Answer {
             "url": format!("http://{host}{path}{}", if query.is_empty() { String::new() } else { format!("?{query}") })})),
         "/headers" => json_answer(json!({"headers": hdrs})),
         "/ip" => json_answer(json!({"origin": "127.0.0.6"})),
-        "/user-agent" => json_answer(json!({"user-agent": headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent")).map(|(_, v)| v.clone())})),
-        _ => match path.strip_prefix("/status/").and_then(|c| c.parse::<u16>().ok()) {
+        "/user-agent" => json_answer(
+            json!({"user-agent": headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent")).map(|(_, v)| v.clone())}),
+        ),
+        _ => match path
+            .strip_prefix("/status/")
+            .and_then(|c| c.parse::<u16>().ok())
+        {
             Some(code) if (100..600).contains(&code) => Answer {
                 code,
                 content_type: "text/html; charset=utf-8",
@@ -156,11 +161,23 @@ mod tests {
     #[test]
     fn images_and_ports() {
         let c = |image: &str, args: Value| json!({"image": image, "args": args});
-        assert_eq!(listening(&c("docker.io/kennethreitz/httpbin", json!(null))), Some((80, App::Httpbin)));
-        assert_eq!(listening(&c("mccutchen/go-httpbin:v2.15.0", json!(null))), Some((8080, App::Httpbin)));
-        assert_eq!(listening(&c("nginx:1.27", json!(null))), Some((80, App::Nginx)));
         assert_eq!(
-            listening(&c("hashicorp/http-echo:1.0", json!(["-listen=:9000", "-text=hi"]))),
+            listening(&c("docker.io/kennethreitz/httpbin", json!(null))),
+            Some((80, App::Httpbin))
+        );
+        assert_eq!(
+            listening(&c("mccutchen/go-httpbin:v2.15.0", json!(null))),
+            Some((8080, App::Httpbin))
+        );
+        assert_eq!(
+            listening(&c("nginx:1.27", json!(null))),
+            Some((80, App::Nginx))
+        );
+        assert_eq!(
+            listening(&c(
+                "hashicorp/http-echo:1.0",
+                json!(["-listen=:9000", "-text=hi"])
+            )),
             Some((9000, App::Echo("hi".into())))
         );
         assert_eq!(listening(&c("busybox", json!(null))), None);

@@ -31,9 +31,12 @@ pub async fn install_injector(client: &kube::Client, version: &str, replicas: i3
     let pp = PostParams::default();
     let nss: Api<Namespace> = Api::all(client.clone());
     if nss.get_opt("istio-system").await.unwrap().is_none() {
-        nss.create(&pp, &serde_json::from_value(json!({"metadata": {"name": "istio-system"}})).unwrap())
-            .await
-            .unwrap();
+        nss.create(
+            &pp,
+            &serde_json::from_value(json!({"metadata": {"name": "istio-system"}})).unwrap(),
+        )
+        .await
+        .unwrap();
     }
     let labels = json!({"app": "istiod", "istio": "pilot"});
     let deps: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
@@ -68,8 +71,18 @@ pub async fn install_injector(client: &kube::Client, version: &str, replicas: i3
     mwcs.create(&pp, &mwc).await.unwrap();
     if replicas > 0 {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while deps.get("istiod").await.unwrap().status.and_then(|s| s.available_replicas) != Some(replicas) {
-            assert!(std::time::Instant::now() < deadline, "istiod never available");
+        while deps
+            .get("istiod")
+            .await
+            .unwrap()
+            .status
+            .and_then(|s| s.available_replicas)
+            != Some(replicas)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "istiod never available"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
