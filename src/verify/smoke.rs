@@ -14,7 +14,7 @@ pub const NAME: &str = "meshup-smoke";
 pub const HOST: &str = "meshup-smoke.local";
 /// The Service port the route targets.
 pub const PORT: i32 = 8000;
-/// The field manager of meshup's server-side applies.
+/// Marks what meshup made (`app.kubernetes.io/managed-by`).
 const MANAGER: &str = "meshup";
 
 /// The port the smoke image serves on: go-httpbin listens on 8080, httpbin (gunicorn), nginx
@@ -47,27 +47,52 @@ pub fn is_workload_answer(image: &str, body: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Creates (or relabels) the namespace: `istio-injection=enabled`, or `istio.io/rev=R` for a
-/// revisioned install (research/istio.md §6.5).
+/// Creates, or updates with a JSON merge patch: a plain create/patch rather than server-side
+/// apply, which Kubernetes 1.15 (the seed's) serves only as an alpha feature behind a gate.
+async fn upsert<K>(api: &Api<K>, name: &str, body: Value) -> Result<(), kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    // A `null` in the body removes that field when patching; a new object just lacks it.
+    let obj: K = serde_json::from_value(without_nulls(body.clone())).map_err(kube::Error::SerdeError)?;
+    match api.create(&PostParams::default(), &obj).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&body))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    }
+}
+
+fn without_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Creates (or relabels) the namespace: `istio-injection=enabled`, or `istio.io/rev=R` (and no
+/// `istio-injection`, which would win) for a revisioned install (research/istio.md §6.5).
 pub async fn namespace(
     client: &kube::Client,
     ns: &str,
     revision: Option<&str>,
 ) -> Result<(), String> {
     let labels = match revision {
-        Some(r) => json!({"istio.io/rev": r, "app.kubernetes.io/managed-by": "meshup"}),
-        None => json!({"istio-injection": "enabled", "app.kubernetes.io/managed-by": "meshup"}),
+        Some(r) => json!({"istio.io/rev": r, "istio-injection": null, "app.kubernetes.io/managed-by": MANAGER}),
+        None => json!({"istio-injection": "enabled", "istio.io/rev": null, "app.kubernetes.io/managed-by": MANAGER}),
     };
     let api: Api<Namespace> = Api::all(client.clone());
     let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}});
-    api.patch(
-        ns,
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(&body),
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| format!("cannot create namespace {ns}: {e}"))
+    upsert(&api, ns, body)
+        .await
+        .map_err(|e| format!("cannot create namespace {ns}: {e}"))
 }
 
 /// A fresh smoke Pod (a Pod's spec is immutable: an old one is deleted first) and its Service.
