@@ -96,6 +96,9 @@ pub enum Command {
     /// Delete a profile's cluster (`minikube delete`) and meshup's state for it; keeps diagnostics.
     #[command(after_help = EXIT_POINTER)]
     Down(DownArgs),
+    /// Prove a profile's mesh works: control plane, gateways, LoadBalancer address, an injected
+    /// smoke workload and a request routed through the gateway; exit 8 when a check fails.
+    Verify(VerifyArgs),
     /// Expand a matrix of scenarios (versions × sizes) and show their plans.
     #[command(after_help = EXIT_POINTER)]
     Matrix(MatrixArgs),
@@ -187,6 +190,25 @@ pub struct ProfileArgs {
         allow_hyphen_values = true
     )]
     pub cluster_profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Leave the smoke namespace and its objects in place after a successful verify.
+    #[arg(long)]
+    pub keep_smoke: bool,
+
+    /// Write the diagnostics bundle of a failure here (default: the diagnostics location,
+    /// `$XDG_STATE_HOME/meshup/diagnostics/<profile>-<UTC timestamp>`).
+    #[arg(long, value_name = "DIR")]
+    pub diagnostics_dir: Option<PathBuf>,
+
+    /// Pack the diagnostics bundle as a .tar.gz next to where the folder would be.
+    #[arg(long)]
+    pub diagnostics_archive: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,3 +22,4 @@ pub mod stages;
 pub mod state;
 pub mod tools;
 pub mod tunnel;
+pub mod verify;

@@ -139,6 +139,7 @@ async fn dispatch(cli: &Cli, env: &EnvSourced, printer: &Printer) -> anyhow::Res
         Command::Status(args) => commands::status::run(args, env, printer).await,
         Command::Stop(args) => commands::stop::run(args, env, printer).await,
         Command::Down(args) => commands::down::run(args, env, printer).await,
+        Command::Verify(args) => commands::verify::run(args, env, printer).await,
         Command::Matrix(args) => commands::matrix::run(args, printer).await,
         Command::Tools(args) => commands::tools::run(args, env, printer).await,
         Command::Lock(args) => commands::lock::run(args, env, printer).await,
@@ -167,6 +168,7 @@ fn event_command(command: &Command) -> Option<&'static str> {
         Command::Start(a) if !a.dry_run => Some("start"),
         Command::Down(_) => Some("down"),
         Command::Matrix(a) if !a.dry_run && a.emit.is_none() => Some("matrix"),
+        Command::Verify(_) => Some("verify"),
         _ => None,
     }
 }

@@ -18,6 +18,7 @@ pub mod status;
 pub mod stop;
 pub mod tools;
 pub mod tunnel;
+pub mod verify;
 pub mod wizard;
 
 use std::io::Write;

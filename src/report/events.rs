@@ -356,6 +356,14 @@ impl Reporter {
         );
     }
 
+    /// Any other event (`check` for verify): a JSON line, or `human` on stderr for people
+    /// (nothing when `human` is empty).
+    pub fn event(&self, kind: &str, stage: Option<&str>, fields: Value, human: &str) {
+        let now = (self.clock)();
+        let mut inner = self.lock();
+        self.emit(&mut inner, kind, stage, now, fields, || human.to_owned());
+    }
+
     /// The final event: JSON `result`, or the summary on stdout for people.
     pub fn result(&self, exit: ExitKind, summary: Value) {
         let now = (self.clock)();

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod progress;
 pub mod prompt;
 pub mod style;
+pub mod verify;
 
 use std::io::{IsTerminal, Write};
 

@@ -7,6 +7,7 @@ pub mod mesh;
 pub mod preflight;
 pub mod tools;
 pub mod tunnel;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -87,18 +87,11 @@ async fn namespace(client: &kube::Client, name: &str, labels: serde_json::Value)
     nss.create(&PostParams::default(), &ns).await.unwrap();
 }
 
-/// Installs what the fake istioctl would: an istiod Deployment with the version's image.
+/// Installs what the fake istioctl would for injection: istiod, its Service and the webhook.
 async fn install_istiod(client: &kube::Client, version: &str) {
-    namespace(client, "istio-system", json!({})).await;
+    common::install_injector(client, version, 1).await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
-    deploy(
-        &api,
-        "istiod",
-        "istio-system",
-        &format!("docker.io/istio/pilot:{version}"),
-        1,
-    )
-    .await;
+    wait_available(&api, "istiod").await;
 }
 
 #[tokio::test]

@@ -102,8 +102,7 @@ async fn gateway_address_status_port_and_routing_on_loopback() {
     .await;
     let deps: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
     let gw_labels = json!({"app": "istio-ingressgateway", "istio": "ingressgateway"});
-    create(&deps, json!({"metadata": {"name": "istiod"}, "spec": {"selector": {"matchLabels": {"app": "istiod"}},
-        "template": {"metadata": {"labels": {"app": "istiod"}}, "spec": {"containers": [{"name": "discovery", "image": "docker.io/istio/pilot:1.22.0"}]}}}})).await;
+    common::install_injector(&client, "1.22.0", 1).await;
     create(&deps, json!({"metadata": {"name": "istio-ingressgateway"}, "spec": {"selector": {"matchLabels": gw_labels},
         "template": {"metadata": {"labels": gw_labels}, "spec": {"containers": [{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.0"}]}}}})).await;
     let svcs: Api<Service> = Api::namespaced(client.clone(), "istio-system");
@@ -214,4 +213,108 @@ async fn status_port_is_503_until_the_gateway_pods_are_ready() {
     })
     .await;
     assert_eq!(code, 503);
+}
+
+/// The gateway Service selects only `app`; the Gateway selects `istio`, a label of the Pods
+/// (Istio matches Gateway selectors against workload labels, not against Services).
+async fn gateway_world(name: &str, version: &str) -> (meshup_sim::World, kube::Client, String) {
+    let (world, client) = cluster(name, version).await;
+    common::install_injector(&client, "1.22.0", 1).await;
+    let nss: Api<Namespace> = Api::all(client.clone());
+    create(
+        &nss,
+        json!({"metadata": {"name": "smoke", "labels": {"istio-injection": "enabled"}}}),
+    )
+    .await;
+    let deps: Api<Deployment> = Api::namespaced(client.clone(), "istio-system");
+    let pod_labels = json!({"app": "istio-ingressgateway", "istio": "ingressgateway"});
+    create(&deps, json!({"metadata": {"name": "istio-ingressgateway"}, "spec": {"selector": {"matchLabels": pod_labels},
+        "template": {"metadata": {"labels": pod_labels, "annotations": {"sidecar.istio.io/inject": "false"}},
+                     "spec": {"containers": [{"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.0"}]}}}})).await;
+    let svcs: Api<Service> = Api::namespaced(client.clone(), "istio-system");
+    create(&svcs, json!({"metadata": {"name": "istio-ingressgateway"}, "spec": {"type": "LoadBalancer", "selector": {"app": "istio-ingressgateway"},
+        "ports": [{"name": "status-port", "port": 15021, "targetPort": 15021}, {"name": "http2", "port": 80, "targetPort": 8080},
+                  {"name": "https", "port": 443, "targetPort": 8443}]}})).await;
+    let exposed = world.control().put_tunnel(name, 1).unwrap().unwrap();
+    let ip = exposed[0].ip.clone();
+    istio_crd(&client, "gateways", "Gateway").await;
+    istio_crd(&client, "virtualservices", "VirtualService").await;
+    (world, client, ip)
+}
+
+fn body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[tokio::test]
+async fn routing_follows_gateway_hosts_virtualservice_service_and_container_ports() {
+    let (_world, client, ip) = gateway_world("route", "v1.30.0").await;
+    let gws = dynamic(&client, "Gateway", "smoke").await;
+    gws.create(&PostParams::default(), &serde_json::from_value(json!({
+        "apiVersion": "networking.istio.io/v1beta1", "kind": "Gateway", "metadata": {"name": "smoke-gw"},
+        "spec": {"selector": {"istio": "ingressgateway"}, "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["smoke.example"]}]},
+    })).unwrap()).await.unwrap();
+    // a Gateway whose selector matches no Pod: its port never listens
+    gws.create(&PostParams::default(), &serde_json::from_value(json!({
+        "apiVersion": "networking.istio.io/v1beta1", "kind": "Gateway", "metadata": {"name": "egress-only"},
+        "spec": {"selector": {"istio": "egressgateway"}, "servers": [{"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": ["*"]}]},
+    })).unwrap()).await.unwrap();
+
+    let smoke: Api<Deployment> = Api::namespaced(client.clone(), "smoke");
+    create(&smoke, json!({"metadata": {"name": "httpbin"}, "spec": {"selector": {"matchLabels": {"app": "httpbin"}},
+        "template": {"metadata": {"labels": {"app": "httpbin"}}, "spec": {"containers": [{"name": "httpbin", "image": "docker.io/kennethreitz/httpbin",
+            "ports": [{"name": "http", "containerPort": 80}]}]}}}})).await;
+    create(&smoke, json!({"metadata": {"name": "silent"}, "spec": {"selector": {"matchLabels": {"app": "silent"}},
+        "template": {"metadata": {"labels": {"app": "silent"}}, "spec": {"containers": [{"name": "sleep", "image": "busybox:1.36", "ports": [{"containerPort": 80}]}]}}}})).await;
+    let svcs: Api<Service> = Api::namespaced(client.clone(), "smoke");
+    create(&svcs, json!({"metadata": {"name": "httpbin"}, "spec": {"selector": {"app": "httpbin"}, "ports": [{"name": "http", "port": 8000, "targetPort": 80}]}})).await;
+    create(&svcs, json!({"metadata": {"name": "wrong-target"}, "spec": {"selector": {"app": "httpbin"}, "ports": [{"name": "http", "port": 8001, "targetPort": 9999}]}})).await;
+    create(&svcs, json!({"metadata": {"name": "named-missing"}, "spec": {"selector": {"app": "httpbin"}, "ports": [{"name": "grpc", "port": 8002, "targetPort": "grpc"}]}})).await;
+    create(&svcs, json!({"metadata": {"name": "silent"}, "spec": {"selector": {"app": "silent"}, "ports": [{"name": "http", "port": 80}]}})).await;
+    let vss = dynamic(&client, "VirtualService", "smoke").await;
+    let route = |prefix: &str, host: &str, port: u16| json!({"match": [{"uri": {"prefix": prefix}}], "route": [{"destination": {"host": host, "port": {"number": port}}}]});
+    vss.create(&PostParams::default(), &serde_json::from_value(json!({
+        "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "metadata": {"name": "smoke"},
+        "spec": {"hosts": ["smoke.example"], "gateways": ["smoke-gw"], "http": [
+            route("/get", "httpbin", 8000),
+            route("/wrong-port", "httpbin.smoke.svc.cluster.local", 9000),
+            route("/refused", "wrong-target", 8001),
+            route("/named", "named-missing", 8002),
+            route("/silent", "silent", 80),
+        ]},
+    })).unwrap()).await.unwrap();
+
+    // the real httpbin's answer, through Envoy
+    let (_, ok) = eventually("200 from httpbin", || {
+        get(&ip, 80, "smoke.example", "/get").filter(|(c, _)| *c == 200)
+    })
+    .await;
+    assert!(ok.to_lowercase().contains("server: istio-envoy"), "{ok}");
+    let answer: serde_json::Value = serde_json::from_str(body(&ok)).unwrap();
+    assert_eq!(answer["url"], "http://smoke.example/get", "{ok}");
+    assert_eq!(answer["headers"]["Host"], "smoke.example", "{ok}");
+
+    // Envoy's own answers
+    let (code, text) = get(&ip, 80, "other.example", "/get").unwrap();
+    assert_eq!(code, 404, "a host no Gateway server takes: {text}");
+    let (code, text) = get(&ip, 80, "smoke.example", "/nowhere").unwrap();
+    assert_eq!((code, body(&text)), (404, ""), "no route: {text}");
+    let (code, text) = get(&ip, 80, "smoke.example", "/wrong-port").unwrap();
+    assert_eq!((code, body(&text)), (503, "no healthy upstream"), "{text}");
+    let (code, text) = get(&ip, 80, "smoke.example", "/named").unwrap();
+    assert_eq!((code, body(&text)), (503, "no healthy upstream"), "{text}");
+    let connect = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+    let (code, text) = get(&ip, 80, "smoke.example", "/refused").unwrap();
+    assert_eq!((code, body(&text)), (503, connect), "{text}");
+    let (_, text) = eventually("silent pod ready", || {
+        get(&ip, 80, "smoke.example", "/silent").filter(|(_, t)| body(t) != "no healthy upstream")
+    })
+    .await;
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert_eq!(body(&text), connect, "a container that serves nothing");
+
+    assert!(
+        get(&ip, 443, "smoke.example", "/").is_none(),
+        "a Gateway selecting no Pod opened a port"
+    );
 }

@@ -71,6 +71,9 @@ pub enum PodFailureKind {
     CrashLoopBackOff,
     /// Running, but the readiness probe never passes.
     NeverReady,
+    /// The app gets ready but `istio-proxy`'s readiness probe never passes (as when it cannot
+    /// reach istiod or its configuration is rejected).
+    SidecarNeverReady,
 }
 
 /// Faults of the API server (not of the control API).

@@ -50,7 +50,7 @@ pub fn on_create(cluster: &Cluster, r: &Resource, obj: &mut Value) -> ApiResult<
         }
         ("", "Pod") => {
             default_pod_spec(&mut obj["spec"]);
-            sidecar::inject(cluster, obj);
+            sidecar::inject(cluster, obj)?;
             obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
         }
         ("", "Service") => default_service(cluster, obj, None)?,

@@ -3,8 +3,12 @@
 //! address (127.X.Y.Z) itself answers only while the daemon stands in for the route (route
 //! mode's route is up, or a direct registration's pid lives). The
 //! gateway's status port answers `/healthz/ready`; an HTTP port listens only once an Istio
-//! Gateway serves it, answers 404 for unrouted requests and 200 (`server: istio-envoy`) for a
-//! VirtualService route to a Service whose Pods are Ready with sidecars.
+//! Gateway whose selector matches the gateway Pods' labels has a server on it. A request is
+//! routed as Envoy would: the Gateway server's hosts, a bound VirtualService's hosts and
+//! `match`, its destination host and port, the Service's port → targetPort, a Ready Pod whose
+//! container (by port name or number) has a program listening there — and answered with that
+//! program's answer, or Envoy's own: 404 (no route), 503 `no healthy upstream` (no endpoint),
+//! 503 `upstream connect error ...` (nothing listens on the target port).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -14,12 +18,13 @@ use axum::body::Body;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::cluster::Cluster;
 use super::select::LabelSelector;
 use super::store::{key, name_of, ns_of};
+use super::workload;
 use crate::control::Backend;
 
 #[derive(Default)]
@@ -56,24 +61,39 @@ fn gateways(cluster: &Cluster) -> Vec<Arc<Value>> {
         .0
 }
 
-/// The Gateways whose selector picks this Service's pods and that have a server on this port.
+/// The Gateways whose selector matches the labels of a Pod behind this Service (Istio selects
+/// gateway workloads by Pod labels, in any namespace) and that have a server on this port
+/// (the Service port or its targetPort).
 fn gateways_for(cluster: &Cluster, svc: &Value, port: &Value) -> Vec<Arc<Value>> {
-    let svc_selector = &svc["spec"]["selector"];
-    let target = port["targetPort"].as_u64();
+    let pods = pods_of(cluster, svc);
     gateways(cluster)
         .into_iter()
         .filter(|g| {
-            let selects = g["spec"]["selector"].as_object().is_some_and(|sel| {
-                !sel.is_empty() && sel.iter().all(|(k, v)| svc_selector.get(k) == Some(v))
-            });
-            let serves = g["spec"]["servers"].as_array().is_some_and(|ss| {
-                ss.iter().any(|s| {
-                    let n = s["port"]["number"].as_u64();
-                    n.is_some() && (n == port["port"].as_u64() || n == target)
-                })
-            });
-            selects && serves
+            let sel = &g["spec"]["selector"];
+            let selects = sel.as_object().is_some_and(|m| !m.is_empty())
+                && pods.iter().any(|p| {
+                    sel.as_object()
+                        .into_iter()
+                        .flatten()
+                        .all(|(k, v)| p["metadata"]["labels"].get(k) == Some(v))
+                });
+            selects && !servers_on(g, port).is_empty()
         })
+        .collect()
+}
+
+/// A Gateway's servers listening on this Service port.
+fn servers_on(g: &Value, port: &Value) -> Vec<Value> {
+    let target = port["targetPort"].as_u64();
+    g["spec"]["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| {
+            let n = s["port"]["number"].as_u64();
+            n.is_some() && (n == port["port"].as_u64() || n == target)
+        })
+        .cloned()
         .collect()
 }
 
@@ -249,22 +269,32 @@ async fn accept_loop(
     }
 }
 
-fn envoy(code: u16, body: String) -> Response<Body> {
-    Response::builder()
+fn envoy(code: u16, content_type: &str, body: String) -> Response<Body> {
+    let mut b = Response::builder()
         .status(code)
         .header("server", "istio-envoy")
-        .header("x-envoy-upstream-service-time", "1")
-        .header(
-            "content-type",
-            if code == 200 {
-                "application/json"
-            } else {
-                "text/plain"
-            },
-        )
-        .body(Body::from(body))
+        .header("content-length", body.len());
+    if !body.is_empty() {
+        b = b.header("content-type", content_type);
+    }
+    b.body(Body::from(body)).expect("response")
+}
+
+/// An answer from the upstream app, as Envoy forwards it.
+fn upstream(a: workload::Answer) -> Response<Body> {
+    Response::builder()
+        .status(a.code)
+        .header("server", "istio-envoy")
+        .header("x-envoy-upstream-service-time", "2")
+        .header("content-type", a.content_type)
+        .header("content-length", a.body.len())
+        .body(Body::from(a.body))
         .expect("response")
 }
+
+const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
+const CONNECT_ERROR: &str =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 
 fn plain(code: u16) -> Response<Body> {
     Response::builder()
@@ -301,14 +331,6 @@ fn ready(pod: &Value) -> bool {
     })
 }
 
-fn has_sidecar(pod: &Value) -> bool {
-    ["containers", "initContainers"].iter().any(|l| {
-        pod["spec"][l]
-            .as_array()
-            .is_some_and(|cs| cs.iter().any(|c| c["name"] == "istio-proxy"))
-    })
-}
-
 fn respond<B>(
     cluster: &Cluster,
     ns: &str,
@@ -326,37 +348,113 @@ fn respond<B>(
     else {
         return plain(503);
     };
-    let path = req.uri().path();
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     if is_status_port(&port_spec) {
-        return match path {
+        return match req.uri().path() {
             "/healthz/ready" if pods_of(cluster, &svc).iter().any(|p| ready(p)) => plain(200),
             "/healthz/ready" => plain(503),
             _ => plain(404),
         };
     }
-    let host = req
+    let host_header = req
         .headers()
         .get("host")
         .and_then(|h| h.to_str().ok())
-        .map(|h| h.rsplit_once(':').map(|(h, _)| h).unwrap_or(h).to_string())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .to_string();
+    let host = host_header
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&host_header)
+        .to_string();
     let gws = gateways_for(cluster, &svc, &port_spec);
-    let Some((dest_ns, dest_name)) = route(cluster, &gws, &host, path) else {
-        return envoy(404, String::new());
+    let Some(dest) = route(cluster, &gws, &port_spec, &host, req.uri().path()) else {
+        return envoy(404, "", String::new());
     };
-    let Some(dest) = cluster
-        .store
-        .get(&key("", "services"), &dest_ns, &dest_name)
-    else {
-        return envoy(503, "no healthy upstream".into());
-    };
-    let backends: Vec<Arc<Value>> = pods_of(cluster, &dest)
-        .into_iter()
-        .filter(|p| ready(p) && has_sidecar(p))
+    let mut headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    match backends.first() {
-        Some(pod) => envoy(200, json!({"host": host, "path": path, "service": format!("{dest_ns}/{dest_name}"), "pod": name_of(pod)}).to_string()),
-        None => envoy(503, "no healthy upstream".into()),
+    headers.push(("x-envoy-attempt-count".into(), "1".into()));
+    headers.push(("x-forwarded-proto".into(), "http".into()));
+    match backend(cluster, &dest) {
+        Upstream::NoEndpoint => envoy(503, "text/plain", NO_HEALTHY_UPSTREAM.into()),
+        Upstream::Refused => envoy(503, "text/plain", CONNECT_ERROR.into()),
+        Upstream::App(app) => upstream(workload::answer(&app, path, &headers)),
+    }
+}
+
+/// Where a route sends a request: a Service (namespace, name) and the port named in the
+/// VirtualService's destination (None: the Service's only port).
+struct Destination {
+    ns: String,
+    name: String,
+    port: Option<u64>,
+}
+
+enum Upstream {
+    /// Envoy's cluster has no endpoint: no such Service or port, no Ready Pod, or a named
+    /// targetPort no container declares.
+    NoEndpoint,
+    /// An endpoint, but nothing listens on its port: the connection is refused.
+    Refused,
+    App(workload::App),
+}
+
+fn backend(cluster: &Cluster, dest: &Destination) -> Upstream {
+    let Some(svc) = cluster
+        .store
+        .get(&key("", "services"), &dest.ns, &dest.name)
+    else {
+        return Upstream::NoEndpoint;
+    };
+    let ports: Vec<Value> = svc["spec"]["ports"].as_array().cloned().unwrap_or_default();
+    let port = match dest.port {
+        Some(n) => ports.iter().find(|p| p["port"].as_u64() == Some(n)),
+        None if ports.len() == 1 => ports.first(),
+        None => None,
+    };
+    let Some(port) = port else {
+        return Upstream::NoEndpoint;
+    };
+    let target = if port["targetPort"].is_null() {
+        port["port"].clone()
+    } else {
+        port["targetPort"].clone()
+    };
+    let mut endpoint_seen = false;
+    for pod in pods_of(cluster, &svc).iter().filter(|p| ready(p)) {
+        let containers: Vec<Value> = pod["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // The endpoint's port: a number as is, a name through the containers' declared ports.
+        let number = match &target {
+            Value::Number(n) => n.as_u64(),
+            Value::String(name) => containers.iter().find_map(|c| {
+                c["ports"].as_array().into_iter().flatten().find_map(|p| {
+                    (p["name"].as_str() == Some(name.as_str()))
+                        .then(|| p["containerPort"].as_u64())
+                        .flatten()
+                })
+            }),
+            _ => None,
+        };
+        let Some(number) = number else {
+            continue;
+        };
+        endpoint_seen = true;
+        if let Some(app) = containers.iter().find_map(|c| {
+            workload::listening(c).and_then(|(p, app)| (u64::from(p) == number).then_some(app))
+        }) {
+            return Upstream::App(app);
+        }
+    }
+    if endpoint_seen {
+        Upstream::Refused
+    } else {
+        Upstream::NoEndpoint
     }
 }
 
@@ -369,50 +467,37 @@ fn host_matches(pattern: &str, host: &str) -> bool {
             .is_some_and(|suffix| host.ends_with(suffix))
 }
 
-/// The destination Service (namespace, name) a VirtualService bound to one of these Gateways
-/// gives this host and path.
+fn strs(v: &Value) -> impl Iterator<Item = &str> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str)
+}
+
+/// The destination a VirtualService bound to one of these Gateways gives this host and path:
+/// the Gateway must have a server on this port whose hosts take the host, the VirtualService's
+/// hosts must take it, and the first `http` entry whose `match` fits decides.
 fn route(
     cluster: &Cluster,
     gws: &[Arc<Value>],
+    port: &Value,
     host: &str,
     path: &str,
-) -> Option<(String, String)> {
+) -> Option<Destination> {
     let (vss, _) = cluster
         .store
         .list(&key("networking.istio.io", "virtualservices"), None);
+    let gw_port = port["port"].as_u64();
     for vs in vss {
         let vs_ns = ns_of(&vs);
-        let bound = vs["spec"]["gateways"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .any(|r| {
-                gws.iter().any(|g| {
-                    let gw_hosts_ok =
-                        g["spec"]["servers"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .any(|s| {
-                                s["hosts"]
-                                    .as_array()
-                                    .into_iter()
-                                    .flatten()
-                                    .filter_map(Value::as_str)
-                                    .any(|h| host_matches(h, host))
-                            });
-                    let named = r == format!("{}/{}", ns_of(g), name_of(g))
-                        || (r == name_of(g) && vs_ns == ns_of(g));
-                    named && gw_hosts_ok
-                })
-            });
-        let hosts_ok = vs["spec"]["hosts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .any(|h| host_matches(h, host));
+        let bound = strs(&vs["spec"]["gateways"]).any(|r| {
+            gws.iter().any(|g| {
+                let named = r == format!("{}/{}", ns_of(g), name_of(g))
+                    || (r == name_of(g) && vs_ns == ns_of(g));
+                named
+                    && servers_on(g, port)
+                        .iter()
+                        .any(|s| strs(&s["hosts"]).any(|h| host_matches(h, host)))
+            })
+        });
+        let hosts_ok = strs(&vs["spec"]["hosts"]).any(|h| host_matches(h, host));
         if !bound || !hosts_ok {
             continue;
         }
@@ -420,16 +505,24 @@ fn route(
             let matches = match http["match"].as_array() {
                 None => true,
                 Some(ms) if ms.is_empty() => true,
-                Some(ms) => ms.iter().any(|m| uri_matches(&m["uri"], path)),
+                Some(ms) => ms.iter().any(|m| {
+                    uri_matches(&m["uri"], path)
+                        && (m["port"].is_null() || m["port"].as_u64() == gw_port)
+                }),
             };
             if !matches {
                 continue;
             }
-            let dest = http["route"][0]["destination"]["host"].as_str()?;
+            let d = &http["route"][0]["destination"];
+            let dest = d["host"].as_str()?;
             let mut parts = dest.split('.');
             let name = parts.next()?.to_string();
             let ns = parts.next().unwrap_or(vs_ns).to_string();
-            return Some((ns, name));
+            return Some(Destination {
+                ns,
+                name,
+                port: d["port"]["number"].as_u64(),
+            });
         }
     }
     None

@@ -20,6 +20,7 @@ mod status;
 mod store;
 pub(crate) mod table;
 mod util;
+mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -250,9 +250,8 @@ pub fn create_internal(
     plural: &str,
     obj: Value,
 ) -> Option<Arc<Value>> {
-    let r = cluster.resource(group, plural)?;
     let ns = ns_of(&obj).to_string();
-    match create(cluster, &r, &ns, obj, false) {
+    match try_create_internal(cluster, group, plural, obj) {
         Ok(o) => Some(o),
         Err(e) => {
             if e.code != 409 {
@@ -261,4 +260,19 @@ pub fn create_internal(
             None
         }
     }
+}
+
+/// [`create_internal`] with admission's answer, for a controller that reports it (the
+/// ReplicaSet controller's `FailedCreate` when a webhook rejects its Pod).
+pub fn try_create_internal(
+    cluster: &Cluster,
+    group: &str,
+    plural: &str,
+    obj: Value,
+) -> Result<Arc<Value>, ApiError> {
+    let r = cluster
+        .resource(group, plural)
+        .ok_or_else(ApiError::no_resource)?;
+    let ns = ns_of(&obj).to_string();
+    create(cluster, &r, &ns, obj, false)
 }

@@ -1,45 +1,109 @@
-//! Istio's sidecar injection, as its mutating webhook does it at Pod creation: only in a
-//! namespace labelled `istio-injection=enabled` (or `istio.io/rev=R`), only while the injector
-//! (istiod, or 1.5's istio-sidecar-injector / istio-pilot) is Available. The Istio version is read
-//! from the injector's image tag, never from a side channel.
+//! Istio's sidecar injection, as the API server runs it at Pod creation: through the
+//! `MutatingWebhookConfiguration`s actually in the store (research/istio.md §6.4–6.5). A webhook
+//! whose rules cover Pod CREATE and whose namespaceSelector / objectSelector match calls its
+//! service (`istiod` or `istiod-<rev>`, 1.5's `istio-sidecar-injector`): with a Ready Pod behind
+//! that service the Pod is injected; with none, `failurePolicy: Fail` rejects the creation the
+//! way the real API server does and `Ignore` lets the Pod in without a sidecar. No webhook, no
+//! sidecar. The Istio version is read from the injector Pod's image tag, never a side channel.
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::cluster::Cluster;
+use super::select::LabelSelector;
+use super::status::ApiError;
 use super::store::{key, name_of, ns_of};
 
-/// The version of an Available injector for this revision, if any.
-pub fn injector_version(cluster: &Cluster, revision: &str) -> Option<String> {
-    let names: Vec<String> = if revision == "default" {
-        vec!["istiod".into(), "istio-sidecar-injector".into()]
-    } else {
-        vec![format!("istiod-{revision}")]
-    };
-    let deployments = key("apps", "deployments");
-    for name in names {
-        let Some(d) = cluster.store.get(&deployments, "istio-system", &name) else {
-            continue;
-        };
-        let available = d["status"]["conditions"].as_array().is_some_and(|c| {
-            c.iter()
-                .any(|c| c["type"] == "Available" && c["status"] == "True")
-        });
-        if available {
-            let version = image_tag(&d).or_else(|| {
-                cluster
-                    .store
-                    .get(&deployments, "istio-system", "istio-pilot")
-                    .and_then(|p| image_tag(&p))
-            });
-            return Some(version.unwrap_or_else(|| "1.5.0".into()));
-        }
+/// A `metav1.LabelSelector` (matchLabels + matchExpressions) against labels; an empty or
+/// missing selector matches everything, as in the API server's webhook dispatcher.
+pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
+    let mut parts: Vec<String> = Vec::new();
+    for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
+        parts.push(format!("{k}={}", v.as_str().unwrap_or_default()));
     }
-    None
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let k = e["key"].as_str().unwrap_or_default();
+        let vals: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        parts.push(match e["operator"].as_str().unwrap_or_default() {
+            "In" => format!("{k} in ({})", vals.join(",")),
+            "NotIn" => format!("{k} notin ({})", vals.join(",")),
+            "Exists" => k.to_string(),
+            "DoesNotExist" => format!("!{k}"),
+            _ => return false,
+        });
+    }
+    let empty = json!({});
+    let labels = if labels.is_object() { labels } else { &empty };
+    LabelSelector::parse(&parts.join(",")).is_ok_and(|s| s.matches(labels))
+}
+
+fn covers_pod_create(webhook: &Value) -> bool {
+    webhook["rules"].as_array().into_iter().flatten().any(|r| {
+        let has = |field: &str, want: &str| {
+            r[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v == want || v == "*")
+        };
+        has("operations", "CREATE")
+            && has("apiGroups", "")
+            && has("apiVersions", "v1")
+            && has("resources", "pods")
+    })
+}
+
+/// The Ready Pods behind a webhook's service (its endpoints).
+fn endpoints(cluster: &Cluster, ns: &str, name: &str) -> Vec<Arc<Value>> {
+    let Some(svc) = cluster.store.get(&key("", "services"), ns, name) else {
+        return vec![];
+    };
+    let Some(sel) = svc["spec"]["selector"]
+        .as_object()
+        .filter(|s| !s.is_empty())
+    else {
+        return vec![];
+    };
+    let selector = json!({"matchLabels": sel});
+    let (pods, _) = cluster.store.list(&key("", "pods"), Some(ns));
+    pods.into_iter()
+        .filter(|p| selector_matches(&selector, &p["metadata"]["labels"]) && pod_ready(p))
+        .collect()
+}
+
+pub fn pod_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
+}
+
+/// Whether an injector control plane (istiod, istiod-<rev>, 1.5's pilot / sidecar injector)
+/// has a Ready Pod: a proxy gets its configuration only then (research/istio.md §6.7).
+pub fn control_plane_ready(cluster: &Cluster) -> bool {
+    let (pods, _) = cluster.store.list(&key("", "pods"), Some("istio-system"));
+    pods.iter().any(|p| {
+        let app = p["metadata"]["labels"]["app"].as_str().unwrap_or_default();
+        let istio = p["metadata"]["labels"]["istio"]
+            .as_str()
+            .unwrap_or_default();
+        (app == "istiod" || istio == "pilot" || istio == "sidecar-injector") && pod_ready(p)
+    })
 }
 
 /// `docker.io/istio/pilot:1.5.0` → `1.5.0`; `...:1.22.0-distroless` → `1.22.0`.
-fn image_tag(deployment: &Value) -> Option<String> {
-    let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str()?;
+fn image_tag(pod: &Value) -> Option<String> {
+    let image = pod["spec"]["containers"][0]["image"].as_str()?;
     let last = image.rsplit('/').next()?;
     let (_, tag) = last.split_once(':')?;
     Some(tag.split('-').next().unwrap_or(tag).to_string())
@@ -51,33 +115,111 @@ fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
     (a, b) >= (major, minor)
 }
 
-/// The revision a namespace asks for, if it asks for injection.
-fn requested_revision(ns: &Value) -> Option<String> {
-    let labels = &ns["metadata"]["labels"];
-    match labels["istio-injection"].as_str() {
-        Some("enabled") => Some("default".into()),
-        Some(_) => None,
-        None => labels["istio.io/rev"].as_str().map(String::from),
-    }
+/// The injector a Pod's creation calls: (webhook name, failurePolicy, service ns/name, revision).
+struct Call {
+    webhook: String,
+    fail: bool,
+    ns: String,
+    service: String,
+    path: String,
+    revision: String,
 }
 
-pub fn inject(cluster: &Cluster, pod: &mut Value) {
+fn webhook_calls(cluster: &Cluster, ns: &Value, pod: &Value) -> Vec<Call> {
+    let (configs, _) = cluster.store.list(
+        &key(
+            "admissionregistration.k8s.io",
+            "mutatingwebhookconfigurations",
+        ),
+        None,
+    );
+    let mut calls = Vec::new();
+    for mwc in configs {
+        let revision = mwc["metadata"]["labels"]["istio.io/rev"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        for w in mwc["webhooks"].as_array().into_iter().flatten() {
+            let svc = &w["clientConfig"]["service"];
+            if !covers_pod_create(w)
+                || !svc.is_object()
+                || !selector_matches(&w["namespaceSelector"], &ns["metadata"]["labels"])
+                || !selector_matches(&w["objectSelector"], &pod["metadata"]["labels"])
+            {
+                continue;
+            }
+            calls.push(Call {
+                webhook: w["name"].as_str().unwrap_or_default().into(),
+                // admissionregistration v1 defaults to Fail, v1beta1 to Ignore.
+                fail: match w["failurePolicy"].as_str() {
+                    Some(p) => p == "Fail",
+                    None => mwc["apiVersion"] != "admissionregistration.k8s.io/v1beta1",
+                },
+                ns: svc["namespace"].as_str().unwrap_or_default().into(),
+                service: svc["name"].as_str().unwrap_or_default().into(),
+                path: svc["path"].as_str().unwrap_or("/").into(),
+                revision: revision.clone(),
+            });
+        }
+    }
+    calls
+}
+
+/// What the API server says when a `failurePolicy: Fail` webhook's service has no endpoints
+/// (apiserver's webhook dispatcher; Go ≥ 1.14 quotes the URL, Kubernetes ≥ 1.23 adds
+/// "failed to call webhook").
+fn no_endpoints(cluster: &Cluster, call: &Call) -> ApiError {
+    let url = format!(
+        "https://{}.{}.svc:443{}?timeout=10s",
+        call.service, call.ns, call.path
+    );
+    let post = if cluster.minor() >= 18 {
+        format!("Post \"{url}\"")
+    } else {
+        format!("Post {url}")
+    };
+    let inner = if cluster.minor() >= 23 {
+        format!("failed to call webhook: {post}")
+    } else {
+        post
+    };
+    ApiError::new(
+        500,
+        "InternalError",
+        format!(
+            "Internal error occurred: failed calling webhook \"{}\": {inner}: no endpoints available for service \"{}\"",
+            call.webhook, call.service
+        ),
+    )
+}
+
+pub fn inject(cluster: &Cluster, pod: &mut Value) -> Result<(), ApiError> {
     let Some(ns) = cluster.namespace(ns_of(pod)) else {
-        return;
+        return Ok(());
     };
-    let Some(revision) = requested_revision(&ns) else {
-        return;
+    let Some(call) = webhook_calls(cluster, &ns, pod).into_iter().next() else {
+        return Ok(());
     };
+    let injector = endpoints(cluster, &call.ns, &call.service);
+    let Some(injector) = injector.first() else {
+        return if call.fail {
+            Err(no_endpoints(cluster, &call))
+        } else {
+            Ok(())
+        };
+    };
+    // The injector's own rules (its `policy: enabled` template): opt-outs and host network.
     let opted_out = |v: &Value| v["sidecar.istio.io/inject"].as_str() == Some("false");
     if opted_out(&pod["metadata"]["annotations"]) || opted_out(&pod["metadata"]["labels"]) {
-        return;
+        return Ok(());
     }
-    if pod["spec"]["hostNetwork"] == true {
-        return;
+    if pod["spec"]["hostNetwork"] == true
+        || !pod["metadata"]["annotations"]["sidecar.istio.io/status"].is_null()
+    {
+        return Ok(());
     }
-    let Some(version) = injector_version(cluster, &revision) else {
-        return;
-    };
+    let version = image_tag(injector).unwrap_or_else(|| "1.5.0".into());
+    let revision = call.revision;
     let native = version_at_least(&version, 1, 27) && cluster.minor() >= 33;
     let status_port = if version_at_least(&version, 1, 6) {
         15021
@@ -139,6 +281,7 @@ pub fn inject(cluster: &Cluster, pod: &mut Value) {
     });
     meta["annotations"]["sidecar.istio.io/status"] = status.to_string().into();
     meta["annotations"]["kubectl.kubernetes.io/default-container"] = default_container;
+    Ok(())
 }
 
 /// Whether a container (by its spec) is a sidecar that keeps running (the classic istio-proxy

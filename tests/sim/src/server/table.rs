@@ -27,8 +27,22 @@ fn pod_cells(p: &Value) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let total = p["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let ready = statuses.iter().filter(|s| s["ready"] == true).count();
+    // kubectl's printer counts native sidecars (init containers with `restartPolicy: Always`)
+    // in READY, as kubernetes/pkg/printers/internalversion does since 1.28.
+    let native: Vec<&Value> = p["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["restartPolicy"] == "Always")
+        .collect();
+    let total = p["spec"]["containers"].as_array().map_or(0, Vec::len) + native.len();
+    let native_ready = p["status"]["initContainerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["ready"] == true && native.iter().any(|c| c["name"] == s["name"]))
+        .count();
+    let ready = statuses.iter().filter(|s| s["ready"] == true).count() + native_ready;
     let restarts: i64 = statuses
         .iter()
         .map(|s| s["restartCount"].as_i64().unwrap_or(0))

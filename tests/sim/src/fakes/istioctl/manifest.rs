@@ -125,41 +125,58 @@ fn crd_names(istio: &Istio) -> Vec<(&'static str, &'static str, &'static str)> {
     v
 }
 
+/// The versions a release's `crd-all.gen.yaml` serves for a kind, storage version first. Istio
+/// never stops serving an older networking version: v1alpha3 stays next to v1beta1 (1.5+) and
+/// v1 (1.22+); security.istio.io is v1beta1 (+ v1 from 1.22), telemetry v1alpha1 (+ v1 from
+/// 1.22) (research/istio.md §6.8).
+fn served_versions(istio: &Istio, group: &str, kind: &str) -> Vec<&'static str> {
+    let v1 = istio.minor >= 22;
+    let mut vs = match (group, kind) {
+        ("install.istio.io", _) => return vec!["v1alpha1"],
+        ("config.istio.io", _) => return vec!["v1alpha2"],
+        ("extensions.istio.io", _) => return vec!["v1alpha1"],
+        ("networking.istio.io", "EnvoyFilter") => return vec!["v1alpha3"],
+        ("networking.istio.io", "ProxyConfig") => return vec!["v1beta1"],
+        ("networking.istio.io", _) => vec!["v1alpha3", "v1beta1"],
+        ("telemetry.istio.io", _) => vec!["v1alpha1"],
+        _ => vec!["v1beta1"],
+    };
+    if v1 {
+        vs.push("v1");
+    }
+    vs
+}
+
 fn crd(istio: &Istio, group: &str, kind: &str, plural: &str) -> Value {
     let scope = "Namespaced";
-    let served = if group == "install.istio.io" {
-        "v1alpha1"
-    } else if group == "config.istio.io" {
-        "v1alpha2"
-    } else if istio.minor >= 22 {
-        "v1"
-    } else if group == "security.istio.io"
-        || group == "telemetry.istio.io"
-        || group == "extensions.istio.io"
-        || istio.minor >= 10
-    {
-        "v1beta1"
-    } else {
-        "v1alpha3"
-    };
+    let served = served_versions(istio, group, kind);
+    let storage = served[0];
     let names = json!({"kind": kind, "listKind": format!("{kind}List"), "plural": plural, "singular": kind.to_lowercase(), "categories": ["istio-io"]});
     let meta = json!({"name": format!("{plural}.{group}"), "labels": labels(istio, Component::Base, json!({"app": "istio-pilot", "chart": "istio"}))});
     if istio.minor >= 8 {
+        let versions: Vec<Value> = served
+            .iter()
+            .map(|v| {
+                json!({"name": v, "served": true, "storage": *v == storage, "subresources": {"status": {}},
+                       "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}})
+            })
+            .collect();
         json!({
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "CustomResourceDefinition",
             "metadata": meta,
-            "spec": {"group": group, "names": names, "scope": scope, "versions": [{
-                "name": served, "served": true, "storage": true, "subresources": {"status": {}},
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
-            }]}
+            "spec": {"group": group, "names": names, "scope": scope, "versions": versions}
         })
     } else {
+        let versions: Vec<Value> = served
+            .iter()
+            .map(|v| json!({"name": v, "served": true, "storage": *v == storage}))
+            .collect();
         json!({
             "apiVersion": "apiextensions.k8s.io/v1beta1",
             "kind": "CustomResourceDefinition",
             "metadata": meta,
-            "spec": {"group": group, "names": names, "scope": scope, "version": served, "versions": [{"name": served, "served": true, "storage": true}], "subresources": {"status": {}}, "preserveUnknownFields": true}
+            "spec": {"group": group, "names": names, "scope": scope, "version": storage, "versions": versions, "subresources": {"status": {}}, "preserveUnknownFields": true}
         })
     }
 }
@@ -315,6 +332,13 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
         json!({"service": {"name": istiod, "namespace": NS, "path": "/inject"}, "caBundle": ""});
     let mut injector = json!({"name": "sidecar-injector.istio.io", "clientConfig": client, "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
         "failurePolicy": "Fail", "namespaceSelector": {"matchLabels": {"istio-injection": "enabled"}}});
+    if !s.revision.is_empty() {
+        // research/istio.md §6.5: a revisioned webhook selects `istio.io/rev In [rev]` and
+        // `istio-injection DoesNotExist`.
+        injector["namespaceSelector"] = json!({"matchExpressions": [
+            {"key": "istio.io/rev", "operator": "In", "values": [s.revision]},
+            {"key": "istio-injection", "operator": "DoesNotExist"}]});
+    }
     let mut validator = json!({"name": "validation.istio.io", "clientConfig": {"service": {"name": istiod, "namespace": NS, "path": "/validate"}, "caBundle": ""},
         "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": ["networking.istio.io", "security.istio.io"], "apiVersions": ["*"], "resources": ["*"]}], "failurePolicy": "Ignore"});
     if istio.minor >= 9 {
@@ -328,7 +352,7 @@ fn pilot(istio: &Istio, s: &Settings) -> Vec<Value> {
     } else {
         format!("istio-sidecar-injector-{}", s.revision)
     };
-    objs.push(json!({"apiVersion": webhook_version(istio), "kind": "MutatingWebhookConfiguration", "metadata": {"name": mwc_name, "labels": labels(istio, c, json!({"app": "sidecar-injector"}))}, "webhooks": [injector]}));
+    objs.push(json!({"apiVersion": webhook_version(istio), "kind": "MutatingWebhookConfiguration", "metadata": {"name": mwc_name, "labels": labels(istio, c, json!({"app": "sidecar-injector", "istio.io/rev": rev}))}, "webhooks": [injector]}));
     let vwc_name = if istio.minor >= 12 {
         "istio-validator-istio-system"
     } else {

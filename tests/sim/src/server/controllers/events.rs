@@ -7,6 +7,29 @@ use crate::server::ops;
 use crate::server::store::{key, name_of, ns_of};
 use crate::server::util;
 
+/// [`record`] unless the same event is already there (no count bump, so no store write).
+pub fn record_once(
+    cluster: &Cluster,
+    obj: &Value,
+    etype: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let ns = match ns_of(obj) {
+        "" => "default",
+        n => n,
+    };
+    let (existing, _) = cluster.store.list(&key("", "events"), Some(ns));
+    if !existing.iter().any(|e| {
+        e["involvedObject"]["uid"] == obj["metadata"]["uid"]
+            && e["reason"] == reason
+            && e["message"] == message
+    }) {
+        record(cluster, obj, etype, reason, message, component);
+    }
+}
+
 pub fn record(
     cluster: &Cluster,
     obj: &Value,

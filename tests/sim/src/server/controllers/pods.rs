@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{State, events};
 use crate::knobs::PodFailureKind;
 use crate::server::cluster::Cluster;
-use crate::server::sidecar::is_sidecar;
+use crate::server::sidecar::{self, is_sidecar};
 use crate::server::store::{key, name_of, ns_of};
 use crate::server::util;
 
@@ -139,7 +139,14 @@ fn set_condition(
         cond["message"] = m.into();
     }
     match existing {
-        Some(old) if old["status"] == s && old["reason"] == cond["reason"] => {}
+        // Same state: the transition time stays; the message follows (which containers are
+        // unready changes while the Pod stays unready).
+        Some(old) if old["status"] == s && old["reason"] == cond["reason"] => {
+            old["message"] = cond["message"].clone();
+            if old["message"].is_null() {
+                old.as_object_mut().map(|o| o.remove("message"));
+            }
+        }
         Some(old) => *old = cond,
         None => conds.push(cond),
     }
@@ -411,7 +418,7 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
     if failure != Some(PodFailureKind::NeverReady) {
         steps.push((d.container_ready_ms, false));
     }
-    if has_sidecar {
+    if has_sidecar && failure != Some(PodFailureKind::SidecarNeverReady) {
         steps.push((d.sidecar_ready_ms, true));
     }
     steps.sort();
@@ -419,6 +426,16 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
     for (at, sidecar) in steps {
         sleep_ms(at.saturating_sub(waited)).await;
         waited = at;
+        if sidecar {
+            // istio-proxy answers /healthz/ready only once istiod has sent its configuration
+            // (research/istio.md §6.7): without a Ready control plane it stays unready.
+            let mut changes = c.store.subscribe();
+            while !sidecar::control_plane_ready(&c) {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
         let ok = update(&c, &ns, &name, &uid, |p| {
             for list in ["containerStatuses", "initContainerStatuses"] {
                 if let Some(statuses) = p["status"][list].as_array_mut() {
@@ -435,6 +452,19 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
         });
         if ok.is_none() {
             return;
+        }
+    }
+    if has_sidecar && failure == Some(PodFailureKind::SidecarNeverReady) {
+        sleep_ms(d.sidecar_ready_ms).await;
+        if let Some(pod) = c.store.get(&key("", "pods"), &ns, &name) {
+            events::record(
+                &c,
+                &pod,
+                "Warning",
+                "Unhealthy",
+                "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                "kubelet",
+            );
         }
     }
 }

@@ -210,15 +210,30 @@ fn replicasets(cluster: &Cluster) {
                                  "ownerReferences": owner_ref(&rs, "apps/v1", "ReplicaSet")},
                     "spec": tmpl["spec"],
                 });
-                if ops::create_internal(cluster, "", "pods", pod).is_some() {
-                    events::record(
+                match ops::try_create_internal(cluster, "", "pods", pod) {
+                    Ok(_) => events::record(
                         cluster,
                         &rs_obj,
                         "Normal",
                         "SuccessfulCreate",
                         &format!("Created pod: {name}"),
                         "replicaset-controller",
-                    );
+                    ),
+                    // Admission refused it (a webhook with failurePolicy Fail and no endpoints):
+                    // the controller retries on every change; the event is written once, so the
+                    // retry does not feed itself through the event's own write.
+                    Err(e) if e.code != 409 => {
+                        events::record_once(
+                            cluster,
+                            &rs_obj,
+                            "Warning",
+                            "FailedCreate",
+                            &format!("Error creating: {}", e.message),
+                            "replicaset-controller",
+                        );
+                        break;
+                    }
+                    Err(_) => {}
                 }
             }
         } else if have > desired {
