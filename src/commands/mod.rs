@@ -15,6 +15,7 @@ pub mod start_live;
 pub mod status;
 pub mod stop;
 pub mod tools;
+pub mod wizard;
 
 use std::io::Write;
 

@@ -35,24 +35,28 @@ pub fn question(downloads: &[&Resolved]) -> String {
     )
 }
 
-/// Confirms the downloads on the terminal; an empty list or a skipped question is consent.
-pub fn confirm(downloads: &[&Resolved], yes: bool, ci: bool, locked: bool) -> Result<()> {
+/// Confirms the downloads through `ask` (the report module's prompt, which keeps progress out
+/// of the way); an empty list or a skipped question is consent, anything but yes is a no.
+pub fn confirm(
+    downloads: &[&Resolved],
+    yes: bool,
+    ci: bool,
+    locked: bool,
+    ask: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<()> {
     if downloads.is_empty() || !should_ask(yes, ci, locked) {
         return Ok(());
     }
-    for r in downloads {
-        eprintln!("  {} {}: {}", r.tool, r.version, r.why);
-    }
-    let answer = dialoguer::Confirm::new()
-        .with_prompt(question(downloads))
-        .default(true)
-        .interact_on(&dialoguer::console::Term::stderr());
-    match answer {
-        Ok(true) => Ok(()),
-        // An interrupted prompt (Ctrl-C, closed terminal) is a "no".
-        _ => Err(ToolError::Declined {
+    let why: Vec<String> = downloads
+        .iter()
+        .map(|r| format!("  {} {}: {}", r.tool, r.version, r.why))
+        .collect();
+    if ask(&format!("{}\n{}", why.join("\n"), question(downloads))) {
+        Ok(())
+    } else {
+        Err(ToolError::Declined {
             tools: downloads.iter().map(|r| r.tool).collect(),
-        }),
+        })
     }
 }
 
