@@ -130,3 +130,31 @@ fn a_stopped_profile_is_started_again_with_its_settings() {
     assert!(starts[1].has_args(&["--memory=8192mb"]));
     assert!(minikube(&world, "delete").is_empty());
 }
+
+/// Issue 13: what `meshup stop` says is true: `meshup start -p meshup` alone starts the
+/// stopped profile again with the settings it was created with, with no question to recreate
+/// it and nothing deleted.
+#[test]
+fn start_alone_after_stop_resumes_with_the_created_settings() {
+    let world = world_with_the_seed_running();
+    let stop = meshup(&world, &["stop"]);
+    assert_eq!(stop.code, Some(0), "{stop}");
+    assert!(
+        stop.stdout.contains(
+            "`meshup start -p meshup` starts it again with the settings it was created with"
+        ),
+        "{stop}"
+    );
+    let run = meshup(&world, &["start", "-p", "meshup"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.text().contains("resuming profile meshup"), "{run}");
+    let starts = minikube(&world, "start");
+    assert_eq!(starts.len(), 2, "{}", calls_text(&world));
+    assert!(
+        starts[1].has_args(&["--kubernetes-version=v1.15.10"])
+            && starts[1].has_args(&["--memory=8192mb"]),
+        "{}",
+        calls_text(&world)
+    );
+    assert!(minikube(&world, "delete").is_empty());
+}
