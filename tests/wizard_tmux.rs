@@ -28,7 +28,11 @@ impl Tmux {
             .collect();
         env.push("TERM=xterm".into());
         // Nothing here may reach the network: any download goes to a closed loopback port.
-        for var in ["MESHUP_MINIKUBE_MIRROR", "MESHUP_ISTIO_MIRROR", "MESHUP_KUBECTL_MIRROR"] {
+        for var in [
+            "MESHUP_MINIKUBE_MIRROR",
+            "MESHUP_ISTIO_MIRROR",
+            "MESHUP_KUBECTL_MIRROR",
+        ] {
             env.push(format!("{var}=http://127.0.0.1:9"));
         }
         let line = format!(
