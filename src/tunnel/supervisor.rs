@@ -25,6 +25,9 @@ use crate::exec::{ExecError, Stream};
 /// "send SIGINT to the leader and wait about 10 s").
 pub const GRACE: Duration = Duration::from_secs(10);
 
+/// How long a `sudo ssh` forward may take to answer before sudo is taken to have refused.
+const SUDO_SSH_PATIENCE: Duration = Duration::from_secs(3);
+
 pub struct Supervisor {
     pub profile: String,
     pub minikube: Minikube,
@@ -265,6 +268,21 @@ impl Supervisor {
                     if !dead.is_empty() && t.started {
                         status.error(format!("no answer from {}", dead.join(", ")));
                     }
+                    // SSH mode's `sudo ssh` without a terminal: sudo's complaint goes nowhere
+                    // (minikube leaves the forward's output to /dev/null); the Service it was for
+                    // not answering a while later is how it shows.
+                    if let Some((at, service)) = &t.sudo_asked
+                        && at.elapsed() >= SUDO_SSH_PATIENCE
+                        && t.fatal.is_none()
+                        && status.services.iter().any(|s| &s.name == service && s.address.is_some() && !s.answers)
+                    {
+                        t.fatal = Some(sudo::needs_password(
+                            &self.profile,
+                            &format!("the `sudo ssh` forward for {service} did not come up"),
+                            self.terminal,
+                        ));
+                        child_token.cancel();
+                    }
                     if *status != before {
                         self.publish(status, tx);
                     }
@@ -335,6 +353,9 @@ struct Track {
     /// It did its job once: a later death is not a failure to start.
     reached_running: bool,
     exit_line: Option<String>,
+    /// SSH mode announced `sudo ssh` for a Service (when, and which).
+    sudo_asked: Option<(std::time::Instant, String)>,
+    last_service: Option<String>,
 }
 
 impl Default for Track {
@@ -346,6 +367,8 @@ impl Default for Track {
             started: false,
             reached_running: false,
             exit_line: None,
+            sudo_asked: None,
+            last_service: None,
         }
     }
 }
@@ -392,8 +415,12 @@ impl Track {
                     self.started = true;
                     self.reached_running = true;
                 }
+                Event::PrivilegedPorts { service, .. } => self.last_service = Some(service),
                 Event::SudoWillBeAsked if !sup.terminal => {
                     status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
+                    let service = self.last_service.clone().unwrap_or_default();
+                    self.sudo_asked
+                        .get_or_insert((std::time::Instant::now(), service));
                 }
                 Event::Exit { reason, message } => {
                     let line = format!("{reason}: {message}");
