@@ -327,22 +327,14 @@ fn sudo_needing_a_password_without_a_terminal_is_exit_6_in_route_and_ssh_mode() 
     }
 }
 
-#[test]
-fn sudo_failing_under_router_is_recognised_when_the_check_passed() {
-    // sudo -n passes, then sudo asks when minikube runs it: the router line says so.
-    let world = world(knobs(false, false));
+/// `meshup tunnel` with a `sudo` first on PATH that says yes to `sudo -n true` and no to
+/// anything else: the check passes, then sudo refuses when minikube runs it.
+fn with_a_lying_sudo(world: &World) -> Run {
     let dir = world.dir().join("lying-sudo");
     std::fs::create_dir_all(&dir).unwrap();
     let script = dir.join("sudo");
     std::fs::write(&script, "#!/bin/sh\n[ \"$1\" = -n ] && exit 0\nexit 1\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&script).unwrap().permissions(),
-        0o755,
-    );
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut k = knobs(false, true);
-    k.minikube.tunnel.route_retry_ms = 50;
-    world.set_knobs(&k);
     let path = format!("{}:{}", dir.display(), world.bin_dir().display());
     let out = world
         .command(MESHUP)
@@ -351,11 +343,17 @@ fn sudo_failing_under_router_is_recognised_when_the_check_passed() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let run = Run {
+    Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    }
+}
+
+#[test]
+fn sudo_failing_under_router_is_recognised_when_the_check_passed() {
+    let world = world(knobs(false, true));
+    let run = with_a_lying_sudo(&world);
     assert_eq!(run.code, Some(6), "{run}");
     assert!(
         run.stderr
@@ -364,6 +362,26 @@ fn sudo_failing_under_router_is_recognised_when_the_check_passed() {
     );
     assert!(run.stderr.contains("NOPASSWD"), "{run}");
     nothing_of_the_tunnel_runs(&world);
+}
+
+#[test]
+fn sudo_ssh_failing_in_ssh_mode_is_recognised_when_the_check_passed() {
+    let world = world(knobs(true, true));
+    lb_service(&world, "gw", true);
+    let run = with_a_lying_sudo(&world);
+    assert_eq!(run.code, Some(6), "{run}");
+    assert!(
+        run.stderr
+            .contains("the `sudo ssh` forward for gw did not come up"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("NOPASSWD"), "{run}");
+    nothing_of_the_tunnel_runs(&world);
+    assert_eq!(
+        address(&world, "gw"),
+        None,
+        "the address nobody served is gone too"
+    );
 }
 
 #[test]

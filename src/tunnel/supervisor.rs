@@ -25,6 +25,9 @@ use crate::exec::{ExecError, Stream};
 /// "send SIGINT to the leader and wait about 10 s").
 pub const GRACE: Duration = Duration::from_secs(10);
 
+/// How long a `sudo ssh` forward may take to answer before sudo is taken to have refused.
+const SUDO_SSH_PATIENCE: Duration = Duration::from_secs(3);
+
 pub struct Supervisor {
     pub profile: String,
     pub minikube: Minikube,
@@ -265,6 +268,21 @@ impl Supervisor {
                     if !dead.is_empty() && t.started {
                         status.error(format!("no answer from {}", dead.join(", ")));
                     }
+                    // SSH mode's `sudo ssh` without a terminal: sudo's complaint goes nowhere
+                    // (minikube leaves the forward's output to /dev/null); the Service it was for
+                    // not answering a while later is how it shows.
+                    if let Some((at, service)) = &t.sudo_asked
+                        && at.elapsed() >= SUDO_SSH_PATIENCE
+                        && t.fatal.is_none()
+                        && status.services.iter().any(|s| &s.name == service && s.address.is_some() && !s.answers)
+                    {
+                        t.fatal = Some(sudo::needs_password(
+                            &self.profile,
+                            &format!("the `sudo ssh` forward for {service} did not come up"),
+                            self.terminal,
+                        ));
+                        child_token.cancel();
+                    }
                     if *status != before {
                         self.publish(status, tx);
                     }
@@ -335,6 +353,9 @@ struct Track {
     /// It did its job once: a later death is not a failure to start.
     reached_running: bool,
     exit_line: Option<String>,
+    /// SSH mode announced `sudo ssh` for a Service (when, and which).
+    sudo_asked: Option<(std::time::Instant, String)>,
+    last_service: Option<String>,
 }
 
 impl Default for Track {
@@ -346,6 +367,8 @@ impl Default for Track {
             started: false,
             reached_running: false,
             exit_line: None,
+            sudo_asked: None,
+            last_service: None,
         }
     }
 }
@@ -392,8 +415,12 @@ impl Track {
                     self.started = true;
                     self.reached_running = true;
                 }
+                Event::PrivilegedPorts { service, .. } => self.last_service = Some(service),
                 Event::SudoWillBeAsked if !sup.terminal => {
                     status.error("minikube runs `sudo ssh` for privileged ports; without a terminal it works only if sudo needs no password");
+                    let service = self.last_service.clone().unwrap_or_default();
+                    self.sudo_asked
+                        .get_or_insert((std::time::Instant::now(), service));
                 }
                 Event::Exit { reason, message } => {
                     let line = format!("{reason}: {message}");
@@ -504,7 +531,10 @@ mod tests {
     const BLOCK: &str = r#"printf 'Status:\t\n\tmachine: p\n\tpid: 1\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: []\n    errors: \n\t\tminikube: no errors\n\t\trouter: %s\n\t\tloadbalancer emulator: no errors\n' "$ROUTER""#;
 
     /// Every distinct state the supervisor went through, in order.
-    async fn states(sup: &Supervisor, cancel_when_running: bool) -> (Vec<&'static str>, Status) {
+    async fn states(
+        sup: &Supervisor,
+        cancel_when: impl Fn(&Status) -> bool,
+    ) -> (Vec<&'static str>, Status) {
         let cancel = CancellationToken::new();
         let (tx, mut rx) = watch::channel(Status::new("p"));
         let run = sup.run(cancel.clone(), tx);
@@ -514,11 +544,12 @@ mod tests {
             tokio::select! {
                 s = &mut run => break s,
                 Ok(()) = rx.changed() => {
-                    let name = rx.borrow_and_update().state.name();
+                    let now = rx.borrow_and_update().clone();
+                    let name = now.state.name();
                     if seen.last() != Some(&name) {
                         seen.push(name);
                     }
-                    if cancel_when_running && name == "running" {
+                    if cancel_when(&now) {
                         cancel.cancel();
                     }
                 }
@@ -537,9 +568,12 @@ mod tests {
             dir.path(),
             &format!("ROUTER='no errors'; {BLOCK}; exec sleep 30"),
         );
-        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, true))
-            .await
-            .unwrap();
+        let (seen, fin) = tokio::time::timeout(
+            Duration::from_secs(20),
+            states(&sup, |s| s.state.name() == "running"),
+        )
+        .await
+        .unwrap();
         assert_eq!(seen, ["starting", "running", "stopped"]);
         assert_eq!(fin.mode, Mode::Route);
         assert_eq!(fin.restarts, 0);
@@ -551,7 +585,7 @@ mod tests {
     async fn the_same_startup_failure_three_times_ends_in_failed() {
         let dir = tempfile::tempdir().unwrap();
         let sup = supervisor(dir.path(), "echo boom >&2; exit 1");
-        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, false))
+        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, |_| false))
             .await
             .unwrap();
         assert_eq!(seen.first(), Some(&"starting"));
@@ -576,7 +610,9 @@ mod tests {
             c = dir.path().join("count").display()
         );
         let sup = supervisor(dir.path(), &body);
-        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, true))
+        // The dying runs may be seen `running` for a moment too: stop at the fifth run's.
+        let fifth = |s: &Status| s.state.name() == "running" && s.restarts == 4;
+        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, fifth))
             .await
             .unwrap();
         assert_eq!(seen.last(), Some(&"stopped"), "{seen:?}");
@@ -593,7 +629,7 @@ mod tests {
                 "ROUTER='error adding Route: sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper'; {BLOCK}; exec sleep 30"
             ),
         );
-        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, false))
+        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, |_| false))
             .await
             .unwrap();
         assert_eq!(seen, ["starting", "failed"]);
