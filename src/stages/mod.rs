@@ -22,5 +22,6 @@ pub fn all() -> Vec<Arc<dyn Stage>> {
         Arc::new(cluster::Cluster),
         Arc::new(tunnel::Tunnel),
         Arc::new(mesh::Mesh),
+        Arc::new(verify::Verify),
     ]
 }

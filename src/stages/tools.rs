@@ -68,9 +68,15 @@ pub async fn ensure_minikube(
         current: std::sync::Mutex::new((String::new(), 0, None)),
     };
     let have = pre.probes.minikube.version().map(|v| v.v());
-    tools::ensure_one(r, &installer, &progress)
+    let ensured = tools::ensure_one(r, &installer, &progress)
         .await
-        .map_err(|e| forced_minikube_download_failed(e, &pre.plan, have.as_deref()))
+        .map_err(|e| forced_minikube_download_failed(e, &pre.plan, have.as_deref()))?;
+    sx.info(&format!(
+        "minikube {} {}",
+        r.version,
+        ensured.binary.display()
+    ));
+    Ok(ensured)
 }
 
 /// The engine's tools stage: istioctl (and kubectl when the mesh needs it), fetched and
