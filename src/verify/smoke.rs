@@ -54,7 +54,8 @@ where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
 {
     // A `null` in the body removes that field when patching; a new object just lacks it.
-    let obj: K = serde_json::from_value(without_nulls(body.clone())).map_err(kube::Error::SerdeError)?;
+    let obj: K =
+        serde_json::from_value(without_nulls(body.clone())).map_err(kube::Error::SerdeError)?;
     match api.create(&PostParams::default(), &obj).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(s)) if s.code == 409 => api
@@ -85,8 +86,12 @@ pub async fn namespace(
     revision: Option<&str>,
 ) -> Result<(), String> {
     let labels = match revision {
-        Some(r) => json!({"istio.io/rev": r, "istio-injection": null, "app.kubernetes.io/managed-by": MANAGER}),
-        None => json!({"istio-injection": "enabled", "istio.io/rev": null, "app.kubernetes.io/managed-by": MANAGER}),
+        Some(r) => {
+            json!({"istio.io/rev": r, "istio-injection": null, "app.kubernetes.io/managed-by": MANAGER})
+        }
+        None => {
+            json!({"istio-injection": "enabled", "istio.io/rev": null, "app.kubernetes.io/managed-by": MANAGER})
+        }
     };
     let api: Api<Namespace> = Api::all(client.clone());
     let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}});
