@@ -159,13 +159,18 @@ fn a_second_ctrl_c_kills_what_the_first_could_not_stop() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        // The graceful path would take the exec grace (5 s) or longer: a bound, generous.
-        assert!(
-            second.elapsed() < Duration::from_secs(4),
-            "meshup did not exit after the second Ctrl-C"
-        );
+        // A bound that turns a hang into a failure, not a timing assertion.
+        assert!(second.elapsed() < Duration::from_secs(60), "meshup did not exit");
         std::thread::sleep(Duration::from_millis(10));
     };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    // Forced: the process ended at the second signal, before the graceful path (which waits for
+    // minikube's grace, then reports the stage and the error) could finish.
+    assert!(
+        !stderr.contains("error: interrupted"),
+        "the run ended the graceful way, not by the second Ctrl-C:\n{stderr}"
+    );
     assert_eq!(status.code(), Some(130));
     assert_only_the_daemon_runs(&world);
 }
