@@ -135,7 +135,9 @@ pub async fn ensure(
 ) -> anyhow::Result<Outcome> {
     let method = method_name(setup.mesh.method);
     let (r, _decision) = request(setup, client, progress).await?;
-    if setup.istio.minor() <= crate::compat::Minor::new(1, 5) && setup.mesh.method == Method::Istioctl {
+    if setup.istio.minor() <= crate::compat::Minor::new(1, 5)
+        && setup.mesh.method == Method::Istioctl
+    {
         kubectl_for_1_5(setup, client).await?;
     }
     let manifest = render(&r, &setup.target, &setup.cancel).await?;
