@@ -257,3 +257,51 @@ fn istio_1_22_on_a_cluster_without_token_projection_stops_with_the_fix() {
         calls_text(&world)
     );
 }
+
+#[tokio::test]
+async fn one_minor_up_is_an_in_place_upgrade_after_consent_and_a_jump_is_refused() {
+    let world = seed_world();
+    let run = meshup(&world, &["start", "-f", SEED]);
+    assert_eq!(run.code, Some(0), "{run}");
+    // The same scenario on Istio 1.6 (meshConfig paths: 1.6 still accepts the 1.5 ones).
+    let mut knobs = seed_knobs();
+    knobs.istioctl.version = "1.6.14".into();
+    world.set_knobs(&knobs);
+    let asked = meshup(&world, &["start", "-f", SEED, "--istio", "1.6.14"]);
+    assert_eq!(asked.code, Some(7), "{asked}");
+    assert!(
+        asked
+            .text()
+            .contains("plan: upgrade Istio 1.5.0 → 1.6.14 in place"),
+        "{asked}"
+    );
+    assert!(asked.text().contains("--yes"), "{asked}");
+    assert_eq!(istioctl_installs(&world).len(), 1);
+    let yes = meshup(&world, &["start", "-f", SEED, "--istio", "1.6.14", "--yes"]);
+    assert_eq!(yes.code, Some(0), "{yes}");
+    let installs = istioctl_installs(&world);
+    assert_eq!(installs.len(), 2);
+    assert!(
+        installs[1].command_line().contains("install -y"),
+        "{}",
+        installs[1].command_line()
+    );
+    let client = world.kube_client("meshup").await.unwrap();
+    let istiod: Deployment = Api::namespaced(client, "istio-system")
+        .get("istiod")
+        .await
+        .unwrap();
+    let image = istiod.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert!(image.ends_with(":1.6.14"), "{image}");
+
+    // Back down to 1.5: refused, nothing run.
+    world.set_knobs(&seed_knobs());
+    let down = meshup(&world, &["start", "-f", SEED, "--yes"]);
+    assert_eq!(down.code, Some(7), "{down}");
+    assert!(down.text().contains("only one minor up"), "{down}");
+    assert!(down.text().contains("meshup down --mesh-only"), "{down}");
+    assert_eq!(istioctl_installs(&world).len(), 2);
+}
