@@ -305,3 +305,47 @@ async fn one_minor_up_is_an_in_place_upgrade_after_consent_and_a_jump_is_refused
     assert!(down.text().contains("meshup down --mesh-only"), "{down}");
     assert_eq!(istioctl_installs(&world).len(), 2);
 }
+
+#[test]
+fn a_gateway_that_never_gets_ready_fails_the_mesh_naming_component_and_resource() {
+    let world = seed_world_with(|k| {
+        k.minikube.version = "v1.38.1".into();
+        k.istioctl.version = "1.30.5".into();
+        k.kubectl.version = "v1.34.1".into();
+        k.docker.cgroup_version = "2".into();
+        k.cluster.pod_failures = vec![meshup_sim::knobs::PodFailure {
+            pod: "istio-ingressgateway-*".into(),
+            namespace: None,
+            failure: meshup_sim::knobs::PodFailureKind::ImagePullBackOff,
+        }];
+    });
+    let scenario = world.dir().join("current.yaml");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let current = seed
+        .replace("kubernetes: v1.15.10", "kubernetes: v1.34.0")
+        .replace("istio: 1.5.0", "istio: 1.30.5")
+        .replace("values.global.proxy.", "meshConfig.")
+        .replace("check: 5m", "check: 1s");
+    std::fs::write(&scenario, current).unwrap();
+    let run = meshup(&world, &["start", "-f", scenario.to_str().unwrap()]);
+    assert_eq!(run.code, Some(7), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains(
+            "component Ingress gateways: Deployment/istio-system/istio-ingressgateway was not ready"
+        ),
+        "{run}"
+    );
+    assert!(text.contains("Istiod installed"), "{run}");
+    let installs = istioctl_installs(&world);
+    assert!(
+        installs[0].has_args(&["--readiness-timeout", "1s"]),
+        "{}",
+        installs[0].command_line()
+    );
+    assert!(
+        !state_dir(&world, "meshup")
+            .join("mesh/record.json")
+            .exists()
+    );
+}
