@@ -349,3 +349,27 @@ fn a_gateway_that_never_gets_ready_fails_the_mesh_naming_component_and_resource(
             .exists()
     );
 }
+
+#[test]
+fn method_manifest_with_third_party_jwt_on_kubernetes_1_15_fails_as_it_would_for_real() {
+    let world = seed_world();
+    let scenario = world.dir().join("third-party.yaml");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let forced = seed
+        .replace("method: istioctl", "method: manifest")
+        .replace("jwtPolicy: auto", "jwtPolicy: third-party-jwt")
+        .replace("check: 5m", "check: 2s");
+    std::fs::write(&scenario, forced).unwrap();
+    let run = meshup(&world, &["start", "-f", scenario.to_str().unwrap()]);
+    assert_eq!(run.code, Some(7), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains("warning: proxies will not start without token projection"),
+        "{run}"
+    );
+    assert!(
+        text.contains("Deployment/istio-system/istiod was not available"),
+        "{run}"
+    );
+    assert!(text.contains("istio-token"), "{run}");
+}

@@ -234,8 +234,15 @@ pub async fn ensure(
     let command_line = match setup.mesh.method {
         Method::Istioctl => install(&r, setup, progress).await?,
         Method::Manifest => {
-            super::apply::apply_within(client, &manifest, &setup.cancel, progress, setup.timeout)
-                .await?;
+            super::apply::apply_within(
+                client,
+                &manifest,
+                &setup.cancel,
+                progress,
+                // Like istioctl's per-component readiness timeout: the scenario's check timeout.
+                setup.target.readiness_timeout.unwrap_or(setup.timeout),
+            )
+            .await?;
             command::generate_cmd(&r, &setup.target).display()
         }
     };
