@@ -257,3 +257,119 @@ fn istio_1_22_on_a_cluster_without_token_projection_stops_with_the_fix() {
         calls_text(&world)
     );
 }
+
+#[tokio::test]
+async fn one_minor_up_is_an_in_place_upgrade_after_consent_and_a_jump_is_refused() {
+    let world = seed_world();
+    let run = meshup(&world, &["start", "-f", SEED]);
+    assert_eq!(run.code, Some(0), "{run}");
+    // The same scenario on Istio 1.6 (meshConfig paths: 1.6 still accepts the 1.5 ones).
+    let mut knobs = seed_knobs();
+    knobs.istioctl.version = "1.6.14".into();
+    world.set_knobs(&knobs);
+    let asked = meshup(&world, &["start", "-f", SEED, "--istio", "1.6.14"]);
+    assert_eq!(asked.code, Some(7), "{asked}");
+    assert!(
+        asked
+            .text()
+            .contains("plan: upgrade Istio 1.5.0 → 1.6.14 in place"),
+        "{asked}"
+    );
+    assert!(asked.text().contains("--yes"), "{asked}");
+    assert_eq!(istioctl_installs(&world).len(), 1);
+    let yes = meshup(&world, &["start", "-f", SEED, "--istio", "1.6.14", "--yes"]);
+    assert_eq!(yes.code, Some(0), "{yes}");
+    let installs = istioctl_installs(&world);
+    assert_eq!(installs.len(), 2);
+    assert!(
+        installs[1].command_line().contains("install -y"),
+        "{}",
+        installs[1].command_line()
+    );
+    let client = world.kube_client("meshup").await.unwrap();
+    let istiod: Deployment = Api::namespaced(client, "istio-system")
+        .get("istiod")
+        .await
+        .unwrap();
+    let image = istiod.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert!(image.ends_with(":1.6.14"), "{image}");
+
+    // Back down to 1.5: refused, nothing run.
+    world.set_knobs(&seed_knobs());
+    let down = meshup(&world, &["start", "-f", SEED, "--yes"]);
+    assert_eq!(down.code, Some(7), "{down}");
+    assert!(down.text().contains("only one minor up"), "{down}");
+    assert!(down.text().contains("meshup down --mesh-only"), "{down}");
+    assert_eq!(istioctl_installs(&world).len(), 2);
+}
+
+#[test]
+fn a_gateway_that_never_gets_ready_fails_the_mesh_naming_component_and_resource() {
+    let world = seed_world_with(|k| {
+        k.minikube.version = "v1.38.1".into();
+        k.istioctl.version = "1.30.5".into();
+        k.kubectl.version = "v1.34.1".into();
+        k.docker.cgroup_version = "2".into();
+        k.cluster.pod_failures = vec![meshup_sim::knobs::PodFailure {
+            pod: "istio-ingressgateway-*".into(),
+            namespace: None,
+            failure: meshup_sim::knobs::PodFailureKind::ImagePullBackOff,
+        }];
+    });
+    let scenario = world.dir().join("current.yaml");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let current = seed
+        .replace("kubernetes: v1.15.10", "kubernetes: v1.34.0")
+        .replace("istio: 1.5.0", "istio: 1.30.5")
+        .replace("values.global.proxy.", "meshConfig.")
+        .replace("check: 5m", "check: 1s");
+    std::fs::write(&scenario, current).unwrap();
+    let run = meshup(&world, &["start", "-f", scenario.to_str().unwrap()]);
+    assert_eq!(run.code, Some(7), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains(
+            "component Ingress gateways: Deployment/istio-system/istio-ingressgateway was not ready"
+        ),
+        "{run}"
+    );
+    assert!(text.contains("Istiod installed"), "{run}");
+    let installs = istioctl_installs(&world);
+    assert!(
+        installs[0].has_args(&["--readiness-timeout", "1s"]),
+        "{}",
+        installs[0].command_line()
+    );
+    assert!(
+        !state_dir(&world, "meshup")
+            .join("mesh/record.json")
+            .exists()
+    );
+}
+
+#[test]
+fn method_manifest_with_third_party_jwt_on_kubernetes_1_15_fails_as_it_would_for_real() {
+    let world = seed_world();
+    let scenario = world.dir().join("third-party.yaml");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let forced = seed
+        .replace("method: istioctl", "method: manifest")
+        .replace("jwtPolicy: auto", "jwtPolicy: third-party-jwt")
+        .replace("check: 5m", "check: 2s");
+    std::fs::write(&scenario, forced).unwrap();
+    let run = meshup(&world, &["start", "-f", scenario.to_str().unwrap()]);
+    assert_eq!(run.code, Some(7), "{run}");
+    let text = run.text();
+    assert!(
+        text.contains("warning: proxies will not start without token projection"),
+        "{run}"
+    );
+    assert!(
+        text.contains("Deployment/istio-system/istiod was not available"),
+        "{run}"
+    );
+    assert!(text.contains("istio-token"), "{run}");
+}

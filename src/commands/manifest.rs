@@ -65,6 +65,7 @@ pub async fn run(
         context: String::new(),
         kubeconfig: None,
         path: None,
+        readiness_timeout: None,
     };
     let a = render(&base, &target).await?;
     let b = render(&request(&desired, &located.istio), &target).await?;

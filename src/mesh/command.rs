@@ -45,6 +45,18 @@ pub struct Target {
     pub kubeconfig: Option<PathBuf>,
     /// PATH for istioctl: the tools meshup brought first (1.5 runs `kubectl` from it).
     pub path: Option<OsString>,
+    /// istioctl's `--readiness-timeout` per component (1.6+; 1.5 reads it only with `--wait`,
+    /// research/istio.md §1.1): the scenario's check timeout.
+    pub readiness_timeout: Option<Duration>,
+}
+
+/// A Go duration (`300s`, `1500ms`).
+fn go_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }
 
 /// `install -y ...` / `manifest apply -y ...` without the program.
@@ -56,6 +68,11 @@ pub fn install_argv(r: &Request, t: &Target) -> Vec<String> {
         .collect();
     argv.push("-y".into());
     argv.extend(r.set_args());
+    if let Some(t) = t.readiness_timeout
+        && r.istio.minor() >= crate::compat::Minor::new(1, 6)
+    {
+        argv.extend(["--readiness-timeout".into(), go_duration(t)]);
+    }
     argv.extend(["--context".into(), t.context.clone()]);
     if let Some(kc) = &t.kubeconfig {
         argv.extend(["--kubeconfig".into(), kc.display().to_string()]);
@@ -123,6 +140,7 @@ mod tests {
             context: "meshup".into(),
             kubeconfig: None,
             path: None,
+            readiness_timeout: None,
         }
     }
 
@@ -141,9 +159,10 @@ mod tests {
         r.set.clear();
         let mut t = target();
         t.kubeconfig = Some("/state/kubeconfig".into());
+        t.readiness_timeout = Some(Duration::from_millis(1500));
         assert_eq!(
             install_argv(&r, &t).join(" "),
-            "install -y --set profile=default --context meshup --kubeconfig /state/kubeconfig"
+            "install -y --set profile=default --readiness-timeout 1500ms --context meshup --kubeconfig /state/kubeconfig"
         );
         assert_eq!(
             generate_argv(&r).join(" "),

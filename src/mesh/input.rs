@@ -83,6 +83,7 @@ pub async fn validate_with_istioctl(
         context: String::new(),
         kubeconfig: None,
         path: None,
+        readiness_timeout: None,
     };
     super::install::render(&r, &t, cancel).await?;
     Ok(true)

@@ -7,7 +7,9 @@
 //! - the same Istio, profile, overrides, policy and method recorded, istiod still there → skip;
 //! - the same Istio, other profile/overrides → show the diff of recorded vs desired manifest,
 //!   apply only with consent (`--yes` or a yes on the terminal);
-//! - another Istio version → refused with the way out (in-place upgrades are not built yet).
+//! - one Istio minor up → an in-place upgrade, shown as a plan, after consent;
+//! - any other version change (downgrade, several minors) → refused with the way out
+//!   (`meshup down --mesh-only` first): never a silent mixed-version mesh.
 
 use std::time::Duration;
 
@@ -47,7 +49,7 @@ pub struct Setup<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Outcome {
-    /// "installed", "unchanged", "changed", "installed again".
+    /// "installed", "unchanged", "changed", "upgraded", "installed again".
     pub done: &'static str,
     pub istio: String,
     pub profile: String,
@@ -164,15 +166,48 @@ pub async fn ensure(
             );
             done = "installed again";
         } else if rec.istio != r.istio.to_string() {
-            return Err(Failure::new(
-                ExitKind::Mesh,
-                format!(
-                    "the cluster runs Istio {} (recorded); the scenario asks for {}: meshup does not change the Istio version in place",
-                    rec.istio, r.istio
-                ),
-            )
-            .hint("remove the mesh first: `meshup down --mesh-only`, then run `meshup start` again")
-            .into());
+            let from = Version::parse(&rec.istio);
+            let one_minor_up = from.as_ref().is_some_and(|f| {
+                f.minor().major == r.istio.minor().major
+                    && f.minor().minor + 1 == r.istio.minor().minor
+            });
+            if !one_minor_up {
+                return Err(Failure::new(
+                    ExitKind::Mesh,
+                    format!(
+                        "the cluster runs Istio {} (recorded); the scenario asks for {}: only one minor up can be upgraded in place (never a downgrade or a jump of several minors: no mixed-version mesh)",
+                        rec.istio, r.istio
+                    ),
+                )
+                .hint("remove the mesh first: `meshup down --mesh-only`, then run `meshup start` again")
+                .into());
+            }
+            let question = format!(
+                "Upgrade Istio in place from {} to {} on profile `{}` (istioctl {} installs over the running control plane)?",
+                rec.istio,
+                r.istio,
+                setup.state.name(),
+                r.istio
+            );
+            progress.info(&format!(
+                "plan: upgrade Istio {} → {} in place with `{}`",
+                rec.istio,
+                r.istio,
+                command::install_argv(&r, &setup.target).join(" ")
+            ));
+            let agreed = setup.yes || setup.ask.is_some_and(|ask| ask(&question));
+            if !agreed {
+                return Err(Failure::new(
+                    ExitKind::Mesh,
+                    format!(
+                        "the cluster runs Istio {}; upgrading it to {} in place needs your consent",
+                        rec.istio, r.istio
+                    ),
+                )
+                .hint("run again with `--yes` to upgrade, or keep the scenario's Istio at the recorded version")
+                .into());
+            }
+            done = "upgraded";
         } else {
             let d = diff::diff(&recorded_manifest, &manifest)?;
             progress.info(&format!(
@@ -199,8 +234,15 @@ pub async fn ensure(
     let command_line = match setup.mesh.method {
         Method::Istioctl => install(&r, setup, progress).await?,
         Method::Manifest => {
-            super::apply::apply_within(client, &manifest, &setup.cancel, progress, setup.timeout)
-                .await?;
+            super::apply::apply_within(
+                client,
+                &manifest,
+                &setup.cancel,
+                progress,
+                // Like istioctl's per-component readiness timeout: the scenario's check timeout.
+                setup.target.readiness_timeout.unwrap_or(setup.timeout),
+            )
+            .await?;
             command::generate_cmd(&r, &setup.target).display()
         }
     };

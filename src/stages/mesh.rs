@@ -62,6 +62,7 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
             context: cluster.context.clone(),
             kubeconfig: cluster.kubeconfig.clone(),
             path: Some(tools.child_path()),
+            readiness_timeout: Some(cx.scenario.verify.check_timeout),
         },
         state: &cx.state,
         cancel: sx.cancel.clone(),
