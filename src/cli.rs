@@ -98,6 +98,7 @@ pub enum Command {
     Down(DownArgs),
     /// Prove a profile's mesh works: control plane, gateways, LoadBalancer address, an injected
     /// smoke workload and a request routed through the gateway; exit 8 when a check fails.
+    #[command(after_help = EXIT_POINTER)]
     Verify(VerifyArgs),
     /// Expand a matrix of scenarios (versions × sizes) and show their plans.
     #[command(after_help = EXIT_POINTER)]
@@ -106,15 +107,16 @@ pub enum Command {
     #[command(after_help = EXIT_POINTER)]
     Tools(crate::commands::tools::ToolsArgs),
     /// Keep `minikube tunnel` running in the background (LoadBalancer addresses); logs, stop.
+    #[command(after_help = EXIT_POINTER)]
     Tunnel(crate::commands::tunnel::TunnelArgs),
     /// Pin the scenario's tools (version, URL, sha256) in meshup.lock, next to the scenario.
     #[command(after_help = EXIT_POINTER)]
     Lock(crate::commands::lock::LockArgs),
     /// Istio's rendered manifest: `manifest diff` shows what overrides change.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_POINTER)]
     Manifest(crate::commands::manifest::ManifestCommand),
     /// Istio's profiles for the scenario's Istio version: list, dump, diff.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_POINTER)]
     Istio(crate::commands::istio::IstioCommand),
     /// Print shell completions.
     #[command(after_help = EXIT_POINTER)]

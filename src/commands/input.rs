@@ -172,7 +172,7 @@ pub fn recorded_layer(state: &crate::state::ProfileState) -> Option<Layer> {
             .filter(|s| !s.is_empty())
             .map(|s| Sourced::new(Scalar::Str(s.to_string()), origin.clone()))
     };
-    let layer = Layer {
+    let mut layer = Layer {
         kubernetes: field("kubernetes"),
         istio: field("istio"),
         cpus: field("cpus"),
@@ -180,5 +180,16 @@ pub fn recorded_layer(state: &crate::state::ProfileState) -> Option<Layer> {
         driver: field("driver"),
         ..Layer::default()
     };
+    // The mesh as it was installed: its profile and overrides (the JWT policy was decided for
+    // that cluster, so it is decided again, not pinned).
+    if let Ok(Some((mesh, _))) = crate::mesh::record::load(state) {
+        let origin = Origin::File(crate::mesh::record::dir(state).join("record.json"));
+        layer.istio_profile = Some(Sourced::new(Scalar::Str(mesh.profile), origin.clone()));
+        for (k, v) in mesh.set {
+            layer
+                .set
+                .insert(k, Sourced::new(Scalar::Str(v), origin.clone()));
+        }
+    }
     layer.kubernetes.is_some().then_some(layer)
 }

@@ -19,17 +19,20 @@ use crate::report::Printer;
 #[derive(Debug, Subcommand)]
 pub enum IstioCommand {
     /// The profiles of the scenario's Istio version, sorted.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Profiles(ScenarioArgs),
     /// One profile: `dump NAME`, `diff A B`.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::cli::EXIT_POINTER)]
     Profile(ProfileCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// The profile's IstioOperator, keys sorted (with the scenario's `--set`s applied).
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Dump(DumpArgs),
     /// How two profiles differ (exit 1 when they do, 0 when identical).
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Diff(DiffArgs),
 }
 

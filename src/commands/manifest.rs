@@ -21,6 +21,7 @@ use crate::scenario::model::JwtPolicy;
 pub enum ManifestCommand {
     /// What the scenario's overrides change in Istio's rendered manifest, resource by
     /// resource (exit 1 when there are differences, 0 when identical).
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Diff(ManifestDiffArgs),
 }
 

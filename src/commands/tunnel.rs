@@ -41,6 +41,7 @@ pub struct TunnelArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum TunnelCommand {
     /// Show the supervisor's log.
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Logs {
         /// The minikube profile (a DNS label; never `minikube`).
         #[arg(short = 'p', long, env = "MESHUP_CLUSTER_PROFILE")]
@@ -51,12 +52,13 @@ pub enum TunnelCommand {
     },
     /// Stop the tunnel (SIGINT: it removes its route) and clean what a dead one left (ssh
     /// forwards, ingress addresses).
+    #[command(after_help = crate::cli::EXIT_POINTER)]
     Stop {
         #[command(flatten)]
         profile: ProfileArgs,
     },
     /// The detached supervisor (started by `meshup start` / `meshup tunnel`).
-    #[command(hide = true)]
+    #[command(hide = true, after_help = crate::cli::EXIT_POINTER)]
     Supervise(SuperviseArgs),
 }
 
