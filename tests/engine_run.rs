@@ -29,7 +29,10 @@ fn istioctl_downloads_while_minikube_start_runs() {
         k.minikube.start_ms = 1500;
     });
     let mirror = mirror::Mirror::start();
-    fixtures::publish_seed_tools(&mirror);
+    fixtures::publish_istio_1_5(
+        &mirror,
+        world.tool_wrapper("istioctl", "1.5.0").into_bytes(),
+    );
     let (istio, kubectl) = (mirror.url("istio"), mirror.url("kubectl"));
     let run = meshup_with(
         &world,
@@ -160,7 +163,10 @@ fn a_second_ctrl_c_kills_what_the_first_could_not_stop() {
             break s;
         }
         // A bound that turns a hang into a failure, not a timing assertion.
-        assert!(second.elapsed() < Duration::from_secs(60), "meshup did not exit");
+        assert!(
+            second.elapsed() < Duration::from_secs(60),
+            "meshup did not exit"
+        );
         std::thread::sleep(Duration::from_millis(10));
     };
     let mut stderr = String::new();

@@ -172,7 +172,10 @@ fn a_question_during_start_is_seen_answered_and_not_timed() {
     // istioctl on PATH is another release: the preflight asks before fetching 1.5.0.
     let world = seed_world_with(|k| k.istioctl.version = "1.6.14".into());
     let mirror = mirror::Mirror::start();
-    fixtures::publish_seed_tools(&mirror);
+    fixtures::publish_istio_1_5(
+        &mirror,
+        world.tool_wrapper("istioctl", "1.5.0").into_bytes(),
+    );
     let command = format!("{} start -f {SEED}", env!("CARGO_BIN_EXE_meshup"));
     let mirrors = [
         ("MESHUP_ISTIO_MIRROR", mirror.url("istio")),

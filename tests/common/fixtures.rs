@@ -38,6 +38,22 @@ pub enum Entry {
 
 /// An Istio release archive with `bin/istioctl` and two profiles in `profiles_dir`.
 pub fn istio_archive(version: &str, profiles_dir: &str, extra: Vec<Entry>) -> Vec<u8> {
+    istio_archive_with(
+        version,
+        profiles_dir,
+        fake_binary("istioctl", version),
+        extra,
+    )
+}
+
+/// The same, with `istioctl` as given (e.g. the simulated world's wrapper, so the fetched
+/// istioctl really installs into the emulated cluster).
+pub fn istio_archive_with(
+    version: &str,
+    profiles_dir: &str,
+    istioctl: Vec<u8>,
+    extra: Vec<Entry>,
+) -> Vec<u8> {
     let top = format!("istio-{version}");
     let mut entries = vec![
         Entry::Dir {
@@ -50,7 +66,7 @@ pub fn istio_archive(version: &str, profiles_dir: &str, extra: Vec<Entry>) -> Ve
         },
         Entry::File {
             path: format!("{top}/bin/istioctl"),
-            body: fake_binary("istioctl", version),
+            body: istioctl,
             mode: 0o755,
         },
         Entry::Dir {
@@ -163,6 +179,17 @@ pub fn publish_seed_tools(mirror: &Mirror) {
         fake_binary("kubectl", "v1.15.10"),
     );
     let archive = istio_archive("1.5.0", "install/kubernetes/operator/profiles", vec![]);
+    publish(mirror, "istio/1.5.0/istio-1.5.0-linux.tar.gz", archive);
+}
+
+/// Istio 1.5.0 on the mirror whose istioctl is `istioctl` (a world's wrapper).
+pub fn publish_istio_1_5(mirror: &Mirror, istioctl: Vec<u8>) {
+    let archive = istio_archive_with(
+        "1.5.0",
+        "install/kubernetes/operator/profiles",
+        istioctl,
+        vec![],
+    );
     publish(mirror, "istio/1.5.0/istio-1.5.0-linux.tar.gz", archive);
 }
 
