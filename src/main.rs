@@ -25,7 +25,7 @@ fn shutdown_grace() -> std::time::Duration {
 fn main() -> ExitCode {
     // Before anything can block: the signal watcher lives on its own thread.
     if let Err(e) = meshup::engine::signals::install(shutdown_grace()) {
-        eprintln!("error: cannot watch for Ctrl-C and SIGTERM: {e}");
+        meshup::report::early_error(&format!("cannot watch for Ctrl-C and SIGTERM: {e}"));
         return ExitCode::from(ExitKind::Internal.code() as u8);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start meshup's runtime: {e}");
+            meshup::report::early_error(&format!("cannot start meshup's runtime: {e}"));
             return ExitCode::from(ExitKind::Internal.code() as u8);
         }
     };
@@ -101,7 +101,7 @@ fn usage_error(e: clap::Error) -> u8 {
         let doc = Failure::new(ExitKind::Usage, message)
             .hint("`meshup --help` lists the commands and their flags")
             .to_json();
-        println!("{doc}");
+        meshup::report::early_json(&doc);
     }
     let _ = e.print();
     if code == 0 {

@@ -274,3 +274,65 @@ fn junit_names_the_failed_stage() {
         "{xml}"
     );
 }
+
+#[test]
+fn a_failed_run_s_result_carries_its_real_duration() {
+    let world = seed_world_with(|k| {
+        k.minikube.fail_start = Some("GUEST_START".into());
+        k.minikube.start_ms = 300;
+    });
+    let run = meshup(&world, &["start", "-f", SEED, "--output", "json"]);
+    assert_eq!(run.code, Some(5), "{run}");
+    let failed = run
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "stage-failed" && e["stage"] == "cluster")
+        .unwrap_or_else(|| panic!("{run}"));
+    let result = run.result();
+    let stage_ms = failed["elapsedMs"].as_u64().unwrap();
+    let run_ms = result["elapsedMs"].as_u64().unwrap();
+    assert!(
+        stage_ms > 0 && run_ms >= stage_ms,
+        "stage {stage_ms} ms, run {run_ms} ms"
+    );
+    // One result, and the failure is the cluster's (minikube's reason), not a bug.
+    assert_eq!(
+        run.events()
+            .iter()
+            .filter(|e| e["type"] == "result")
+            .count(),
+        1
+    );
+    assert_eq!(
+        result["error"]["details"]["minikubeReason"], "GUEST_START",
+        "{result}"
+    );
+}
+
+#[test]
+fn ctrl_c_is_an_interruption_not_a_failure_of_the_stage() {
+    let world = seed_world_with(|k| k.minikube.start_ms = 60_000);
+    let run = spawn_meshup(&world, "run", &["start", "-f", SEED, "--output", "json"]);
+    wait_for("minikube start", || !minikube(&world, "start").is_empty());
+    kill(Pid::from_raw(run.id() as i32), Signal::SIGINT).unwrap();
+    let run = finish(&world, "run", run);
+    assert_eq!(run.code, Some(130), "{run}");
+    let events = run.events();
+    assert!(
+        !events.iter().any(|e| e["type"] == "stage-failed"),
+        "an interruption reported as a failure\n{run}"
+    );
+    let stopped = events
+        .iter()
+        .find(|e| e["type"] == "stage-interrupted" && e["stage"] == "cluster")
+        .unwrap_or_else(|| panic!("{run}"));
+    assert!(
+        stopped["reason"].as_str().unwrap().contains("SIGINT"),
+        "{stopped}"
+    );
+    let result = run.result();
+    assert_eq!(result["exitCode"], 130);
+    assert_eq!(result["error"]["kind"], "interrupted", "{result}");
+    assert!(result["elapsedMs"].as_u64().unwrap() > 0);
+    assert_only_the_daemon_runs(&world);
+}

@@ -4,6 +4,10 @@
 
 #[path = "common/cluster_world.rs"]
 mod cluster_world;
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/mirror.rs"]
+mod mirror;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,6 +21,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(world: &World, command: &str) -> Option<Tmux> {
+        Tmux::start_with(world, command, &[])
+    }
+
+    fn start_with(world: &World, command: &str, extra: &[(&str, String)]) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
             return None;
         }
@@ -33,7 +41,10 @@ impl Tmux {
             "MESHUP_ISTIO_MIRROR",
             "MESHUP_KUBECTL_MIRROR",
         ] {
-            env.push(format!("{var}=http://127.0.0.1:9"));
+            match extra.iter().find(|(k, _)| *k == var) {
+                Some((k, v)) => env.push(format!("{k}={v}")),
+                None => env.push(format!("{var}=http://127.0.0.1:9")),
+            }
         }
         let line = format!(
             "cd {} && env -i {} {command}; echo EXIT=$?; sleep 600",
@@ -154,4 +165,41 @@ fn the_wizards_defaults_make_a_cluster_and_its_file_reproduces_it() {
         "{again}"
     );
     assert_eq!(minikube(&world, "start").len(), 1, "{}", calls_text(&world));
+}
+
+#[test]
+fn a_question_during_start_is_seen_answered_and_not_timed() {
+    // istioctl on PATH is another release: the preflight asks before fetching 1.5.0.
+    let world = seed_world_with(|k| k.istioctl.version = "1.6.14".into());
+    let mirror = mirror::Mirror::start();
+    fixtures::publish_seed_tools(&mirror);
+    let command = format!("{} start -f {SEED}", env!("CARGO_BIN_EXE_meshup"));
+    let mirrors = [
+        ("MESHUP_ISTIO_MIRROR", mirror.url("istio")),
+        ("MESHUP_KUBECTL_MIRROR", mirror.url("kubectl")),
+    ];
+    let Some(tmux) = Tmux::start_with(&world, &command, &mirrors) else {
+        eprintln!("skipped: no tmux");
+        return;
+    };
+    let screen = tmux.wait_for("Download istioctl 1.5.0");
+    assert!(
+        screen.contains("the scenario needs exactly 1.5.0"),
+        "{screen}"
+    );
+    // Answered after a while: the wait is the user's, not the stage's.
+    std::thread::sleep(Duration::from_millis(1500));
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let preflight = screen
+        .lines()
+        .find(|l| l.contains("[preflight] ok"))
+        .unwrap_or_else(|| panic!("no preflight line\n{screen}"));
+    let secs: f64 = preflight
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.trim_end_matches(')').trim_end_matches('s').parse().ok())
+        .unwrap_or_else(|| panic!("no duration in `{preflight}`"));
+    assert!(secs < 1.5, "the question's wait was counted: {preflight}");
 }

@@ -48,6 +48,8 @@ pub struct Reporter {
     inner: Mutex<Inner>,
     /// Set once the `result` is written: a run has one.
     result_sent: AtomicBool,
+    /// A stage failed already (the first failure is the one printed at the end).
+    failure_seen: AtomicBool,
 }
 
 struct Inner {
@@ -105,6 +107,7 @@ impl Reporter {
             bars: (mode == Mode::Bars).then(Bars::stderr),
             clock,
             result_sent: AtomicBool::new(false),
+            failure_seen: AtomicBool::new(false),
             inner: Mutex::new(Inner {
                 out,
                 err,
@@ -128,12 +131,20 @@ impl Reporter {
         self.mode
     }
 
-    /// Runs `f` (a question on the terminal) with the progress lines out of its way.
+    /// Runs `f` (a question on the terminal) with the progress lines out of its way. The time
+    /// the question waits for its answer is not counted in the running stages' durations.
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bars {
+        let asked = (self.clock)();
+        let answer = match &self.bars {
             Some(bars) => bars.suspend(f),
             None => f(),
+        };
+        let waited = (self.clock)() - asked;
+        let mut inner = self.lock();
+        for stage in inner.stages.values_mut().filter(|s| !s.ended) {
+            stage.started += waited;
         }
+        answer
     }
 
     pub fn result_sent(&self) -> bool {
@@ -193,6 +204,8 @@ impl Reporter {
         });
     }
 
+    /// A stage's failure. The run's first failure is printed whole (with its hints) once, at
+    /// the end, so its line only says that it failed; later ones carry their first line.
     pub fn stage_failed(&self, stage: &str, error: &anyhow::Error) {
         let (_, object) = error_object(error);
         let first = object["message"]
@@ -200,13 +213,21 @@ impl Reporter {
             .and_then(|m| m.lines().next())
             .unwrap_or_default()
             .to_owned();
+        let shown_below = !self.failure_seen.swap(true, Ordering::SeqCst);
         self.end(
             stage,
             "stage-failed",
             json!({ "error": object }),
             |st, took| {
                 let took = took.map(|t| format!(" after {t}")).unwrap_or_default();
-                format!("{} [{stage}] failed{took}: {first}", st.red("✗"))
+                if shown_below {
+                    format!(
+                        "{} [{stage}] failed{took} (the error is below)",
+                        st.red("✗")
+                    )
+                } else {
+                    format!("{} [{stage}] failed{took}: {first}", st.red("✗"))
+                }
             },
         );
     }

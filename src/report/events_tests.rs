@@ -344,3 +344,21 @@ fn terminal_mode_draws_bars_not_lines() {
     assert_eq!(err.text(), "");
     assert_eq!(out.text(), "");
 }
+
+#[test]
+fn a_question_s_waiting_time_is_not_the_stage_s() {
+    let (r, out, _) = reporter(Mode::Json);
+    r.stage_started("cluster", "minikube profile meshup");
+    // The clock ticks 1.5 s per reading: the question waited one tick (asked → answered).
+    let answer = r.suspend(|| true);
+    assert!(answer);
+    r.stage_done("cluster", "created");
+    let done: Value = out
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["type"] == "stage-done")
+        .unwrap();
+    // started, asked, answered, done: 4.5 s on the clock, 1.5 s of it waiting for the answer.
+    assert_eq!(done["elapsedMs"], 3000, "{done}");
+}

@@ -115,6 +115,19 @@ pub fn escape_control(text: &str) -> String {
         .collect()
 }
 
+/// Before there is a printer (the command line did not parse, the runtime did not start): an
+/// error line on stderr, and a JSON document on stdout.
+pub fn early_error(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "error: {text}");
+}
+
+pub fn early_json(value: &serde_json::Value) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{value}");
+    let _ = o.flush();
+}
+
 /// A line on stderr from outside any command's printer (the signal thread).
 pub fn signal_notice(text: &str) {
     let mut e = std::io::stderr().lock();

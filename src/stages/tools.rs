@@ -35,6 +35,7 @@ pub async fn resolve(
         &installer,
         // The preflight's answers: the resolution is the one the plan showed.
         &probe::ProbedTools(probes),
+        &|q: &str| crate::report::prompt::ask_yes_during(&cx.reporter, q),
     )
     .await
     .map_err(|e| withheld_minikube_is_preflight(e, plan, have_minikube))?;
@@ -79,7 +80,12 @@ impl Stage for Tools {
             for r in [&resolution.istioctl, &resolution.kubectl] {
                 paths.ensured(r.tool, ensure(sx, r).await?);
                 if r.needed {
-                    done.push(format!("{} {}", r.tool, r.version));
+                    let from = match &r.origin {
+                        tools::Origin::Path { .. } => "PATH",
+                        tools::Origin::Cache { .. } => "cache",
+                        tools::Origin::Download { .. } => "downloaded",
+                    };
+                    done.push(format!("{} {} ({from})", r.tool, r.version));
                 }
             }
             let _ = cx.outputs.tools.set(paths);

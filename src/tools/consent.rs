@@ -35,8 +35,15 @@ pub fn question(downloads: &[&Resolved]) -> String {
     )
 }
 
-/// Confirms the downloads on the terminal; an empty list or a skipped question is consent.
-pub fn confirm(downloads: &[&Resolved], yes: bool, ci: bool, locked: bool) -> Result<()> {
+/// Confirms the downloads through `ask` (the report module's prompt, which keeps progress out
+/// of the way); an empty list or a skipped question is consent, anything but yes is a no.
+pub fn confirm(
+    downloads: &[&Resolved],
+    yes: bool,
+    ci: bool,
+    locked: bool,
+    ask: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<()> {
     if downloads.is_empty() || !should_ask(yes, ci, locked) {
         return Ok(());
     }
@@ -44,12 +51,12 @@ pub fn confirm(downloads: &[&Resolved], yes: bool, ci: bool, locked: bool) -> Re
         .iter()
         .map(|r| format!("  {} {}: {}", r.tool, r.version, r.why))
         .collect();
-    // The one prompt module asks; an interrupted prompt (Ctrl-C, closed terminal) is a "no".
-    match crate::report::prompt::confirm_after(&why, &question(downloads), true) {
-        true => Ok(()),
-        false => Err(ToolError::Declined {
+    if ask(&format!("{}\n{}", why.join("\n"), question(downloads))) {
+        Ok(())
+    } else {
+        Err(ToolError::Declined {
             tools: downloads.iter().map(|r| r.tool).collect(),
-        }),
+        })
     }
 }
 

@@ -149,6 +149,7 @@ pub async fn resolve_for_run(
     opts: &PrepareOptions,
     installer: &Installer,
     probe: &impl probe::Probe,
+    ask: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Resolution, ToolError> {
     let lock = Lock::for_run(
         opts.locked,
@@ -163,7 +164,13 @@ pub async fn resolve_for_run(
             tools: downloads.iter().map(|r| r.tool).collect(),
         });
     }
-    consent::confirm(&resolution.downloads(), opts.yes, opts.ci, lock.is_some())?;
+    consent::confirm(
+        &resolution.downloads(),
+        opts.yes,
+        opts.ci,
+        lock.is_some(),
+        ask,
+    )?;
     Ok(resolution)
 }
 
@@ -175,7 +182,8 @@ pub async fn prepare(
     probe: &impl probe::Probe,
     progress: &dyn Progress,
 ) -> Result<(Resolution, ToolPaths), ToolError> {
-    let resolution = resolve_for_run(req, opts, installer, probe).await?;
+    let ask = |q: &str| crate::report::prompt::ask_yes(q);
+    let resolution = resolve_for_run(req, opts, installer, probe, &ask).await?;
     let paths = ensure(&resolution, installer, progress).await?;
     Ok((resolution, paths))
 }
