@@ -169,6 +169,13 @@ async fn cancelling_sends_the_chosen_signal_first() {
     let dir = tempfile::tempdir().unwrap();
     let pids = dir.path().join("pids");
     let got = dir.path().join("got");
+    // A test run started as a background job of a script inherits SIGINT ignored, and a
+    // signal ignored on entry cannot be trapped by sh. meshup itself handles SIGINT, so its
+    // children start with the default; give this test process the same.
+    // SAFETY: restores the default disposition; no handler is installed.
+    unsafe {
+        let _ = nix::sys::signal::signal(Signal::SIGINT, nix::sys::signal::SigHandler::SigDfl);
+    }
     // Like `minikube tunnel`, this child cleans up only on SIGINT.
     let script = format!(
         "trap 'echo INT > {got}; exit 0' INT; echo $$ > {pids}; while :; do sleep 0.05; done",

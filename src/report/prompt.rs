@@ -12,20 +12,6 @@ pub fn confirm(question: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A question after the lines that explain it (e.g. why each download is needed), with the
-/// answer an Enter gives.
-pub fn confirm_after(details: &[String], question: &str, default: bool) -> bool {
-    let term = dialoguer::console::Term::stderr();
-    for line in details {
-        let _ = term.write_line(line);
-    }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(default)
-        .interact_on(&term)
-        .unwrap_or(false)
-}
-
 /// `confirm`, with the run's progress lines out of the way.
 pub fn confirm_during(reporter: &Reporter, question: &str) -> bool {
     blocking(|| reporter.suspend(|| confirm(question)))
@@ -48,7 +34,7 @@ pub fn ask_yes(question: &str) -> bool {
     // Lines before the question are context: printed once, not redrawn with the answer.
     let (context, question) = question.rsplit_once('\n').unwrap_or(("", question));
     if !context.is_empty() {
-        eprintln!("{context}");
+        let _ = dialoguer::console::Term::stderr().write_line(context);
     }
     dialoguer::Confirm::new()
         .with_prompt(question)

@@ -369,6 +369,14 @@ fn kill_world(id: &str, daemon: Option<&mut Child>) {
                 let _ = c.kill();
                 let _ = c.wait();
             }
+            // SIGKILL is not instant death on a loaded machine: wait (bounded) until nothing
+            // of the world is left, killing whatever was started meanwhile. A killed child of
+            // the test that is not reaped yet is a zombie with an empty environ: not counted.
+            let gone_by = Instant::now() + Duration::from_secs(3);
+            while !processes_with_marker(id).is_empty() && Instant::now() < gone_by {
+                std::thread::sleep(Duration::from_millis(10));
+                signal_all(Signal::SIGKILL);
+            }
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
