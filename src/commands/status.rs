@@ -41,6 +41,12 @@ pub struct Status {
     /// The tunnel's supervisor, when meshup has started one for the profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelView>,
+    /// What meshup installed (mesh/record.json): Istio version, profile, overrides, JWT policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<crate::mesh::record::MeshRecord>,
+    /// The last verify (verify.json): when, whether it passed, each check's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,7 +133,69 @@ pub async fn read(target: &Target) -> anyhow::Result<Status> {
             stages: target.record.stages.clone(),
         },
         tunnel: tunnel_view(target),
+        mesh: crate::mesh::record::load(&target.state)
+            .ok()
+            .flatten()
+            .map(|(record, _)| record),
+        verify: std::fs::read(target.state.file(crate::verify::RESULT_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok()),
     })
+}
+
+fn render_mesh(o: &mut String, m: &crate::mesh::record::MeshRecord, st: Style) {
+    let overrides = if m.set.is_empty() {
+        "no overrides".to_owned()
+    } else {
+        m.set
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let jwt = m
+        .jwt_policy
+        .as_deref()
+        .unwrap_or("third-party-jwt (the only one)");
+    let _ = writeln!(
+        o,
+        "  Mesh        Istio {} `{}` profile, JWT policy {jwt} {}",
+        m.istio,
+        m.profile,
+        st.dim(&format!("(installed {} by {})", m.installed_at, m.method))
+    );
+    let _ = writeln!(o, "              {}", st.dim(&overrides));
+}
+
+fn render_verify(o: &mut String, v: &serde_json::Value, st: Style) {
+    let ok = v["ok"].as_bool().unwrap_or(false);
+    let verdicts: Vec<String> = v["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let mark = match c["verdict"].as_str() {
+                Some("pass") => st.green("✓"),
+                Some("fail") => st.red("✗"),
+                _ => st.yellow("!"),
+            };
+            format!("{mark} {}", c["name"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    let head = if ok {
+        st.green("passed")
+    } else {
+        st.red("failed")
+    };
+    let _ = writeln!(
+        o,
+        "  Verify      {head} {}",
+        st.dim(&format!("({})", v["time"].as_str().unwrap_or("?")))
+    );
+    let _ = writeln!(o, "              {}", verdicts.join("  "));
+    if let Some(d) = v["diagnostics"].as_str() {
+        let _ = writeln!(o, "              diagnostics: {d}");
+    }
 }
 
 fn tunnel_view(target: &Target) -> Option<TunnelView> {
@@ -237,6 +305,12 @@ pub fn render(s: &Status, st: Style) -> String {
     let _ = writeln!(o, "  meshup      {meshup}");
     if let Some(t) = &s.tunnel {
         render_tunnel(&mut o, t, st);
+    }
+    if let Some(m) = &s.mesh {
+        render_mesh(&mut o, m, st);
+    }
+    if let Some(v) = &s.verify {
+        render_verify(&mut o, v, st);
     }
     for (name, stage) in &s.meshup.stages {
         let took = stage

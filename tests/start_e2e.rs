@@ -1,0 +1,86 @@
+//! `meshup start` end to end on the simulated world: from nothing to a proven mesh, the
+//! terminal back with the tunnel supervised in the background, `status` showing everything,
+//! an idempotent re-run, and `down` leaving nothing.
+
+#[path = "common/cluster_world.rs"]
+mod cluster_world;
+
+use cluster_world::*;
+use meshup_sim::World;
+
+fn installs(world: &World) -> usize {
+    world
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.tool == "istioctl" && (c.has_args(&["install"]) || c.has_args(&["manifest", "apply"]))
+        })
+        .count()
+}
+
+#[test]
+fn the_seed_from_nothing_to_a_proven_mesh_then_status_rerun_and_down() {
+    let world = seed_world();
+    // Captured output (like `out=$(meshup start)`): returns only if nothing holds the pipes.
+    let run = meshup(&world, &["start", "-f", SEED, "--output", "json"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let events = run.events();
+    for stage in ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["type"] == "stage-done" && e["stage"] == stage),
+            "{stage} not done\n{run}"
+        );
+    }
+    let result = run.result();
+    let checks = result["summary"]["stages"]["verify"]["done"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!checks.is_empty(), "{result}");
+    assert_eq!(installs(&world), 1, "{}", calls_text(&world));
+
+    let status = meshup(&world, &["status", "--output", "json"]);
+    assert_eq!(status.code, Some(0), "{status}");
+    let doc: serde_json::Value = serde_json::from_str(status.stdout.trim()).unwrap();
+    assert_eq!(doc["state"], "running", "{doc}");
+    assert_eq!(doc["mesh"]["istio"], "1.5.0", "{doc}");
+    assert_eq!(doc["mesh"]["jwtPolicy"], "first-party-jwt", "{doc}");
+    assert_eq!(doc["verify"]["ok"], true, "{doc}");
+    assert!(doc["tunnel"]["supervised"] == true, "{doc}");
+    let human = meshup(&world, &["status"]);
+    assert!(
+        human.stdout.contains("Mesh") && human.stdout.contains("Verify"),
+        "{human}"
+    );
+
+    // Again: nothing to start, nothing to install.
+    let again = meshup(&world, &["start", "-f", SEED]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert_eq!(minikube(&world, "start").len(), 1, "{}", calls_text(&world));
+    assert_eq!(installs(&world), 1, "{}", calls_text(&world));
+
+    let down = meshup(&world, &["down", "-f", SEED]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(!state_dir(&world, "meshup").exists());
+    assert_only_the_daemon_runs(&world);
+}
+
+#[test]
+fn k8s_1_15_alone_picks_an_istio_and_proves_it() {
+    // `--k8s v1.15.10` alone picks Istio 1.6.14 (the newest that supports 1.15).
+    let world = seed_world_with(|k| k.istioctl.version = "1.6.14".into());
+    let run = meshup(&world, &["start", "--k8s", "v1.15.10", "--output", "json"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.events()
+            .iter()
+            .any(|e| e["type"] == "stage-done" && e["stage"] == "verify"),
+        "{run}"
+    );
+    assert_eq!(installs(&world), 1, "{}", calls_text(&world));
+    let down = meshup(&world, &["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert_only_the_daemon_runs(&world);
+}
