@@ -38,7 +38,7 @@ fi
 dir="$(mktemp -d "${TMPDIR:-/tmp}/meshup-sim.XXXXXX")"
 id="${SIM_SHELL_ID:-sim-shell-$$-$RANDOM}"
 mkdir -p "$dir/bin" "$dir/home" "$dir/state" "$dir/cache" "$dir/config"
-for tool in minikube istioctl kubectl docker; do ln -s "$bin" "$dir/bin/$tool"; done
+for tool in minikube istioctl kubectl docker sudo; do ln -s "$bin" "$dir/bin/$tool"; done
 if [ -n "${SIM_KNOBS:-}" ]; then
   cp "$SIM_KNOBS" "$dir/knobs.yaml"
 else
