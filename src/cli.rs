@@ -160,6 +160,11 @@ pub struct StartArgs {
     /// Write a JUnit XML report here: a test case per stage and per verify check.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+
+    /// Keep the tunnel attached to this terminal after the run, until Ctrl-C (which stops it;
+    /// a second Ctrl-C at once), instead of leaving it in the background.
+    #[arg(long)]
+    pub foreground: bool,
 }
 
 /// `--offline`, the same for `start`, `start --dry-run` and `plan` (they agree).

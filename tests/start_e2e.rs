@@ -84,3 +84,52 @@ fn k8s_1_15_alone_picks_an_istio_and_proves_it() {
     assert_eq!(down.code, Some(0), "{down}");
     assert_only_the_daemon_runs(&world);
 }
+
+#[test]
+fn start_foreground_keeps_the_tunnel_until_a_signal_and_leaves_no_orphan() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    // Signals at several moments: during the run, and while the tunnel is attached.
+    let delays_ms = [200u64, 900, 1700, 2600, 4000, 6000];
+    let mut attached = 0;
+    for (i, delay) in delays_ms.iter().enumerate() {
+        let world = seed_world();
+        let name = format!("fg{i}");
+        let run = spawn_meshup(&world, &name, &["start", "-f", SEED, "--foreground"]);
+        std::thread::sleep(std::time::Duration::from_millis(*delay));
+        let signal = if i % 2 == 0 {
+            Signal::SIGINT
+        } else {
+            Signal::SIGTERM
+        };
+        kill(Pid::from_raw(run.id() as i32), signal).unwrap();
+        let run = finish(&world, &name, run);
+        assert!(
+            matches!(run.code, Some(0 | 130 | 143)),
+            "{signal} after {delay} ms: {run}"
+        );
+        if run.stderr.contains("in the foreground") {
+            // It was attached: the signal ended the tunnel too.
+            attached += 1;
+            let daemon = world.info().pid as i32;
+            let left: Vec<i32> = world
+                .processes()
+                .into_iter()
+                .filter(|p| *p != daemon)
+                .collect();
+            for _ in 0..100 {
+                if world.processes().into_iter().all(|p| p == daemon) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            assert!(
+                world.processes().into_iter().all(|p| p == daemon),
+                "{signal} after {delay} ms left {left:?}\n{run}"
+            );
+        } else {
+            assert_only_the_daemon_runs(&world);
+        }
+    }
+    assert!(attached > 0, "no run got as far as the attached tunnel");
+}

@@ -34,6 +34,7 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
         &crate::exec::shutdown_token(),
     ));
     let end = engine::run(cx.clone(), crate::stages::all()).await;
+    let profile = cx.profile().to_owned();
     if let Some(path) = &args.junit {
         let suite = format!("meshup start {}", cx.profile());
         if let Err(e) = crate::report::junit::write(path, &suite, &junit_cases(&end)) {
@@ -48,6 +49,17 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
             reporter.result_error(e);
             crate::report::error::print_text(&Failure::of(e), printer);
         }
+    }
+    // `--foreground`: the tunnel stays attached to this terminal until Ctrl-C.
+    if args.foreground
+        && end.exit == ExitKind::Success
+        && crate::tunnel::running(cx.state.dir(), &profile).is_some()
+    {
+        drop(cx); // the profile's lock: `attach` runs as `meshup tunnel --foreground` would
+        return match super::tunnel::attach(&profile, printer).await {
+            Ok(kind) => kind,
+            Err(e) => crate::report::error::print(&e, printer, false),
+        };
     }
     end.exit
 }

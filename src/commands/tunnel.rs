@@ -293,6 +293,15 @@ fn describe(s: &Status) -> String {
     line
 }
 
+/// `meshup start --foreground`: the run's background supervisor hands the tunnel over to this
+/// process, which keeps it until Ctrl-C (first: graceful; second: at once).
+pub async fn attach(profile: &str, printer: &Printer) -> anyhow::Result<ExitKind> {
+    let target = Target::load(&StateRoot::from_env(), profile)?;
+    let kube = kube_client(&target.name, target.kubeconfig.as_deref()).await;
+    tunnel::stop(target.state.dir(), &target.name, kube.as_ref()).await;
+    foreground(&target, printer).await
+}
+
 /// `--foreground`: the supervisor in this process until Ctrl-C.
 async fn foreground(target: &Target, printer: &Printer) -> anyhow::Result<ExitKind> {
     let dir = target.state.dir();
