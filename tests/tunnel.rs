@@ -253,7 +253,14 @@ fn a_tunnel_killed_ten_times_is_restarted_and_new_services_answer_ssh_mode() {
         answering(&world, "gw"),
         "the first Service is served by the new tunnel too"
     );
-    let status = meshup(&world, &["status", "-p", P, "--output", "json"]);
+    // The supervisor writes `running` once the restarted tunnel's output says so, which can
+    // come a moment after its forward answers.
+    let mut status = meshup(&world, &["status", "-p", P, "--output", "json"]);
+    wait_for("the restarted tunnel to be running", || {
+        status = meshup(&world, &["status", "-p", P, "--output", "json"]);
+        serde_json::from_str::<serde_json::Value>(&status.stdout)
+            .is_ok_and(|j| j["tunnel"]["state"] == "running")
+    });
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["tunnel"]["state"], "running", "{status}");
     assert_eq!(json["tunnel"]["restarts"], 10, "{status}");
