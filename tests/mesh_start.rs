@@ -348,6 +348,17 @@ fn a_gateway_that_never_gets_ready_fails_the_mesh_naming_component_and_resource(
             .join("mesh/record.json")
             .exists()
     );
+    // A failed stage of `start` leaves a diagnostics bundle, named last, with the gateway's
+    // pod and events in it.
+    let hint = text
+        .lines()
+        .find(|l| l.contains("diagnostics: "))
+        .unwrap_or_else(|| panic!("no diagnostics hint\n{run}"));
+    let dir = std::path::PathBuf::from(hint.split("diagnostics: ").nth(1).unwrap().trim());
+    assert!(dir.join("checks.json").is_file(), "{}", dir.display());
+    let checks = std::fs::read_to_string(dir.join("checks.json")).unwrap();
+    assert!(checks.contains("\"mesh\""), "{checks}");
+    assert!(dir.starts_with(world.dir()), "{}", dir.display());
 }
 
 #[test]

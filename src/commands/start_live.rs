@@ -46,8 +46,13 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
             reporter.result(ExitKind::Success, summary(&cx, &end));
         }
         Some(e) => {
-            reporter.result_error(e);
-            crate::report::error::print_text(&Failure::of(e), printer);
+            let mut failure = Failure::of(e);
+            if let Some(dir) = crate::stages::diagnostics::for_failed_run(&cx, &end).await {
+                failure = with_diagnostics(failure, &dir);
+            }
+            let e: anyhow::Error = failure.into();
+            reporter.result_error(&e);
+            crate::report::error::print_text(&Failure::of(&e), printer);
         }
     }
     // `--foreground`: the tunnel stays attached to this terminal until Ctrl-C.
@@ -62,6 +67,19 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
         };
     }
     end.exit
+}
+
+/// The bundle's folder, last in the error's hints and in its details.
+fn with_diagnostics(mut f: Failure, dir: &std::path::Path) -> Failure {
+    let path = dir.display().to_string();
+    f.hints.push(format!("diagnostics: {path}"));
+    match f.details.as_object_mut() {
+        Some(map) => {
+            map.insert("diagnostics".into(), path.into());
+        }
+        None => f.details = serde_json::json!({ "diagnostics": path }),
+    }
+    f
 }
 
 /// What a successful run made, for people (YAML on stdout) and programs (`result.summary`).

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod cluster_progress;
+pub mod diagnostics;
 pub mod mesh;
 pub mod preflight;
 pub mod tools;
