@@ -39,6 +39,24 @@ fn the_seed_from_nothing_to_a_proven_mesh_then_status_rerun_and_down() {
         .unwrap_or_default()
         .to_owned();
     assert!(!checks.is_empty(), "{result}");
+    let gateway = &result["summary"]["gateways"][0];
+    assert_eq!(
+        gateway["service"], "istio-system/istio-ingressgateway",
+        "{result}"
+    );
+    assert!(
+        gateway["externalAddress"]
+            .as_str()
+            .unwrap()
+            .starts_with("127."),
+        "{result}"
+    );
+    assert!(
+        result["summary"]["next"][0]
+            .as_str()
+            .unwrap()
+            .contains("istio-injection=enabled")
+    );
     assert_eq!(installs(&world), 1, "{}", calls_text(&world));
 
     let status = meshup(&world, &["status", "--output", "json"]);

@@ -117,6 +117,23 @@ pub fn summary(cx: &RunCx, end: &engine::RunEnd) -> serde_json::Value {
         "stages": stages,
         "timingsMs": timings,
     });
+    // The gateways' addresses, as the verify stage's `loadbalancer` check saw them answer.
+    let gateways: Vec<serde_json::Value> = end
+        .done(StageName::Verify)
+        .and_then(|d| d.details["checks"].as_array().cloned())
+        .into_iter()
+        .flatten()
+        .filter(|c| c["name"] == "loadbalancer")
+        .flat_map(|c| {
+            c["evidence"]["services"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    if !gateways.is_empty() {
+        out["gateways"] = serde_json::json!(gateways);
+    }
     let mut next = Vec::new();
     if let Some(path) = kubeconfig.as_str() {
         next.push(format!("export KUBECONFIG={path}"));
