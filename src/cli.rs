@@ -147,6 +147,11 @@ pub struct StartArgs {
     #[arg(long)]
     pub recreate: bool,
 
+    /// Remove and reinstall the mesh when its Istio version cannot be changed in place (a
+    /// downgrade, a jump of several minors); only what meshup's record says it installed.
+    #[arg(long)]
+    pub recreate_mesh: bool,
+
     /// Write the profile's kubeconfig into its state dir instead of ~/.kube/config and print the
     /// export line.
     #[arg(long)]

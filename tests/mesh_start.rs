@@ -302,8 +302,27 @@ async fn one_minor_up_is_an_in_place_upgrade_after_consent_and_a_jump_is_refused
     let down = meshup(&world, &["start", "-f", SEED, "--yes"]);
     assert_eq!(down.code, Some(7), "{down}");
     assert!(down.text().contains("only one minor up"), "{down}");
-    assert!(down.text().contains("meshup down --mesh-only"), "{down}");
+    assert!(down.text().contains("--recreate-mesh"), "{down}");
     assert_eq!(istioctl_installs(&world).len(), 2);
+
+    // --recreate-mesh: the recorded 1.6 mesh is removed, then 1.5 installed.
+    let recreated = meshup(&world, &["start", "-f", SEED, "--yes", "--recreate-mesh"]);
+    assert_eq!(recreated.code, Some(0), "{recreated}");
+    assert!(
+        recreated.text().contains("removing Istio 1.6.14"),
+        "{recreated}"
+    );
+    assert_eq!(istioctl_installs(&world).len(), 3);
+    let client = world.kube_client("meshup").await.unwrap();
+    let istiod: Deployment = Api::namespaced(client, "istio-system")
+        .get("istiod")
+        .await
+        .unwrap();
+    let image = istiod.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert!(image.ends_with(":1.5.0"), "{image}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub async fn run(scenario: Scenario, args: &StartArgs, printer: &Printer) -> Exi
         locked: args.locked,
         offline: args.offline,
         recreate: args.recreate,
+        recreate_mesh: args.recreate_mesh,
         isolated_kubeconfig: args.isolated_kubeconfig,
         yes: printer.yes,
         ci: printer.ci,

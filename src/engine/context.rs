@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub locked: bool,
     pub offline: bool,
     pub recreate: bool,
+    /// `--recreate-mesh`: a mesh that cannot be changed in place is removed and installed.
+    pub recreate_mesh: bool,
     pub isolated_kubeconfig: bool,
     pub yes: bool,
     pub ci: bool,

@@ -45,6 +45,9 @@ pub struct Setup<'a> {
     pub yes: bool,
     /// Asks the user (None when nobody can answer: no TTY, CI).
     pub ask: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+    /// `--recreate-mesh`: a version change that cannot be an in-place upgrade removes what the
+    /// record says was installed, then installs.
+    pub recreate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -171,7 +174,14 @@ pub async fn ensure(
                 f.minor().major == r.istio.minor().major
                     && f.minor().minor + 1 == r.istio.minor().minor
             });
-            if !one_minor_up {
+            if !one_minor_up && setup.recreate {
+                progress.info(&format!(
+                    "--recreate-mesh: removing Istio {} as recorded, then installing {}",
+                    rec.istio, r.istio
+                ));
+                super::remove::remove(client, &recorded_manifest).await?;
+                done = "recreated";
+            } else if !one_minor_up {
                 return Err(Failure::new(
                     ExitKind::Mesh,
                     format!(
@@ -179,25 +189,25 @@ pub async fn ensure(
                         rec.istio, r.istio
                     ),
                 )
-                .hint("remove the mesh first: `meshup down --mesh-only`, then run `meshup start` again")
+                .hint("`meshup start --recreate-mesh` removes the recorded mesh and installs the scenario's (or `meshup down --mesh-only`, then `meshup start`)")
                 .into());
-            }
-            let question = format!(
-                "Upgrade Istio in place from {} to {} on profile `{}` (istioctl {} installs over the running control plane)?",
-                rec.istio,
-                r.istio,
-                setup.state.name(),
-                r.istio
-            );
-            progress.info(&format!(
-                "plan: upgrade Istio {} → {} in place with `{}`",
-                rec.istio,
-                r.istio,
-                command::install_argv(&r, &setup.target).join(" ")
-            ));
-            let agreed = setup.yes || setup.ask.is_some_and(|ask| ask(&question));
-            if !agreed {
-                return Err(Failure::new(
+            } else {
+                let question = format!(
+                    "Upgrade Istio in place from {} to {} on profile `{}` (istioctl {} installs over the running control plane)?",
+                    rec.istio,
+                    r.istio,
+                    setup.state.name(),
+                    r.istio
+                );
+                progress.info(&format!(
+                    "plan: upgrade Istio {} → {} in place with `{}`",
+                    rec.istio,
+                    r.istio,
+                    command::install_argv(&r, &setup.target).join(" ")
+                ));
+                let agreed = setup.yes || setup.ask.is_some_and(|ask| ask(&question));
+                if !agreed {
+                    return Err(Failure::new(
                     ExitKind::Mesh,
                     format!(
                         "the cluster runs Istio {}; upgrading it to {} in place needs your consent",
@@ -206,8 +216,9 @@ pub async fn ensure(
                 )
                 .hint("run again with `--yes` to upgrade, or keep the scenario's Istio at the recorded version")
                 .into());
+                }
+                done = "upgraded";
             }
-            done = "upgraded";
         } else {
             let d = diff::diff(&recorded_manifest, &manifest)?;
             progress.info(&format!(

@@ -69,6 +69,7 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
         // istioctl's own readiness timeout is 5 min per component; the engine bounds the run.
         timeout: Duration::from_secs(30 * 60),
         yes: cx.options.yes,
+        recreate: cx.options.recreate_mesh,
         ask: cx
             .options
             .interactive
