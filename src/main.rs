@@ -11,15 +11,10 @@ use meshup::report::Printer;
 use meshup::report::events::Reporter;
 
 /// How long a command has to stop its children and write its record after Ctrl-C or SIGTERM,
-/// before the signal thread ends the process (`MESHUP_STOP_GRACE_MS` for tests).
+/// before the signal thread ends the process: the engine's own grace comes first, the hard
+/// deadline a little after it.
 fn shutdown_grace() -> std::time::Duration {
-    std::env::var("MESHUP_STOP_GRACE_MS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .map_or(std::time::Duration::from_secs(15), |ms: u64| {
-            // The engine's own grace comes first; the hard deadline a little after it.
-            std::time::Duration::from_millis(ms + 1000)
-        })
+    meshup::engine::stop_grace() + std::time::Duration::from_secs(1)
 }
 
 fn main() -> ExitCode {

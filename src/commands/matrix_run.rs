@@ -58,7 +58,7 @@ pub fn parse_parallel(text: &str) -> anyhow::Result<Parallel> {
             ExitKind::Usage,
             format!(
                 "--parallel: `{}` is not a number of cells; accepted: auto, or a whole number ≥ 1",
-                crate::report::escape_control(text)
+                crate::scenario::text::escape_controls(text)
             ),
         )
         .into()),
@@ -363,14 +363,18 @@ impl Cell {
         } else {
             Mode::Plain
         };
-        let reporter = Arc::new(Reporter::with_parts(
-            "start",
-            mode,
-            self.printer.style(),
-            sink(false),
-            sink(true),
-            Box::new(chrono::Utc::now),
-        ));
+        // The cell's reporters (its start, then its down) write through its own sinks.
+        let reporter_for = |command: &'static str| {
+            Reporter::with_parts(
+                command,
+                mode,
+                self.printer.style(),
+                sink(false),
+                sink(true),
+                Box::new(chrono::Utc::now),
+            )
+        };
+        let reporter = Arc::new(reporter_for("start"));
         let options = RunOptions {
             scenario_file: None,
             isolated_kubeconfig: true,
@@ -409,14 +413,7 @@ impl Cell {
         });
         drop(cx); // releases the profile's lock for `down`
         if !self.keep {
-            let down = Reporter::with_parts(
-                "down",
-                mode,
-                self.printer.style(),
-                sink(false),
-                sink(true),
-                Box::new(chrono::Utc::now),
-            );
+            let down = reporter_for("down");
             let began_down = Instant::now();
             let outcome = crate::commands::down::down_one(&root, &profile, false, &down).await;
             cases.push(junit::Case {

@@ -216,7 +216,7 @@ pub fn apply_timeout(scenario: &mut Scenario, timeout: Option<&str>) -> anyhow::
             ExitKind::Usage,
             format!(
                 "--timeout: `{}` {why}; accepted: a duration like 90s, 15m or 1h (a bare number is seconds)",
-                crate::report::escape_control(text)
+                crate::scenario::text::escape_controls(text)
             ),
         )
     })?;

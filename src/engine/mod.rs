@@ -8,5 +8,5 @@ pub mod signals;
 mod stage;
 
 pub use context::{ClusterReady, Outputs, Preflight, RunCx, RunOptions, StopReason, bug};
-pub use run::{RunEnd, StageEnd, run};
+pub use run::{RunEnd, StageEnd, run, stop_grace};
 pub use stage::{Done, Stage, StageCx};

@@ -18,7 +18,7 @@ use crate::state::StageStatus;
 
 /// How long stages get to stop (children ended, record written) after the run was stopped,
 /// before their tasks are dropped (which SIGKILLs their process groups).
-fn stop_grace() -> Duration {
+pub fn stop_grace() -> Duration {
     std::env::var("MESHUP_STOP_GRACE_MS")
         .ok()
         .and_then(|v| v.trim().parse().ok())

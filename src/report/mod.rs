@@ -102,20 +102,6 @@ impl Printer {
     }
 }
 
-/// A value from the user, safe to print on a terminal: control characters (an escape
-/// sequence that would clear the screen) are shown escaped, like `\u{1b}`.
-pub fn escape_control(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 /// Before there is a printer (the command line did not parse, the runtime did not start): an
 /// error line on stderr, and a JSON document on stdout.
 pub fn early_error(text: &str) {

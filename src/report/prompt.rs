@@ -5,11 +5,7 @@
 use super::events::Reporter;
 
 pub fn confirm(question: &str) -> bool {
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact_on(&dialoguer::console::Term::stderr())
-        .unwrap_or(false)
+    ask(question, false)
 }
 
 /// `confirm`, with the run's progress lines out of the way.
@@ -31,14 +27,19 @@ fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// A question whose default is yes (a download the user came for); a no or an interrupted
 /// prompt is a no.
 pub fn ask_yes(question: &str) -> bool {
-    // Lines before the question are context: printed once, not redrawn with the answer.
+    ask(question, true)
+}
+
+/// A yes/no question with its default. Lines before the question are context: printed once,
+/// not redrawn with the answer.
+fn ask(question: &str, default: bool) -> bool {
     let (context, question) = question.rsplit_once('\n').unwrap_or(("", question));
     if !context.is_empty() {
         let _ = dialoguer::console::Term::stderr().write_line(context);
     }
     dialoguer::Confirm::new()
         .with_prompt(question)
-        .default(true)
+        .default(default)
         .interact_on(&dialoguer::console::Term::stderr())
         .unwrap_or(false)
 }
