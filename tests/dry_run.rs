@@ -92,7 +92,15 @@ fn the_seed_plan_as_json_lists_stages_in_dependency_order() {
         .collect();
     assert_eq!(
         names,
-        ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"]
+        [
+            "preflight",
+            "tools",
+            "cluster",
+            "tunnel",
+            "mesh",
+            "smoke",
+            "verify"
+        ]
     );
     for (i, stage) in plan["stages"].as_array().unwrap().iter().enumerate() {
         for need in stage["needs"].as_array().unwrap() {

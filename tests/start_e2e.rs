@@ -25,7 +25,15 @@ fn the_seed_from_nothing_to_a_proven_mesh_then_status_rerun_and_down() {
     let run = meshup(&world, &["start", "-f", SEED, "--output", "json"]);
     assert_eq!(run.code, Some(0), "{run}");
     let events = run.events();
-    for stage in ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"] {
+    for stage in [
+        "preflight",
+        "tools",
+        "cluster",
+        "tunnel",
+        "mesh",
+        "smoke",
+        "verify",
+    ] {
         assert!(
             events
                 .iter()
@@ -150,4 +158,56 @@ fn start_foreground_keeps_the_tunnel_until_a_signal_and_leaves_no_orphan() {
         }
     }
     assert!(attached > 0, "no run got as far as the attached tunnel");
+}
+
+#[test]
+fn the_smoke_workload_goes_in_while_the_gateways_still_roll_out() {
+    // The gateway's image is big: the mesh stage (istioctl, waiting for every component) ends
+    // seconds after istiod, and with it the injector, is Ready.
+    let world = seed_world_with(|k| {
+        k.cluster.slow_pulls = vec![meshup_sim::knobs::SlowPull {
+            pod: "istio-ingressgateway-*".into(),
+            namespace: Some("istio-system".into()),
+            pull_ms: 3000,
+        }];
+    });
+    let run = meshup(&world, &["start", "-f", SEED, "--output", "json"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let events = run.events();
+    let at = |kind: &str, stage: &str| {
+        events
+            .iter()
+            .position(|e| e["type"] == kind && e["stage"] == stage)
+            .unwrap_or_else(|| panic!("no {kind} of {stage}\n{run}"))
+    };
+    assert!(
+        at("stage-started", "smoke") < at("stage-done", "mesh"),
+        "the smoke stage waits for the mesh stage\n{run}"
+    );
+    assert!(
+        at("stage-done", "smoke") < at("stage-done", "mesh"),
+        "the smoke workload went in only after the gateways\n{run}"
+    );
+    let smoke = &events[at("stage-done", "smoke")];
+    assert!(
+        smoke["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("meshup-smoke/meshup-smoke created")),
+        "{smoke}"
+    );
+    // verify used that workload (it did not make another): the sidecar check passed on it.
+    let sidecar = events
+        .iter()
+        .find(|e| e["type"] == "check" && e["name"] == "sidecar")
+        .unwrap_or_else(|| panic!("no sidecar check\n{run}"));
+    assert_eq!(sidecar["verdict"], "pass", "{sidecar}");
+    assert_eq!(
+        world
+            .calls()
+            .iter()
+            .filter(|c| c.tool == "istioctl" && c.has_args(&["manifest", "apply"]))
+            .count(),
+        1
+    );
+    assert_eq!(meshup(&world, &["down"]).code, Some(0));
 }

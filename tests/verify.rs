@@ -542,6 +542,7 @@ fn watch_latency_from_pod_ready_to_check_passing() {
         smoke_image: "docker.io/kennethreitz/httpbin".into(),
         check_timeout: std::time::Duration::from_secs(30),
         keep_smoke: false,
+        smoke_deployed: false,
         state_dir: None,
     };
     let mut delays = Vec::new();

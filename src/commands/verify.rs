@@ -36,6 +36,7 @@ pub async fn run(
         smoke_image: v.smoke_image.clone(),
         check_timeout: verify::check_timeout(v.check_timeout, v.total_timeout)?,
         keep_smoke: args.keep_smoke,
+        smoke_deployed: false,
         state_dir: Some(target.state.dir().to_path_buf()),
     };
     let reporter = Reporter::new(printer, "verify");

@@ -3,6 +3,7 @@
 //! stages hand their results to the stages that need them. Nothing here is process-wide, so
 //! several runs (a matrix) can live side by side in one process.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ExitKind, Failure};
-use crate::plan::{Plan, Probes};
+use crate::plan::{Plan, Probes, StageName};
 use crate::report::events::Reporter;
 use crate::scenario::Scenario;
 use crate::stages::cluster::ClusterOutcome;
@@ -97,6 +98,9 @@ pub struct RunCx {
     lock: Mutex<Option<ProfileLock>>,
     stop: Mutex<Option<StopReason>>,
     kube: tokio::sync::OnceCell<kube::Client>,
+    /// Each ended stage and whether it finished (its dependants may run), for stages that
+    /// overlap another and must react to its end (`ended`).
+    ends: tokio::sync::watch::Sender<BTreeMap<StageName, bool>>,
 }
 
 impl RunCx {
@@ -118,6 +122,7 @@ impl RunCx {
             lock: Mutex::new(None),
             stop: Mutex::new(None),
             kube: tokio::sync::OnceCell::new(),
+            ends: tokio::sync::watch::Sender::new(BTreeMap::new()),
         }
     }
 
@@ -189,6 +194,24 @@ impl RunCx {
             })
             .await?;
         Ok(client.clone())
+    }
+
+    /// Waits until `stage` has ended; `true` when it finished (done, or skipped by the plan).
+    /// A stage running alongside another reacts to its end this way rather than by needing
+    /// it, which would wait for it to begin.
+    pub async fn ended(&self, stage: StageName) -> bool {
+        let mut rx = self.ends.subscribe();
+        match rx.wait_for(|m| m.contains_key(&stage)).await {
+            Ok(m) => m[&stage],
+            // The run is gone; nothing will end any more.
+            Err(_) => false,
+        }
+    }
+
+    pub(super) fn mark_ended(&self, stage: StageName, finished: bool) {
+        self.ends.send_modify(|m| {
+            m.insert(stage, finished);
+        });
     }
 
     /// Stops the run (first reason wins) and cancels every stage.

@@ -9,4 +9,4 @@ mod stage;
 
 pub use context::{ClusterReady, Outputs, Preflight, RunCx, RunOptions, StopReason, bug};
 pub use run::{RunEnd, StageEnd, run, stop_grace};
-pub use stage::{Done, Stage, StageCx};
+pub use stage::{Done, NotNeeded, Stage, StageCx};

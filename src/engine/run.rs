@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use super::context::{RunCx, StopReason};
-use super::stage::{Done, Stage, StageCx};
+use super::stage::{Done, NotNeeded, Stage, StageCx};
 use crate::error::{ExitKind, Failure};
 use crate::plan::StageName;
 use crate::state::StageStatus;
@@ -105,6 +105,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                     cx.reporter.stage_skipped(name.as_str(), &why);
                     ends.push((name, StageEnd::Skipped(why)));
                     finished.insert(name, false);
+                    cx.mark_ended(name, finished[&name]);
                     continue;
                 }
                 if cx.stopped().is_some() {
@@ -112,6 +113,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                     cx.reporter.stage_skipped(name.as_str(), &why);
                     ends.push((name, StageEnd::Skipped(why)));
                     finished.insert(name, false);
+                    cx.mark_ended(name, finished[&name]);
                     continue;
                 }
                 if !node.needs.iter().all(|n| finished.get(n) == Some(&true)) {
@@ -123,12 +125,14 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                         cx.reporter.stage_skipped(name.as_str(), why);
                         ends.push((name, StageEnd::Skipped(why.clone())));
                         finished.insert(name, true);
+                        cx.mark_ended(name, finished[&name]);
                     }
                     (None, None) => {
                         let why = "not part of this meshup build yet".to_owned();
                         cx.reporter.stage_skipped(name.as_str(), &why);
                         ends.push((name, StageEnd::Skipped(why)));
                         finished.insert(name, true);
+                        cx.mark_ended(name, finished[&name]);
                     }
                     (None, Some(stage)) => {
                         began.insert(name, tokio::time::Instant::now());
@@ -203,10 +207,12 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
         running.remove(&name);
         ended.insert(name, tokio::time::Instant::now());
         finished.insert(name, matches!(end, Ended::Done(_)));
+        cx.mark_ended(name, finished[&name]);
         ends.push((
             name,
             match end {
                 Ended::Done(d) => StageEnd::Done(d),
+                Ended::Skipped(why) => StageEnd::Skipped(why),
                 Ended::Stopped => StageEnd::Stopped,
                 Ended::Failed(e) => {
                     let line = first_line(&e);
@@ -249,6 +255,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
             StageName::Cluster,
             StageName::Tunnel,
             StageName::Mesh,
+            StageName::Smoke,
             StageName::Verify,
         ] {
             let why = "needs preflight, which did not finish".to_owned();
@@ -294,6 +301,8 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
 /// How a stage's task ended (the run's `StageEnd` keeps only the first line of an error).
 enum Ended {
     Done(Done),
+    /// It found its work no longer wanted (`NotNeeded`).
+    Skipped(String),
     Failed(anyhow::Error),
     Stopped,
 }
@@ -367,6 +376,12 @@ async fn run_stage(cx: &RunCx, stage: &dyn Stage, sx: &StageCx) -> Ended {
             cx.reporter.stage_interrupted(name, &detail);
             cx.record_stage(name, StageStatus::Interrupted, &detail);
             Ended::Stopped
+        }
+        Err(e) if e.is::<NotNeeded>() => {
+            let why = e.to_string();
+            cx.reporter.stage_skipped(name, &why);
+            cx.record_stage(name, StageStatus::Skipped, &why);
+            Ended::Skipped(why)
         }
         Err(e) => {
             let e = classify(e, stage.failure());

@@ -30,6 +30,19 @@ pub trait Stage: Send + Sync {
     fn run<'a>(&'a self, cx: &'a RunCx, sx: &'a StageCx) -> BoxFuture<'a, anyhow::Result<Done>>;
 }
 
+/// A stage that finds its work no longer wanted (what it prepares for cannot run) returns this
+/// error: the engine reports the stage skipped, with the reason, not failed.
+#[derive(Debug)]
+pub struct NotNeeded(pub String);
+
+impl std::fmt::Display for NotNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotNeeded {}
+
 /// A stage's result: its one-line outcome and what it hands to the run's summary.
 #[derive(Debug, Clone, Default)]
 pub struct Done {

@@ -34,6 +34,7 @@ pub enum StageName {
     Cluster,
     Tunnel,
     Mesh,
+    Smoke,
     Verify,
 }
 
@@ -45,6 +46,7 @@ impl StageName {
             StageName::Cluster => "cluster",
             StageName::Tunnel => "tunnel",
             StageName::Mesh => "mesh",
+            StageName::Smoke => "smoke",
             StageName::Verify => "verify",
         }
     }
@@ -416,7 +418,25 @@ fn stages(
     mesh.steps
         .push("save the generated manifest in the profile's state dir".to_string());
 
-    let mut verify = stage(Verify, if tunnel { &[Mesh, Tunnel] } else { &[Mesh] });
+    // The smoke workload goes in as soon as the sidecar injector answers, while istioctl
+    // still waits for the gateways: it needs the cluster, not the finished mesh stage.
+    let mut smoke = stage(Smoke, &[Cluster]);
+    smoke.steps.push(format!(
+        "wait for the sidecar injector (Istio {istio_version}: its webhook, and a Ready pod of its service), alongside the mesh stage"
+    ));
+    smoke.steps.push(format!(
+        "namespace {} (istio-injection=enabled) with the smoke workload ({}) and its Service",
+        s.verify.smoke_namespace, s.verify.smoke_image
+    ));
+
+    let mut verify = stage(
+        Verify,
+        if tunnel {
+            &[Mesh, Tunnel, Smoke]
+        } else {
+            &[Mesh, Smoke]
+        },
+    );
     verify.steps.push(format!(
         "control plane: deployment istio-system/istiod available (timeout {})",
         s.verify.check_timeout_text()
@@ -433,8 +453,8 @@ fn stages(
         ));
     }
     verify.steps.push(format!(
-        "smoke workload ({}) in namespace {} (istio-injection=enabled) is Ready with an istio-proxy sidecar",
-        s.verify.smoke_image, s.verify.smoke_namespace
+        "smoke workload in namespace {} is Ready with an istio-proxy sidecar",
+        s.verify.smoke_namespace
     ));
     if tunnel {
         verify.steps.push(
@@ -447,7 +467,15 @@ fn stages(
         s.verify.total_timeout_text()
     ));
 
-    vec![preflight, tools_stage, cluster, tunnel_stage, mesh, verify]
+    vec![
+        preflight,
+        tools_stage,
+        cluster,
+        tunnel_stage,
+        mesh,
+        smoke,
+        verify,
+    ]
 }
 
 #[cfg(test)]

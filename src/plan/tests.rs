@@ -161,13 +161,10 @@ fn tunnel_off_skips_the_stage_and_the_address_checks() {
     let tunnel = &plan.stages[3];
     assert_eq!(tunnel.name, StageName::Tunnel);
     assert_eq!(tunnel.skipped.as_deref(), Some("tunnel: off"));
-    assert_eq!(plan.stages[5].needs, [StageName::Mesh]);
-    assert!(
-        !plan.stages[5]
-            .steps
-            .iter()
-            .any(|s| s.contains("LoadBalancer"))
-    );
+    let verify = plan.stages.last().unwrap();
+    assert_eq!(verify.name, StageName::Verify);
+    assert_eq!(verify.needs, [StageName::Mesh, StageName::Smoke]);
+    assert!(!verify.steps.iter().any(|s| s.contains("LoadBalancer")));
 }
 
 #[test]
@@ -191,5 +188,21 @@ fn explicit_jwt_policy_is_passed_and_unsupported_combinations_fail_the_plan() {
     assert!(
         plan.errors(Some(Scope::Versions))
             .any(|f| f.code == "jwt-first-party-removed")
+    );
+}
+
+#[test]
+fn the_smoke_workload_waits_for_the_cluster_not_the_mesh() {
+    let plan = build(&scenario(&[]), &Probes::default());
+    let smoke = plan
+        .stages
+        .iter()
+        .find(|s| s.name == StageName::Smoke)
+        .unwrap();
+    assert_eq!(smoke.needs, [StageName::Cluster]);
+    let verify = plan.stages.last().unwrap();
+    assert_eq!(
+        verify.needs,
+        [StageName::Mesh, StageName::Tunnel, StageName::Smoke]
     );
 }

@@ -46,6 +46,7 @@ pub async fn for_failed_run(cx: &RunCx, end: &RunEnd) -> Option<PathBuf> {
         smoke_image: v.smoke_image.clone(),
         check_timeout: v.check_timeout,
         keep_smoke: true,
+        smoke_deployed: false,
         state_dir: Some(cx.state.dir().to_path_buf()),
     };
     let kubeconfig = cluster.and_then(|c| c.kubeconfig.clone());

@@ -6,6 +6,7 @@ pub mod cluster_progress;
 pub mod diagnostics;
 pub mod mesh;
 pub mod preflight;
+pub mod smoke;
 pub mod tools;
 pub mod tunnel;
 pub mod verify;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Arc<dyn Stage>> {
         Arc::new(cluster::Cluster),
         Arc::new(tunnel::Tunnel),
         Arc::new(mesh::Mesh),
+        Arc::new(smoke::Smoke),
         Arc::new(verify::Verify),
     ]
 }

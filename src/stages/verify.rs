@@ -46,6 +46,7 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
         smoke_image: v.smoke_image.clone(),
         check_timeout: verify::check_timeout(v.check_timeout, cx.options.timeout)?,
         keep_smoke: false,
+        smoke_deployed: true,
         state_dir: Some(cx.state.dir().to_path_buf()),
     };
     let minikube = cx.outputs.tools.get().map(|paths| {

@@ -280,13 +280,16 @@ async fn sidecar(client: &kube::Client, s: &Settings, revision: Option<&str>) ->
     let fail = |msg: String| {
         CheckResult::new("sidecar", Verdict::Fail, started, msg).namespaces(&[ns, ISTIO_NS])
     };
-    if let Err(e) = smoke::namespace(client, ns, revision).await {
-        return fail(e);
-    }
-    if let Err(e) = smoke::workload(client, ns, &s.smoke_image).await {
-        return fail(e).hint(
-            "the injector webhook refused the Pod: check that istiod is running (control-plane)",
-        );
+    // `meshup start` deployed it already (its smoke stage, as soon as the injector answered).
+    if !s.smoke_deployed {
+        if let Err(e) = smoke::namespace(client, ns, revision).await {
+            return fail(e);
+        }
+        if let Err(e) = smoke::workload(client, ns, &s.smoke_image).await {
+            return fail(e).hint(
+                "the injector webhook refused the Pod: check that istiod is running (control-plane)",
+            );
+        }
     }
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     let name = format!("{ns}/{}", smoke::NAME);

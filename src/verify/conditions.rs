@@ -102,7 +102,7 @@ pub fn status_port(s: &Service, istio_minor: Option<u32>) -> u16 {
     })
 }
 
-fn pod_ready(p: &Pod) -> bool {
+pub(crate) fn pod_ready(p: &Pod) -> bool {
     condition(
         p.status.as_ref().and_then(|s| s.conditions.as_ref()),
         "Ready",

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod conditions;
 pub mod diagnostics;
 pub mod http;
+pub mod injector;
 pub mod smoke;
 pub mod watch;
 
@@ -100,6 +101,9 @@ pub struct Settings {
     pub smoke_image: String,
     pub check_timeout: Duration,
     pub keep_smoke: bool,
+    /// The smoke workload is in place already (`meshup start`'s smoke stage made it); the
+    /// sidecar check only waits for it.
+    pub smoke_deployed: bool,
     /// The profile's state dir (the tunnel's files are evidence).
     pub state_dir: Option<std::path::PathBuf>,
 }

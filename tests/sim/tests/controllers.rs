@@ -344,3 +344,28 @@ async fn a_malformed_builtin_object_is_refused_and_the_cluster_goes_on() {
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
     deploy(&api, "fine", "default", "nginx:1", 1).await;
 }
+
+#[tokio::test]
+async fn a_slow_pull_holds_back_only_the_pods_it_names() {
+    let mut knobs = Knobs::default();
+    knobs.cluster.slow_pulls.push(meshup_sim::knobs::SlowPull {
+        pod: "slow-*".into(),
+        namespace: None,
+        pull_ms: 600_000,
+    });
+    let (_world, client) = cluster_with(knobs, "s", "v1.30.0").await;
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    create_deployment(&api, "slow", "default", "example/big:1", 1).await;
+    deploy(&api, "fast", "default", "example/small:1", 1).await;
+    let slow = pods_of(&client, "default", "slow").await;
+    let status = slow[0].status.as_ref().unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Pending"), "{status:?}");
+    assert!(
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "PodScheduled" && c.status == "True"),
+        "scheduled, still pulling: {status:?}"
+    );
+}

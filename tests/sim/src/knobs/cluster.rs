@@ -12,6 +12,9 @@ pub struct ClusterKnobs {
     pub delays: Delays,
     /// Pods that fail, by name pattern (first match wins).
     pub pod_failures: Vec<PodFailure>,
+    /// Pods whose images take longer to pull than `delays.imagePullMs` (a big image on a slow
+    /// link), by name pattern (first match wins).
+    pub slow_pulls: Vec<SlowPull>,
     pub api: ApiFaults,
     /// How many watch events the API server keeps for resuming watches; older
     /// resourceVersions get `410 Gone`.
@@ -62,6 +65,16 @@ pub struct PodFailure {
     pub failure: PodFailureKind,
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlowPull {
+    /// Glob over the pod name, e.g. `istio-ingressgateway-*`.
+    pub pod: String,
+    /// Only in this namespace (any when unset).
+    pub namespace: Option<String>,
+    pub pull_ms: u64,
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub enum PodFailureKind {
     /// The image never pulls: `ErrImagePull`, then `ImagePullBackOff`; the pod stays Pending.
@@ -97,6 +110,14 @@ pub struct Outage {
 }
 
 impl ClusterKnobs {
+    /// How long this pod's images take to pull.
+    pub fn image_pull_ms(&self, namespace: &str, pod: &str) -> u64 {
+        self.slow_pulls
+            .iter()
+            .find(|s| s.namespace.as_deref().is_none_or(|n| n == namespace) && glob(&s.pod, pod))
+            .map_or(self.delays.image_pull_ms, |s| s.pull_ms)
+    }
+
     /// The failure configured for a pod, if any.
     pub fn pod_failure(&self, namespace: &str, pod: &str) -> Option<PodFailureKind> {
         self.pod_failures

@@ -284,7 +284,7 @@ async fn lifecycle(c: Arc<Cluster>, ns: String, name: String, uid: String) {
         events::record(&c, &pod, "Warning", "FailedMount", &msg, "kubelet");
         return;
     }
-    sleep_ms(d.image_pull_ms).await;
+    sleep_ms(knobs.image_pull_ms(&ns, &name)).await;
     let all_specs: Vec<Value> = containers(&pod, "initContainers")
         .into_iter()
         .chain(containers(&pod, "containers"))
