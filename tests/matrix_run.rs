@@ -149,3 +149,46 @@ fn emit_github_matrix_prints_the_cells() {
             .all(|c| c.tool != "minikube" || c.argv[0] != "start")
     );
 }
+
+#[path = "common/tmux.rs"]
+mod tmux;
+
+#[test]
+fn on_a_terminal_the_matrix_draws_a_live_table_of_cells_and_stages() {
+    let world = World::start(seed_knobs_with(|k| k.minikube.start_ms = 400));
+    let path = world.dir().join("pair.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: meshup/v1\nkind: Matrix\nmetadata:\n  name: pair\nbase:\n  cluster:\n    profile: pair\n    kubernetes: v1.15.10\n  mesh:\n    istio: 1.5.0\naxes:\n  cluster.cpus: [2, 3]\n",
+    )
+    .unwrap();
+    let Some(term) = tmux::Tmux::start(
+        &world,
+        &format!("{MESHUP} matrix {} --parallel 2", path.display()),
+    ) else {
+        eprintln!("no tmux: skipped");
+        return;
+    };
+    // While the cells run: the header and a row per cell, a mark per stage.
+    let running = term.wait_for("CELL");
+    assert!(
+        running.contains("preflight  tools  cluster  tunnel  mesh  smoke  verify  down  NOW"),
+        "{running}"
+    );
+    let screen = term.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("pair-") && l.contains("pass ("))
+        .collect();
+    assert_eq!(rows.len(), 2, "a finished row per cell:\n{screen}");
+    for row in rows {
+        // seven stages and down, each done.
+        assert_eq!(row.matches('✓').count(), 8, "{row}\n{screen}");
+    }
+    // Then the results table (stdout).
+    assert!(
+        screen.contains("CELL") && screen.contains("RESULT"),
+        "{screen}"
+    );
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::matrix_board::{Board, BoardSink, Phase};
 use crate::cli::MatrixArgs;
 use crate::compat::host::HostFacts;
 use crate::engine::{self, RunCx, RunOptions};
@@ -119,6 +120,14 @@ pub async fn run(
         stdout: Box::new(std::io::stdout()),
         stderr: Box::new(std::io::stderr()),
     }));
+    // On a terminal: the live table (cell × stage); otherwise each cell's lines, prefixed.
+    let board = (printer.progress && !printer.json() && printer.verbosity >= 0).then(|| {
+        let profiles: Vec<String> = cells
+            .iter()
+            .map(|(_, e)| e.scenario.cluster.profile.clone())
+            .collect();
+        Board::new(&profiles, indicatif::ProgressDrawTarget::stderr())
+    });
     let matrix = Reporter::new(printer, "matrix");
     let stop = crate::exec::shutdown_token().child_token();
     let mut set: JoinSet<(CellResult, (u64, u64))> = JoinSet::new();
@@ -136,16 +145,21 @@ pub async fn run(
             }
             let (i, entry) = cells.pop_front().expect("front exists");
             used = (used.0 + want.0, used.1 + want.1);
-            matrix.info(
-                "matrix",
-                &format!(
-                    "cell {}/{total} `{}` starts ({} running)",
-                    i + 1,
-                    entry.scenario.cluster.profile,
-                    set.len() + 1
-                ),
-            );
+            if let Some(b) = &board {
+                b.started(&entry.scenario.cluster.profile);
+            } else {
+                matrix.info(
+                    "matrix",
+                    &format!(
+                        "cell {}/{total} `{}` starts ({} running)",
+                        i + 1,
+                        entry.scenario.cluster.profile,
+                        set.len() + 1
+                    ),
+                );
+            }
             let cell = Cell {
+                board: board.clone(),
                 entry,
                 keep: args.keep,
                 printer: printer.clone(),
@@ -160,6 +174,14 @@ pub async fn run(
         let (result, want) =
             joined.map_err(|e| engine::bug(format!("a matrix cell panicked: {e}")))?;
         used = (used.0 - want.0, used.1 - want.1);
+        if let Some(b) = &board {
+            b.ended(
+                &result.profile,
+                result.exit == ExitKind::Success,
+                result.exit.code(),
+                result.elapsed,
+            );
+        }
         if result.exit != ExitKind::Success {
             failed = true;
             if args.fail_fast {
@@ -172,6 +194,9 @@ pub async fn run(
         .iter()
         .map(|(_, e)| e.scenario.cluster.profile.clone())
         .collect();
+    if let Some(b) = &board {
+        b.close();
+    }
     finish(args, printer, &matrix, results, not_run)
 }
 
@@ -334,6 +359,7 @@ impl Write for CellSink {
 }
 
 struct Cell {
+    board: Option<Arc<Board>>,
     entry: Entry,
     keep: bool,
     printer: Printer,
@@ -347,7 +373,15 @@ impl Cell {
         let scenario = self.entry.scenario;
         let profile = scenario.cluster.profile.clone();
         let json = self.printer.json();
-        let sink = |err: bool| -> Box<dyn Write + Send> {
+        let sink = |err: bool, phase: Phase| -> Box<dyn Write + Send> {
+            if let Some(board) = &self.board {
+                return Box::new(BoardSink {
+                    board: board.clone(),
+                    cell: profile.clone(),
+                    phase,
+                    buf: Vec::new(),
+                });
+            }
             Box::new(CellSink {
                 cell: profile.clone(),
                 json,
@@ -356,7 +390,8 @@ impl Cell {
                 out: self.out.clone(),
             })
         };
-        let mode = if json {
+        // The table reads the cell's events; people see them there, not as lines.
+        let mode = if json || self.board.is_some() {
             Mode::Json
         } else if self.printer.verbosity < 0 {
             Mode::Quiet
@@ -364,17 +399,17 @@ impl Cell {
             Mode::Plain
         };
         // The cell's reporters (its start, then its down) write through its own sinks.
-        let reporter_for = |command: &'static str| {
+        let reporter_for = |command: &'static str, phase: Phase| {
             Reporter::with_parts(
                 command,
                 mode,
                 self.printer.style(),
-                sink(false),
-                sink(true),
+                sink(false, phase),
+                sink(true, phase),
                 Box::new(chrono::Utc::now),
             )
         };
-        let reporter = Arc::new(reporter_for("start"));
+        let reporter = Arc::new(reporter_for("start", Phase::Start));
         let options = RunOptions {
             scenario_file: None,
             isolated_kubeconfig: true,
@@ -413,7 +448,7 @@ impl Cell {
         });
         drop(cx); // releases the profile's lock for `down`
         if !self.keep {
-            let down = reporter_for("down");
+            let down = reporter_for("down", Phase::Down);
             let began_down = Instant::now();
             let outcome = crate::commands::down::down_one(&root, &profile, false, &down).await;
             cases.push(junit::Case {

@@ -8,6 +8,7 @@ pub mod istio;
 pub mod lock;
 pub mod manifest;
 pub mod matrix;
+pub mod matrix_board;
 pub mod matrix_run;
 pub mod plan;
 pub mod profile;
