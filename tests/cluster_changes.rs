@@ -43,11 +43,26 @@ fn other_memory_is_shown_and_needs_recreate() {
     assert_eq!(differences[0]["existing"], "8192mb", "{result}");
     assert_eq!(differences[0]["wanted"], "6144mb", "{result}");
 
+    let old_tunnel = tunnel_supervision(&world);
+    assert!(!old_tunnel.is_empty(), "the first start left its tunnel");
     let recreate = meshup(
         &world,
         &["start", "-f", SEED, "--memory", "6gb", "--recreate"],
     );
     assert_eq!(recreate.code, Some(0), "{recreate}");
+    // The old cluster's tunnel was stopped before its node went, and a new one runs.
+    assert!(
+        recreate
+            .text()
+            .contains("stopped the tunnel of the cluster being recreated"),
+        "{recreate}"
+    );
+    let new_tunnel = tunnel_supervision(&world);
+    assert!(
+        old_tunnel.iter().all(|p| !new_tunnel.contains(p)),
+        "{old_tunnel:?} {new_tunnel:?}"
+    );
+    assert!(!new_tunnel.is_empty(), "{recreate}");
     let lifecycle: Vec<String> = world
         .calls()
         .into_iter()

@@ -47,6 +47,7 @@ pub async fn ensure(
     desired: &Desired,
     consent: &Consent<'_>,
     progress: &mut dyn ClusterProgress,
+    before_delete: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<ClusterOutcome> {
     let state = minikube.status().await.map_err(cluster_error)?;
     let profile = minikube.profile_info().await.map_err(cluster_error)?;
@@ -103,6 +104,9 @@ pub async fn ensure(
                 .details(serde_json::to_value(&change)?)
                 .into());
             }
+            // The old cluster's tunnel goes first, gracefully (its route and addresses with
+            // it): left running, it would outlive the node it routes to.
+            before_delete.await;
             minikube.delete().await.map_err(cluster_error)?;
             minikube.start(start, &mut on_event).await?;
             "recreated"
@@ -191,7 +195,24 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
             .interactive
             .then_some(&ask as &(dyn Fn(&str) -> bool + Sync)),
     };
-    let ensured = ensure(&minikube, &start, &desired, &consent, &mut progress).await;
+    let state_dir = cx.state.dir().to_owned();
+    let stop_tunnel = async {
+        let stopped = crate::tunnel::stop(&state_dir, &profile, None).await;
+        if let Some(pid) = stopped.supervisor {
+            sx.info(&format!(
+                "stopped the tunnel of the cluster being recreated (supervisor pid {pid})"
+            ));
+        }
+    };
+    let ensured = ensure(
+        &minikube,
+        &start,
+        &desired,
+        &consent,
+        &mut progress,
+        stop_tunnel,
+    )
+    .await;
     // A profile meshup creates is one `down --all` may delete; one it found is not — even when
     // the creation was interrupted half-way.
     if matches!(
