@@ -256,7 +256,15 @@ fn ci_json_and_junit_report_every_stage() {
         "{result}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    for stage in ["preflight", "tools", "cluster", "tunnel", "mesh", "verify"] {
+    for stage in [
+        "preflight",
+        "tools",
+        "cluster",
+        "tunnel",
+        "mesh",
+        "smoke",
+        "verify",
+    ] {
         assert!(
             xml.contains(&format!(
                 r#"<testcase name="{stage}" classname="meshup.stage""#
