@@ -96,9 +96,8 @@ async fn run(cx: &RunCx, sx: &StageCx) -> anyhow::Result<Done> {
         ))
     })?;
     Ok(Done::new(format!(
-        "{ns}/{} created ({image}); injector {} was ready after {}",
+        "{ns}/{} created, the injector ready after {}",
         smoke::NAME,
-        found.pod,
         watch::secs(waited)
     ))
     .with(json!({
