@@ -125,11 +125,13 @@ impl Parser {
                         "pid" => block.pid = value.parse().ok(),
                         "route" => block.route = value,
                         "minikube" => block.minikube = value,
+                        // reporter.go joins them with ", ".
                         "services" => {
                             block.services = value
                                 .trim_start_matches('[')
                                 .trim_end_matches(']')
-                                .split_whitespace()
+                                .split([',', ' '])
+                                .filter(|s| !s.is_empty())
                                 .map(String::from)
                                 .collect()
                         }
@@ -222,7 +224,7 @@ mod tests {
     }
 
     /// reporter.go's exact bytes (research/minikube.md §5).
-    const BLOCK: &str = "Status:\t\n\tmachine: minikube\n\tpid: 39087\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: [hello-minikube istio-ingressgateway]\n    errors: \n\t\tminikube: no errors\n\t\trouter: no errors\n\t\tloadbalancer emulator: no errors\n";
+    const BLOCK: &str = "Status:\t\n\tmachine: minikube\n\tpid: 39087\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: [hello-minikube, istio-ingressgateway]\n    errors: \n\t\tminikube: no errors\n\t\trouter: no errors\n\t\tloadbalancer emulator: no errors\n";
 
     #[test]
     fn route_mode_status_block() {

@@ -235,6 +235,17 @@ fn sudo_without_a_terminal_is_reported_under_router_and_retried() {
     assert!(out.contains("\t\trouter: no errors\n"), "{out}");
 }
 
+/// `host/routes` names this profile (the world's record of who added a route).
+fn routed(sim: &Sim, profile: &str) -> bool {
+    std::fs::read_to_string(sim.path().join("host/routes")).is_ok_and(|r| {
+        r.lines()
+            .any(|l| l.split_whitespace().nth(2) == Some(profile))
+    })
+}
+
+/// As minikube's tunnel.go/route.go: the same CIDR via another gateway is a conflict
+/// (`conflicting route: <ip r line>`), retried; no Service is patched meanwhile; once the
+/// other route goes, the retry adds it.
 #[test]
 fn two_profiles_with_one_service_cidr_conflict() {
     let sim = started(Sim::start(&knobs("v1.38.1", "")), "a");
@@ -242,21 +253,67 @@ fn two_profiles_with_one_service_cidr_conflict() {
         sim.run("minikube", &["start", "-p", "b"]).status.code(),
         Some(0)
     );
+    lb_service(&sim, "b");
     let mut a = tunnel(&sim, "a");
-    eventually("a's route", || {
-        std::fs::read_to_string(sim.path().join("host/routes")).is_ok_and(|r| r.contains(" a "))
-    });
+    eventually("a's route", || routed(&sim, "a"));
     let mut b = tunnel(&sim, "b");
     std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!routed(&sim, "b"));
+    assert_eq!(ingress_ip(&sim, "b"), "", "no route, no address");
+    signal(&a, Signal::SIGINT);
+    assert_eq!(a.wait().unwrap().code(), Some(0));
+    eventually("b's retried route", || routed(&sim, "b"));
+    eventually("b's address", || !ingress_ip(&sim, "b").is_empty());
+    signal(&b, Signal::SIGINT);
+    assert_eq!(b.wait().unwrap().code(), Some(0));
+    let (out, _) = read_all(&mut b);
+    let conflict = out
+        .lines()
+        .find(|l| l.starts_with("\t\trouter: conflicting route: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    // `ip r`'s line: the interface is the docker network's (`br-` + 12 hex), not the profile.
+    let line = conflict.trim_start_matches("\t\trouter: conflicting route: ");
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(f[..4], ["10.96.0.0/12", "via", f[2], "dev"], "{line}");
+    assert!(f[2].parse::<std::net::Ipv4Addr>().is_ok(), "{line}");
+    assert!(
+        f[4].starts_with("br-") && f[4].len() == 15 && f.len() == 5,
+        "{line}"
+    );
+    assert!(out.contains("\t\trouter: no errors\n"), "{out}");
+    let (_, _) = read_all(&mut a);
+}
+
+/// route.go only logs an overlapping (not equal) CIDR and adds the route: both clusters get
+/// theirs and their addresses.
+#[test]
+fn an_overlapping_service_cidr_is_routed_too() {
+    let sim = started(Sim::start(&knobs("v1.38.1", "")), "a");
+    let out = sim.run(
+        "minikube",
+        &[
+            "start",
+            "-p",
+            "b",
+            "--service-cluster-ip-range=10.96.0.0/16",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    lb_service(&sim, "a");
+    lb_service(&sim, "b");
+    let mut a = tunnel(&sim, "a");
+    let mut b = tunnel(&sim, "b");
+    eventually("both routes", || routed(&sim, "a") && routed(&sim, "b"));
+    eventually("both addresses", || {
+        !ingress_ip(&sim, "a").is_empty() && !ingress_ip(&sim, "b").is_empty()
+    });
     for c in [&mut a, &mut b] {
         signal(c, Signal::SIGINT);
         assert_eq!(c.wait().unwrap().code(), Some(0));
     }
     let (out, _) = read_all(&mut b);
-    assert!(
-        out.contains("\t\trouter: conflicting rule in routing table: 10.96.0.0       "),
-        "{out}"
-    );
+    assert!(out.contains("\troute: 10.96.0.0/16 -> "), "{out}");
+    assert!(!out.contains("conflicting"), "{out}");
 }
 
 #[test]

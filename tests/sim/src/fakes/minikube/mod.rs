@@ -5,6 +5,7 @@ mod cmds;
 pub mod profile;
 mod provision;
 pub mod release;
+mod routes;
 mod ssh;
 pub mod start;
 mod status;

@@ -18,6 +18,7 @@ use crate::knobs::TunnelMode;
 
 use super::profile;
 use super::release::{Release, TunnelLock};
+use super::routes::{Check, Net, Routes};
 use super::ui::Ui;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -35,67 +36,6 @@ pub(super) fn wait(ms: u64) {
     let end = Instant::now() + Duration::from_millis(ms);
     while !interrupted() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(10).min(end - Instant::now()));
-    }
-}
-
-fn mask_of(cidr: &str) -> String {
-    let bits: u32 = cidr
-        .split('/')
-        .nth(1)
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(32);
-    let m: u32 = if bits == 0 {
-        0
-    } else {
-        u32::MAX << (32 - bits)
-    };
-    std::net::Ipv4Addr::from(m).to_string()
-}
-
-/// The host's routing table, kept in the world: `cidr gateway profile pid` per line.
-struct Routes {
-    path: std::path::PathBuf,
-}
-
-impl Routes {
-    fn lines(&self) -> Vec<Vec<String>> {
-        std::fs::read_to_string(&self.path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
-            .filter(|f| f.len() == 4)
-            .collect()
-    }
-
-    fn save(&self, lines: &[Vec<String>]) {
-        let text: String = lines.iter().map(|l| format!("{}\n", l.join(" "))).collect();
-        let _ = std::fs::write(&self.path, text);
-    }
-
-    fn alive(pid: &str) -> bool {
-        pid.parse::<i32>()
-            .is_ok_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
-    }
-
-    /// `--cleanup`: drop routes whose tunnel died.
-    fn cleanup(&self) {
-        let keep: Vec<_> = self
-            .lines()
-            .into_iter()
-            .filter(|l| Self::alive(&l[3]))
-            .collect();
-        self.save(&keep);
-    }
-
-    fn netstat_line(l: &[String]) -> String {
-        let dest = l[0].split('/').next().unwrap_or("");
-        format!(
-            "{:<15} {:<15} {:<15} UG        0 0          0 br-{}",
-            dest,
-            l[1],
-            mask_of(&l[0]),
-            &l[2]
-        )
     }
 }
 
@@ -196,11 +136,11 @@ pub fn run(env: &Env, rel: &Release, profile: &str, args: &Args) -> i32 {
     code
 }
 
-#[allow(clippy::too_many_arguments)]
+/// reporter.go's block; the services are joined with ", " (`strings.Join(..., ", ")`).
 fn status_block(profile: &str, pid: u32, route: &str, services: &[String], router: &str) -> String {
     format!(
         "Status:\t\n\tmachine: {profile}\n\tpid: {pid}\n\troute: {route}\n\tminikube: Running\n\tservices: [{}]\n    errors: \n\t\tminikube: no errors\n\t\trouter: {router}\n\t\tloadbalancer emulator: no errors\n",
-        services.join(" ")
+        services.join(", ")
     )
 }
 
@@ -237,7 +177,12 @@ fn route_mode(
             ),
         );
     }
-    let route = format!("{cidr} -> {gateway}");
+    let net = Net::parse(cidr);
+    // reporter.go prints the route as Go formats the parsed CIDR.
+    let route = format!(
+        "{} -> {gateway}",
+        net.map_or_else(|| cidr.to_string(), |n| n.to_string())
+    );
     let mut registered = false;
     let mut services: Vec<String> = Vec::new();
     let mut router = String::from("no errors");
@@ -256,30 +201,26 @@ fn route_mode(
             _ => break,
         }
         if !registered && Instant::now() >= next_route_try {
-            let table = routes.lines();
-            let conflict = table.iter().find(|l| l[0] == cidr && l[1] != gateway);
-            let exists = table.iter().any(|l| l[0] == cidr && l[1] == gateway);
-            let added = if let Some(c) = conflict {
-                Err(format!(
-                    "conflicting rule in routing table: {}",
-                    Routes::netstat_line(c)
-                ))
-            } else if exists {
-                Ok(())
-            } else {
-                // `sudo ip route add <cidr> via <gateway>`: sudo asks on /dev/tty or fails.
-                crate::fakes::sudo::authenticate(env, false)
-                    .map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count()))
-                    .map(|()| {
-                        let mut t = routes.lines();
-                        t.push(vec![
-                            cidr.to_string(),
-                            gateway.to_string(),
-                            profile.to_string(),
-                            pid.to_string(),
-                        ]);
-                        routes.save(&t);
-                    })
+            // tunnel.go's setupRoute: inspect first, add only when nothing is in the way.
+            let added = match net.map(|n| routes.check(&n, gateway)) {
+                Some(Check::Conflict(line)) => Err(format!("conflicting route: {line}")),
+                Some(Check::Exists) => Ok(()),
+                None => Err(format!("invalid CIDR address: {cidr}")),
+                Some(Check::Free) => {
+                    // `sudo ip route add <cidr> via <gateway>`: sudo asks on /dev/tty or fails.
+                    crate::fakes::sudo::authenticate(env, false)
+                        .map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count()))
+                        .map(|()| {
+                            let mut t = routes.lines();
+                            t.push(vec![
+                                cidr.to_string(),
+                                gateway.to_string(),
+                                profile.to_string(),
+                                pid.to_string(),
+                            ]);
+                            routes.save(&t);
+                        })
+                }
             };
             match added {
                 Ok(()) => {
@@ -292,6 +233,8 @@ fn route_mode(
                 }
             }
         }
+        // tunnel.go's update(): the load balancer emulator patches Services only when the
+        // route is in place (`if t.status.RouteError == nil`).
         if registered {
             match control.put_tunnel_via(profile, pid, Via::Route) {
                 Ok(Some(exposed)) => {
@@ -334,13 +277,12 @@ mod tests {
             "minikube",
             39087,
             "10.96.0.0/12 -> 192.168.49.2",
-            &["hello-minikube".into()],
+            &["hello-minikube".into(), "web".into()],
             "no errors",
         );
         assert_eq!(
             b,
-            "Status:\t\n\tmachine: minikube\n\tpid: 39087\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: [hello-minikube]\n    errors: \n\t\tminikube: no errors\n\t\trouter: no errors\n\t\tloadbalancer emulator: no errors\n"
+            "Status:\t\n\tmachine: minikube\n\tpid: 39087\n\troute: 10.96.0.0/12 -> 192.168.49.2\n\tminikube: Running\n\tservices: [hello-minikube, web]\n    errors: \n\t\tminikube: no errors\n\t\trouter: no errors\n\t\tloadbalancer emulator: no errors\n"
         );
-        assert_eq!(mask_of("10.96.0.0/12"), "255.240.0.0");
     }
 }
