@@ -143,27 +143,38 @@ pub fn parse_profile_list(stdout: &str) -> Result<Vec<ProfileInfo>, serde_json::
         .valid
         .into_iter()
         .chain(list.invalid)
-        .map(|p| {
-            let c = p.config.unwrap_or_default();
-            let node_ip = c
-                .nodes
-                .iter()
-                .find(|n| n.control_plane)
-                .or(c.nodes.first())
-                .map(|n| n.ip.clone())
-                .filter(|ip| !ip.is_empty());
-            ProfileInfo {
-                name: p.name,
-                status: p.status,
-                driver: c.driver,
-                cpus: c.cpus,
-                memory_mb: c.memory,
-                kubernetes_version: c.kubernetes_config.kubernetes_version,
-                service_cidr: c.kubernetes_config.service_cidr,
-                node_ip,
-            }
-        })
+        .map(|p| info(p.name, p.status, p.config.unwrap_or_default()))
         .collect())
+}
+
+/// A profile from its own `config.json` (`$MINIKUBE_HOME/profiles/<name>/config.json`, which
+/// `profile list` reads): no status, but no minikube run either.
+pub fn parse_profile_config(name: &str, json: &str) -> Result<ProfileInfo, serde_json::Error> {
+    Ok(info(
+        name.to_owned(),
+        String::new(),
+        serde_json::from_str(json)?,
+    ))
+}
+
+fn info(name: String, status: String, c: RawConfig) -> ProfileInfo {
+    let node_ip = c
+        .nodes
+        .iter()
+        .find(|n| n.control_plane)
+        .or(c.nodes.first())
+        .map(|n| n.ip.clone())
+        .filter(|ip| !ip.is_empty());
+    ProfileInfo {
+        name,
+        status,
+        driver: c.driver,
+        cpus: c.cpus,
+        memory_mb: c.memory,
+        kubernetes_version: c.kubernetes_config.kubernetes_version,
+        service_cidr: c.kubernetes_config.service_cidr,
+        node_ip,
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! it. It does not wait for the scenario's LoadBalancer Services to appear: the mesh stage,
 //! which runs alongside, creates them, and waiting here for a Service nobody has created yet
 //! would hang; the verify stage checks their addresses (the supervisor patches them as they
-//! come). A sudo that needs a password nobody can type, a tunnel meshup did not start, or a
-//! tunnel that keeps failing the same way end the stage with exit 6 and nothing left running.
+//! come). A sudo that needs a password nobody can type, a tunnel meshup did not start, another
+//! cluster's route for the same service CIDR, or a tunnel that keeps failing the same way end
+//! the stage with exit 6 and nothing left running, without waiting out `WAIT`.
 
 use std::time::Duration;
 

@@ -7,13 +7,15 @@
 //! - `supervisor`: the actor owning the child; `state`: its state enum and `tunnel.json`;
 //!   `output`: the tunnel's output parser; `backoff`: restart policy; `sudo`: the check and the
 //!   sudoers line; `health`: addresses and whether they answer, stale address cleanup;
-//!   `pidfile` / `procs`: the pid file and the process table (stale pids, orphaned forwards).
+//!   `pidfile` / `procs`: the pid file and the process table (stale pids, orphaned forwards);
+//!   `route_conflict`: another cluster's route for the same service CIDR (fatal, with its owner).
 
 pub mod backoff;
 pub mod health;
 pub mod output;
 pub mod pidfile;
 pub mod procs;
+pub mod route_conflict;
 pub mod state;
 pub mod sudo;
 pub mod supervisor;

@@ -62,7 +62,8 @@ fn mini_path(env: &dyn Fn(&str) -> Option<String>) -> Option<std::path::PathBuf>
     }
 }
 
-fn our_mini_path() -> Option<std::path::PathBuf> {
+/// Our minikube home (where its `profiles/` and `machines/` are).
+pub fn our_mini_path() -> Option<std::path::PathBuf> {
     mini_path(&|k| std::env::var(k).ok())
 }
 

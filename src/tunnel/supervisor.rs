@@ -3,7 +3,9 @@
 //! (`state::TunnelState`); an unexpected exit is restarted with capped exponential backoff
 //! (`backoff`), the same startup failure repeated ends in `failed`; stopping sends SIGINT (the
 //! only signal on which minikube removes its routes and addresses), waits a grace period,
-//! then kills the group, `ssh` children included (research/minikube.md §5).
+//! then kills the group, `ssh` children included (research/minikube.md §5). What restarting
+//! cannot fix (sudo wanting a password, another tunnel of the profile, another cluster's route
+//! for the same service CIDR: `route_conflict`) is fatal at once.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use super::backoff::{Backoff, Policy, Verdict};
 use super::output::{Event, Parser, is_sudo_password_failure};
 use super::state::{Mode, STATUS_FILE, Status, TunnelState, now};
 use super::sudo::{self, SudoCheck};
-use super::{health, procs};
+use super::{health, procs, route_conflict};
 use crate::cluster::minikube::Minikube;
 use crate::error::Failure;
 use crate::exec::{ExecError, Stream};
@@ -406,6 +408,18 @@ impl Track {
                         ));
                         child_token.cancel();
                     }
+                    // Another cluster's route for the same CIDR: minikube would retry for ever.
+                    if let Some(c) = route_conflict::parse(&b.router_error)
+                        && self.fatal.is_none()
+                    {
+                        self.fatal = Some(route_conflict::on_host(
+                            &sup.profile,
+                            &sup.dir,
+                            &b.route,
+                            &c,
+                        ));
+                        child_token.cancel();
+                    }
                     self.clean = b.errors().is_empty();
                     self.started = self.clean;
                     self.reached_running |= self.clean;
@@ -638,6 +652,34 @@ mod tests {
         };
         assert!(hints[0].contains("NOPASSWD"), "{hints:?}");
         assert_eq!(fin.restarts, 0);
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_route_fails_at_once_and_stops_the_tunnel() {
+        let dir = tempfile::tempdir().unwrap();
+        let sup = supervisor(
+            dir.path(),
+            &format!(
+                "ROUTER='conflicting route: 10.96.0.0/12 via 192.168.58.2 dev br-0123456789ab'; {BLOCK}; exec sleep 30"
+            ),
+        );
+        let (seen, fin) = tokio::time::timeout(Duration::from_secs(20), states(&sup, |_| false))
+            .await
+            .unwrap();
+        assert_eq!(seen, ["starting", "failed"]);
+        let TunnelState::Failed { reason, hints, .. } = &fin.state else {
+            unreachable!()
+        };
+        assert!(
+            reason.starts_with("the host already routes 10.96.0.0/12 via 192.168.58.2"),
+            "{reason}"
+        );
+        assert!(
+            hints
+                .iter()
+                .any(|h| h.contains("--service-cluster-ip-range"))
+        );
+        assert_eq!((fin.restarts, fin.tunnel_pid), (0, None));
     }
 
     #[test]
