@@ -244,8 +244,11 @@ fn render_tunnel(o: &mut String, t: &TunnelView, st: Style) {
         );
     }
     o.push('\n');
-    if let crate::tunnel::TunnelState::Failed { reason, .. } = &s.state {
+    if let crate::tunnel::TunnelState::Failed { reason, hints, .. } = &s.state {
         let _ = writeln!(o, "    reason    {reason}");
+        for h in hints {
+            let _ = writeln!(o, "    hint      {h}");
+        }
     }
     for v in &s.services {
         let addr = v.address.clone().unwrap_or_else(|| "<pending>".into());

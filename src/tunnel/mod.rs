@@ -69,12 +69,23 @@ pub fn running(dir: &Path, profile: &str) -> Option<u32> {
 /// The failure a settled `failed` status stands for (exit 6 with its hints).
 pub fn failure_of(s: &Status) -> Option<Failure> {
     match &s.state {
-        TunnelState::Failed { reason, hints, .. } => {
+        TunnelState::Failed {
+            reason,
+            hints,
+            details,
+            ..
+        } => {
             let mut f = Failure::new(ExitKind::Tunnel, reason.clone());
             for h in hints {
                 f = f.hint(h.clone());
             }
-            Some(f.details(serde_json::json!({ "lastErrors": s.last_errors })))
+            // The supervisor's details (an object, if any) with its last errors added.
+            let mut d = match details {
+                serde_json::Value::Object(m) => m.clone(),
+                _ => serde_json::Map::new(),
+            };
+            d.insert("lastErrors".into(), serde_json::json!(s.last_errors));
+            Some(f.details(serde_json::Value::Object(d)))
         }
         _ => None,
     }

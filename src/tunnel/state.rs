@@ -27,6 +27,9 @@ pub enum TunnelState {
         reason: String,
         #[serde(default)]
         hints: Vec<String>,
+        /// The failure's machine-readable details (e.g. the conflicting route's owner).
+        #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+        details: serde_json::Value,
     },
     /// Stopped on request (SIGINT to the tunnel: routes and addresses cleaned).
     Stopped { since: String },
@@ -154,6 +157,7 @@ mod tests {
             since: "t".into(),
             reason: "r".into(),
             hints: vec!["h".into()],
+            details: serde_json::json!({"reason": "R"}),
         };
         for i in 0..7 {
             s.error(format!("e{i}"));
@@ -163,6 +167,7 @@ mod tests {
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["state"], "failed");
         assert_eq!(json["reason"], "r");
+        assert_eq!(json["details"]["reason"], "R");
         let back: Status = serde_json::from_value(json).unwrap();
         assert_eq!(back, s);
         assert!(back.state.settled());

@@ -460,6 +460,7 @@ fn failed(f: &Failure) -> TunnelState {
         since: now(),
         reason: f.message.clone(),
         hints: f.hints.clone(),
+        details: f.details.clone(),
     }
 }
 
