@@ -192,3 +192,42 @@ fn on_a_terminal_the_matrix_draws_a_live_table_of_cells_and_stages() {
         "{screen}"
     );
 }
+
+/// A range pinned in the matrix's `base:` is every cell's: with cells running at once their
+/// tunnels would route the same range, so meshup refuses before anything starts.
+#[test]
+fn a_pinned_service_range_shared_by_parallel_cells_is_refused_before_anything_starts() {
+    let world = World::start(seed_knobs());
+    let path = world.dir().join("pinned.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: meshup/v1\nkind: Matrix\nmetadata:\n  name: grid\nbase:\n  cluster:\n    profile: grid\n    kubernetes: v1.15.10\n    extraArgs: [--service-cluster-ip-range=10.96.0.0/12]\n  mesh:\n    istio: 1.5.0\naxes:\n  cluster.cpus: [2, 3]\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let run = meshup(&world, &["matrix", file, "--parallel", "2"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains("cells that may run at once (--parallel 2) pin colliding service ranges"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("`grid-2` (10.96.0.0/12) and `grid-3` (10.96.0.0/12): the same range"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("hint: leave `--service-cluster-ip-range` out of `cluster.extraArgs` and meshup gives each cell a /16 of its own"),
+        "{run}"
+    );
+    assert!(
+        world.calls().iter().all(|c| c.tool != "minikube"),
+        "{}",
+        calls_text(&world)
+    );
+    // One cell at a time, each torn down before the next: accepted (planned here).
+    let one = meshup(&world, &["matrix", file, "--parallel", "1", "--dry-run"]);
+    assert_eq!(one.code, Some(0), "{one}");
+    assert_only_the_daemon_runs(&world);
+}

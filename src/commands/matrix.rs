@@ -40,12 +40,19 @@ pub async fn run(args: &MatrixArgs, printer: &Printer) -> anyhow::Result<ExitKin
                 .into());
         }
     };
-    let entries = matrix::expand(*raw, &args.file).map_err(|e| e.into_failure(&subject))?;
+    let mut entries = matrix::expand(*raw, &args.file).map_err(|e| e.into_failure(&subject))?;
     if args.emit.is_some() {
         printer.out_json(&github_matrix(&entries), false);
         return Ok(ExitKind::Success);
     }
-    super::matrix_run::parse_parallel(&args.parallel)?;
+    let parallel = super::matrix_run::parse_parallel(&args.parallel)?;
+    // Before anything starts (and in the dry run's plans): a service range per cell.
+    let together = if parallel.cap > 1 {
+        Some(format!("--parallel {}", args.parallel))
+    } else {
+        args.keep.then(|| "--keep".to_owned())
+    };
+    super::matrix_ranges::assign(&mut entries, together.as_deref())?;
     let mut probes = probe::probe(false).await;
     if !args.dry_run {
         return super::matrix_run::run(args, entries, probes.host.clone(), printer).await;

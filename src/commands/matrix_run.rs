@@ -1,6 +1,6 @@
 //! `meshup matrix FILE`: every expanded cell start → verify → down on the engine, in one
-//! process, each with its own profile, isolated kubeconfig, service CIDR, state and
-//! diagnostics; as many at once as this host holds (`--parallel auto`) or a cap.
+//! process, each with its own profile, isolated kubeconfig, service CIDR (`matrix_ranges`,
+//! assigned by the caller), state and diagnostics; as many at once as this host holds (`--parallel auto`) or a cap.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -102,18 +102,8 @@ pub async fn run(
 ) -> anyhow::Result<ExitKind> {
     let parallel = parse_parallel(&args.parallel)?;
     let mut cells: VecDeque<(usize, Entry)> = entries.into_iter().enumerate().collect();
-    for (i, e) in cells.iter_mut() {
+    for (_, e) in cells.iter_mut() {
         crate::commands::start_live::apply_timeout(&mut e.scenario, args.timeout.as_deref())?;
-        // Parallel tunnels must not route the same service range: each cell its own /16.
-        let c = &mut e.scenario.cluster;
-        if !c
-            .extra_args
-            .iter()
-            .any(|a| a.starts_with("--service-cluster-ip-range"))
-        {
-            c.extra_args
-                .push(format!("--service-cluster-ip-range=10.{}.0.0/16", 112 + *i));
-        }
     }
     let total = cells.len();
     let out = Arc::new(Mutex::new(Sinks {

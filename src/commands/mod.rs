@@ -9,6 +9,7 @@ pub mod lock;
 pub mod manifest;
 pub mod matrix;
 pub mod matrix_board;
+pub mod matrix_ranges;
 pub mod matrix_run;
 pub mod plan;
 pub mod profile;
