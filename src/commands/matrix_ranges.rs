@@ -62,7 +62,7 @@ const ACCEPTED: &str = "leave `--service-cluster-ip-range` out of `cluster.extra
 
 /// Checks pinned ranges and gives every other cell its own. `together`: why cells may run at
 /// once (`--parallel` above 1, or `--keep`, which leaves each cell's cluster and tunnel up).
-pub fn assign(entries: &mut [Entry], together: Option<&str>) -> Result<(), Failure> {
+pub fn assign(entries: &mut [Entry], together: Option<&str>) -> anyhow::Result<()> {
     let mut pins: Vec<(String, String, Net)> = Vec::new();
     for e in entries.iter() {
         let Some(text) = pinned(&e.scenario.cluster.extra_args) else {
@@ -77,7 +77,8 @@ pub fn assign(entries: &mut [Entry], together: Option<&str>) -> Result<(), Failu
                     crate::scenario::text::escape_controls(&text)
                 ),
             )
-            .hint(ACCEPTED));
+            .hint(ACCEPTED)
+            .into());
         };
         pins.push((profile, text, net));
     }
@@ -111,7 +112,8 @@ pub fn assign(entries: &mut [Entry], together: Option<&str>) -> Result<(), Failu
                 ),
             )
             .hint(ACCEPTED)
-            .hint("or run the cells one at a time: `--parallel 1` (without `--keep`)"));
+            .hint("or run the cells one at a time: `--parallel 1` (without `--keep`)")
+            .into());
         }
     }
     let mut free = (112u32..=255)
@@ -140,7 +142,8 @@ pub fn assign(entries: &mut [Entry], together: Option<&str>) -> Result<(), Failu
                 "{short} cell(s) get no service range of their own: 10.112.0.0/16–10.255.0.0/16 are all taken (by other cells or by pinned ranges)"
             ),
         )
-        .hint("split the matrix (`exclude:`, fewer axis values), or pin ranges for some cells in cluster.extraArgs"));
+        .hint("split the matrix (`exclude:`, fewer axis values), or pin ranges for some cells in cluster.extraArgs")
+        .into());
     }
     Ok(())
 }
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn colliding_pins_are_refused_when_cells_run_together() {
         let mut es = entries(&[Some("10.96.0.0/12"), None, Some("10.100.0.0/16")]);
-        let f = assign(&mut es, Some("--parallel 2")).unwrap_err();
+        let f = assign(&mut es, Some("--parallel 2"))
+            .unwrap_err()
+            .downcast::<Failure>()
+            .unwrap();
         assert_eq!(f.kind, ExitKind::Usage);
         assert!(
             f.message.contains(
@@ -209,7 +215,10 @@ mod tests {
         );
         assert!(f.hints[0].contains("meshup gives each cell a /16 of its own"));
         let mut same = entries(&[Some("10.200.0.0/16"), Some("10.200.0.1/16")]);
-        let f = assign(&mut same, Some("--parallel 2")).unwrap_err();
+        let f = assign(&mut same, Some("--parallel 2"))
+            .unwrap_err()
+            .downcast::<Failure>()
+            .unwrap();
         assert!(f.message.contains("the same range"), "{}", f.message);
         // One at a time, torn down after each: no two tunnels at once.
         assign(
@@ -227,7 +236,10 @@ mod tests {
 
     #[test]
     fn a_pin_that_is_not_a_range_and_running_out_are_refused() {
-        let f = assign(&mut entries(&[Some("ten")]), Some("--parallel 2")).unwrap_err();
+        let f = assign(&mut entries(&[Some("ten")]), Some("--parallel 2"))
+            .unwrap_err()
+            .downcast::<Failure>()
+            .unwrap();
         assert!(
             f.message.contains("`ten` is not an IPv4 range"),
             "{}",
@@ -244,7 +256,9 @@ mod tests {
             &mut entries(&[Some("10.0.0.0/8"), None]),
             Some("--parallel 2"),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .downcast::<Failure>()
+        .unwrap();
         assert!(
             f.message.contains("1 cell(s) get no service range"),
             "{}",
