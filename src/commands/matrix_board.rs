@@ -12,19 +12,18 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
+use crate::plan::StageName;
 use crate::report::events::human_duration;
 
-/// The columns: `start`'s stages in the order they run, then the cell's `down`.
-pub const COLUMNS: &[&str] = &[
-    "preflight",
-    "tools",
-    "cluster",
-    "tunnel",
-    "mesh",
-    "smoke",
-    "verify",
-    "down",
-];
+/// The columns: `start`'s stages in the order the plan lists them, then the cell's `down`.
+fn columns() -> impl Iterator<Item = &'static str> {
+    StageName::ALL
+        .into_iter()
+        .map(StageName::as_str)
+        .chain(["down"])
+}
+
+const COLUMN_COUNT: usize = StageName::ALL.len() + 1;
 
 /// The longest "now" text a row shows (it is cut with `…`).
 const NOW_WIDTH: usize = 60;
@@ -79,16 +78,15 @@ impl Row {
     pub fn new(profile: &str) -> Row {
         Row {
             profile: profile.to_owned(),
-            marks: vec![Mark::Pending; COLUMNS.len()],
+            marks: vec![Mark::Pending; COLUMN_COUNT],
             now: String::new(),
             state: State::Queued,
         }
     }
 
     fn column(&mut self, stage: &str) -> Option<&mut Mark> {
-        COLUMNS
-            .iter()
-            .position(|c| *c == stage)
+        columns()
+            .position(|c| c == stage)
             .map(|i| &mut self.marks[i])
     }
 
@@ -155,7 +153,7 @@ impl Row {
     /// The row's fixed part: the cell, then a mark under each column's name.
     pub fn marks(&self, width: usize) -> String {
         let mut line = format!("{:<width$}", self.profile);
-        for (mark, name) in self.marks.iter().zip(COLUMNS) {
+        for (mark, name) in self.marks.iter().zip(columns()) {
             line.push_str("  ");
             line.push_str(&format!("{:<w$}", mark.symbol(), w = name.chars().count()));
         }
@@ -190,7 +188,7 @@ fn cut(text: &str, max: usize) -> String {
 /// The header line over the rows.
 pub fn header(width: usize) -> String {
     let mut line = format!("{:<width$}", "CELL");
-    for name in COLUMNS {
+    for name in columns() {
         line.push_str("  ");
         line.push_str(name);
     }

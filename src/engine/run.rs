@@ -250,14 +250,10 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
 
     // Stages never reached (the preflight failed): skipped, with the reason.
     if graph.is_none() && finished.get(&StageName::Preflight) != Some(&true) {
-        for name in [
-            StageName::Tools,
-            StageName::Cluster,
-            StageName::Tunnel,
-            StageName::Mesh,
-            StageName::Smoke,
-            StageName::Verify,
-        ] {
+        for name in StageName::ALL
+            .into_iter()
+            .filter(|n| *n != StageName::Preflight)
+        {
             let why = "needs preflight, which did not finish".to_owned();
             cx.reporter.stage_skipped(name.as_str(), &why);
             ends.push((name, StageEnd::Skipped(why)));

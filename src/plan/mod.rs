@@ -39,6 +39,17 @@ pub enum StageName {
 }
 
 impl StageName {
+    /// Every stage of `meshup start`, in the order the plan lists them.
+    pub const ALL: [StageName; 7] = [
+        StageName::Preflight,
+        StageName::Tools,
+        StageName::Cluster,
+        StageName::Tunnel,
+        StageName::Mesh,
+        StageName::Smoke,
+        StageName::Verify,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StageName::Preflight => "preflight",

@@ -206,3 +206,10 @@ fn the_smoke_workload_waits_for_the_cluster_not_the_mesh() {
         [StageName::Mesh, StageName::Tunnel, StageName::Smoke]
     );
 }
+
+#[test]
+fn the_plan_lists_every_stage_in_the_order_stage_name_all_gives() {
+    let plan = build(&scenario(&[]), &Probes::default());
+    let names: Vec<StageName> = plan.stages.iter().map(|s| s.name).collect();
+    assert_eq!(names, StageName::ALL);
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use super::conditions::{self, Sidecar};
@@ -46,13 +46,7 @@ pub async fn run_all(client: &kube::Client, s: &Settings) -> Vec<CheckResult> {
 /// The sidecar injector's MutatingWebhookConfiguration, read through discovery (v1beta1 on
 /// Kubernetes 1.15, v1 from 1.16; DESIGN.md "Version-dependent API").
 async fn injector(client: &kube::Client) -> Result<(String, Option<String>), String> {
-    let group = kube::discovery::group(client, "admissionregistration.k8s.io")
-        .await
-        .map_err(|e| format!("cannot discover admissionregistration.k8s.io: {e}"))?;
-    let (ar, _) = group
-        .recommended_kind("MutatingWebhookConfiguration")
-        .ok_or("the API server serves no MutatingWebhookConfiguration")?;
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+    let api = super::injector::webhook_api(client).await?;
     let list = api
         .list(&ListParams::default())
         .await

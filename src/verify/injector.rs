@@ -180,8 +180,9 @@ pub async fn missing_now(client: &kube::Client, expected: &Expected) -> String {
     }
 }
 
-/// MutatingWebhookConfigurations in the version this API server serves (v1beta1 on 1.15).
-async fn webhook_api(client: &kube::Client) -> Result<Api<DynamicObject>, String> {
+/// MutatingWebhookConfigurations in the version this API server serves (v1beta1 on 1.15, v1
+/// from 1.16; DESIGN.md "Version-dependent API").
+pub async fn webhook_api(client: &kube::Client) -> Result<Api<DynamicObject>, String> {
     let group = kube::discovery::group(client, "admissionregistration.k8s.io")
         .await
         .map_err(|e| format!("cannot discover admissionregistration.k8s.io: {e}"))?;
