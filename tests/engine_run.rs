@@ -256,15 +256,7 @@ fn ci_json_and_junit_report_every_stage() {
         "{result}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    for stage in [
-        "preflight",
-        "tools",
-        "cluster",
-        "tunnel",
-        "mesh",
-        "smoke",
-        "verify",
-    ] {
+    for stage in START_STAGES {
         assert!(
             xml.contains(&format!(
                 r#"<testcase name="{stage}" classname="meshup.stage""#

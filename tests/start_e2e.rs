@@ -25,15 +25,7 @@ fn the_seed_from_nothing_to_a_proven_mesh_then_status_rerun_and_down() {
     let run = meshup(&world, &["start", "-f", SEED, "--output", "json"]);
     assert_eq!(run.code, Some(0), "{run}");
     let events = run.events();
-    for stage in [
-        "preflight",
-        "tools",
-        "cluster",
-        "tunnel",
-        "mesh",
-        "smoke",
-        "verify",
-    ] {
+    for stage in START_STAGES {
         assert!(
             events
                 .iter()

@@ -11,6 +11,16 @@ use meshup_sim::{Knobs, World};
 use serde_json::Value;
 
 pub const MESHUP: &str = env!("CARGO_BIN_EXE_meshup");
+/// `meshup start`'s stages, in the order the plan lists them.
+pub const START_STAGES: [&str; 7] = [
+    "preflight",
+    "tools",
+    "cluster",
+    "tunnel",
+    "mesh",
+    "smoke",
+    "verify",
+];
 pub const SEED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/scenarios/seed-istio-1.5-k8s-1.15.yaml"
