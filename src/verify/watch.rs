@@ -57,6 +57,7 @@ where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     use futures::StreamExt;
+    use kube::runtime::WatchStreamExt;
     use kube::runtime::watcher::{self, Event};
     use std::collections::BTreeMap;
 
@@ -71,7 +72,9 @@ where
     let watch = async {
         let mut seen: BTreeMap<(String, String), K> = BTreeMap::new();
         let mut next: BTreeMap<(String, String), K> = BTreeMap::new();
-        let stream = watcher::watcher(api.clone(), watcher::Config::default().labels(labels));
+        // Backed off: an API server that refuses for a while is not asked in a hot loop.
+        let stream = watcher::watcher(api.clone(), watcher::Config::default().labels(labels))
+            .default_backoff();
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
             match event {
