@@ -19,6 +19,7 @@ pub mod route_conflict;
 pub mod state;
 pub mod sudo;
 pub mod supervisor;
+mod track;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
