@@ -104,16 +104,14 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                     let why = format!("needs {}, which did not finish", b.as_str());
                     cx.reporter.stage_skipped(name.as_str(), &why);
                     ends.push((name, StageEnd::Skipped(why)));
-                    finished.insert(name, false);
-                    cx.mark_ended(name, finished[&name]);
+                    finish(&mut finished, &cx, name, false);
                     continue;
                 }
                 if cx.stopped().is_some() {
                     let why = "the run was stopped before it began".to_owned();
                     cx.reporter.stage_skipped(name.as_str(), &why);
                     ends.push((name, StageEnd::Skipped(why)));
-                    finished.insert(name, false);
-                    cx.mark_ended(name, finished[&name]);
+                    finish(&mut finished, &cx, name, false);
                     continue;
                 }
                 if !node.needs.iter().all(|n| finished.get(n) == Some(&true)) {
@@ -124,15 +122,13 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
                     (Some(why), _) => {
                         cx.reporter.stage_skipped(name.as_str(), why);
                         ends.push((name, StageEnd::Skipped(why.clone())));
-                        finished.insert(name, true);
-                        cx.mark_ended(name, finished[&name]);
+                        finish(&mut finished, &cx, name, true);
                     }
                     (None, None) => {
                         let why = "not part of this meshup build yet".to_owned();
                         cx.reporter.stage_skipped(name.as_str(), &why);
                         ends.push((name, StageEnd::Skipped(why)));
-                        finished.insert(name, true);
-                        cx.mark_ended(name, finished[&name]);
+                        finish(&mut finished, &cx, name, true);
                     }
                     (None, Some(stage)) => {
                         began.insert(name, tokio::time::Instant::now());
@@ -206,8 +202,7 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
         };
         running.remove(&name);
         ended.insert(name, tokio::time::Instant::now());
-        finished.insert(name, matches!(end, Ended::Done(_)));
-        cx.mark_ended(name, finished[&name]);
+        finish(&mut finished, &cx, name, matches!(end, Ended::Done(_)));
         ends.push((
             name,
             match end {
@@ -292,6 +287,13 @@ pub async fn run(cx: Arc<RunCx>, stages: Vec<Arc<dyn Stage>>) -> RunEnd {
         elapsed,
         error,
     }
+}
+
+/// Records that `name` ended — `ok`: its dependants may run — for the scheduler and for stages
+/// waiting on it (`RunCx::ended`).
+fn finish(finished: &mut HashMap<StageName, bool>, cx: &RunCx, name: StageName, ok: bool) {
+    finished.insert(name, ok);
+    cx.mark_ended(name, ok);
 }
 
 /// How a stage's task ended (the run's `StageEnd` keeps only the first line of an error).
