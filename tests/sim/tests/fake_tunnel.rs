@@ -457,14 +457,14 @@ fn an_orphaned_forward_carries_traffic_and_holds_its_port() {
     assert_eq!(orphan.len(), 1);
     signal(&t, Signal::SIGKILL);
     t.wait().unwrap();
-    assert!(
-        answers(&ip, 15021),
-        "the orphaned forward still carries traffic"
-    );
+    // Retried: one request can be slow on a loaded machine; one that never answers fails.
+    eventually("the orphaned forward still carries traffic", || {
+        answers(&ip, 15021)
+    });
 
     let mut t = tunnel(&sim, "o");
     eventually("a second forward", || ssh_forwards(&sim).len() == 2);
-    assert!(answers(&ip, 15021));
+    eventually("the orphan still answers", || answers(&ip, 15021));
     kill(Pid::from_raw(orphan[0]), Signal::SIGKILL).unwrap();
     eventually("the orphan is gone", || {
         !ssh_forwards(&sim).contains(&orphan[0])

@@ -87,14 +87,54 @@ impl Routes {
             .is_ok_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
     }
 
+    /// Changes the table as one step: the kernel's table has no lost updates, so two tunnels
+    /// adding or removing routes at once must not either (an exclusive lock on a file next to
+    /// it, held across the read and the write).
+    fn update<T>(&self, change: impl FnOnce(&mut Vec<Vec<String>>) -> T) -> T {
+        use nix::fcntl::{Flock, FlockArg};
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .ok()
+            .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).ok());
+        let mut lines = self.lines();
+        let out = change(&mut lines);
+        self.save(&lines);
+        drop(lock);
+        out
+    }
+
     /// `--cleanup`: drop routes whose tunnel died.
     pub(super) fn cleanup(&self) {
-        let keep: Vec<_> = self
-            .lines()
-            .into_iter()
-            .filter(|l| Self::alive(&l[3]))
-            .collect();
-        self.save(&keep);
+        self.update(|t| t.retain(|l| Self::alive(&l[3])));
+    }
+
+    /// `ip route add`, checked again under the lock: a route for the same CIDR via another
+    /// gateway added since the first check is route.go's race, "conflicting rule in routing
+    /// table".
+    pub(super) fn add(&self, net: &Net, entry: [String; 4]) -> Result<(), String> {
+        self.update(|t| {
+            let same = |l: &Vec<String>| Net::parse(&l[0]).as_ref() == Some(net);
+            if t.iter().any(|l| same(l) && l[1] == entry[1]) {
+                return Ok(());
+            }
+            if let Some(l) = t.iter().find(|l| same(l)) {
+                return Err(format!(
+                    "conflicting rule in routing table: {}",
+                    Self::ip_r_line(l)
+                ));
+            }
+            t.push(entry.to_vec());
+            Ok(())
+        })
+    }
+
+    /// `ip route delete` of the routes this tunnel (`pid`) added.
+    pub(super) fn remove_by(&self, pid: u32) {
+        let pid = pid.to_string();
+        self.update(|t| t.retain(|l| l[3] != pid));
     }
 
     /// route.go's `Check` for `net via gateway` (first conflict wins, as there).

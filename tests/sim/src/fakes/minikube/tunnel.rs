@@ -202,23 +202,24 @@ fn route_mode(
         }
         if !registered && Instant::now() >= next_route_try {
             // tunnel.go's setupRoute: inspect first, add only when nothing is in the way.
-            let added = match net.map(|n| routes.check(&n, gateway)) {
-                Some(Check::Conflict(line)) => Err(format!("conflicting route: {line}")),
-                Some(Check::Exists) => Ok(()),
+            let added = match net.map(|n| (n, routes.check(&n, gateway))) {
+                Some((_, Check::Conflict(line))) => Err(format!("conflicting route: {line}")),
+                Some((_, Check::Exists)) => Ok(()),
                 None => Err(format!("invalid CIDR address: {cidr}")),
-                Some(Check::Free) => {
+                Some((n, Check::Free)) => {
                     // `sudo ip route add <cidr> via <gateway>`: sudo asks on /dev/tty or fails.
                     crate::fakes::sudo::authenticate(env, false)
                         .map_err(|m| format!("error adding Route: {m}, {}", m.split('\n').count()))
-                        .map(|()| {
-                            let mut t = routes.lines();
-                            t.push(vec![
-                                cidr.to_string(),
-                                gateway.to_string(),
-                                profile.to_string(),
-                                pid.to_string(),
-                            ]);
-                            routes.save(&t);
+                        .and_then(|()| {
+                            routes.add(
+                                &n,
+                                [
+                                    cidr.to_string(),
+                                    gateway.to_string(),
+                                    profile.to_string(),
+                                    pid.to_string(),
+                                ],
+                            )
                         })
                 }
             };
@@ -257,12 +258,7 @@ fn route_mode(
     }
     // SIGINT, or the cluster went away: clean up like the real one (`sudo ip route delete`,
     // then the ingress addresses), route first so the addresses stop answering with it.
-    let keep: Vec<_> = routes
-        .lines()
-        .into_iter()
-        .filter(|l| l[3] != pid.to_string())
-        .collect();
-    routes.save(&keep);
+    routes.remove_by(pid);
     let _ = control.delete_tunnel(profile);
     0
 }
